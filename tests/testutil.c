@@ -1,0 +1,166 @@
+/*
+ * testutil.c - shared test helpers (see testutil.h).
+ */
+#include "config.h"
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint64_t tu_next(tu_rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t tu_below(tu_rng *r, uint64_t bound)
+{
+    return bound ? tu_next(r) % bound : 0;
+}
+
+double tu_unit(tu_rng *r) { return (double)(tu_next(r) >> 11) * 0x1.0p-53; }
+
+static gr_graph *build_or_die(gr_edges *e, uint32_t n, unsigned flags)
+{
+    gr_graph *g = NULL;
+    gr_error err;
+    char buf[600];
+    gr_error_clear(&err);
+    if (gr_graph_build(e, n, flags, &g, &err) != GR_OK) {
+        ck_abort_msg("graph build failed: %s", gr_error_format(&err, buf, sizeof buf));
+    }
+    gr_edges_release(e);
+    return g;
+}
+
+static gr_graph *random_graph(uint32_t n, uint64_t m, uint64_t seed, int weighted,
+                              unsigned flags, int skew)
+{
+    gr_edges e;
+    tu_rng r = {seed * 7919 + 17};
+    uint64_t i;
+    gr_edges_init(&e, weighted);
+    for (i = 0; i < m; i++) {
+        uint32_t s, d;
+        if (skew) {
+            /* u^3 concentrates endpoints on low ids: a few heavy nodes. */
+            double a = tu_unit(&r), b = tu_unit(&r);
+            s = (uint32_t)(a * a * a * n);
+            d = (uint32_t)(b * b * b * n);
+        } else {
+            s = (uint32_t)tu_below(&r, n);
+            d = (uint32_t)tu_below(&r, n);
+        }
+        ck_assert_int_eq(gr_edges_push(&e, s, d, 0.5 + 10.0 * tu_unit(&r), NULL), GR_OK);
+    }
+    return build_or_die(&e, n, flags);
+}
+
+gr_graph *tu_random_graph(uint32_t n, uint64_t m, uint64_t seed, int weighted,
+                          unsigned flags)
+{
+    return random_graph(n, m, seed, weighted, flags, 0);
+}
+
+gr_graph *tu_skewed_graph(uint32_t n, uint64_t m, uint64_t seed, int weighted,
+                          unsigned flags)
+{
+    return random_graph(n, m, seed, weighted, flags, 1);
+}
+
+gr_graph *tu_graph(uint32_t n, const uint32_t *pairs, uint64_t m, const double *w,
+                   unsigned flags)
+{
+    gr_edges e;
+    uint64_t i;
+    gr_edges_init(&e, w != NULL);
+    for (i = 0; i < m; i++) {
+        ck_assert_int_eq(gr_edges_push(&e, pairs[2 * i], pairs[2 * i + 1], w ? w[i] : 0, NULL),
+                         GR_OK);
+    }
+    return build_or_die(&e, n, flags);
+}
+
+/* Small known shapes. */
+static const uint32_t path5[] = {0, 1, 1, 2, 2, 3, 3, 4};
+static const uint32_t star6[] = {0, 1, 0, 2, 0, 3, 0, 4, 0, 5};
+static const uint32_t loops[] = {0, 0, 0, 1, 1, 1, 1, 2, 2, 2};
+static const uint32_t dups[] = {0, 1, 0, 1, 1, 2, 1, 2, 2, 0, 0, 1};
+static const double dups_w[] = {3.0, 1.0, 2.0, 2.0, 5.0, 0.5};
+static const uint32_t dangle[] = {0, 1, 0, 2, 1, 2, 3, 2};  /* 2 dangles; 4,5 isolated */
+static const uint32_t twocomp[] = {0, 1, 1, 2, 2, 0, 3, 4, 4, 5, 6, 6};
+static const uint32_t cycle4[] = {0, 1, 1, 2, 2, 3, 3, 0};
+static const double cycle4_w[] = {1.0, 2.0, 3.0, 4.0};
+static const uint32_t diamond[] = {0, 1, 0, 2, 1, 3, 2, 3, 3, 4};
+static const double diamond_w[] = {1.0, 4.0, 1.0, 1.0, 0.0};
+
+gr_graph *tu_case(int i, const char **name)
+{
+    const char *nm;
+    gr_graph *g;
+    switch (i) {
+    case 0: nm = "single node"; g = tu_graph(1, NULL, 0, NULL, 0); break;
+    case 1: nm = "isolated nodes"; g = tu_graph(5, NULL, 0, NULL, 0); break;
+    case 2: nm = "path"; g = tu_graph(5, path5, 4, NULL, 0); break;
+    case 3: nm = "path sym"; g = tu_graph(5, path5, 4, NULL, GR_BUILD_SYMMETRIZE); break;
+    case 4: nm = "star"; g = tu_graph(6, star6, 5, NULL, 0); break;
+    case 5: nm = "self-loops"; g = tu_graph(3, loops, 5, NULL, 0); break;
+    case 6: nm = "duplicates weighted"; g = tu_graph(3, dups, 6, dups_w, 0); break;
+    case 7: nm = "dangling and isolated"; g = tu_graph(6, dangle, 4, NULL, 0); break;
+    case 8: nm = "two components"; g = tu_graph(8, twocomp, 6, NULL, 0); break;
+    case 9: nm = "cycle weighted"; g = tu_graph(4, cycle4, 4, cycle4_w, 0); break;
+    case 10: nm = "diamond weighted"; g = tu_graph(5, diamond, 5, diamond_w, 0); break;
+    case 11: nm = "uniform 300/1200"; g = tu_random_graph(300, 1200, 1, 0, 0); break;
+    case 12: nm = "uniform 300/1200 sym"; g = tu_random_graph(300, 1200, 2, 0, GR_BUILD_SYMMETRIZE); break;
+    case 13: nm = "uniform 500/900 weighted"; g = tu_random_graph(500, 900, 3, 1, 0); break;
+    case 14: nm = "uniform 400/800 weighted sym"; g = tu_random_graph(400, 800, 4, 1, GR_BUILD_SYMMETRIZE); break;
+    case 15: nm = "skewed 1000/6000"; g = tu_skewed_graph(1000, 6000, 5, 0, 0); break;
+    case 16: nm = "skewed 1000/6000 sym weighted"; g = tu_skewed_graph(1000, 6000, 6, 1, GR_BUILD_SYMMETRIZE); break;
+    case 17: nm = "sparse 2000/1500 (many components)"; g = tu_random_graph(2000, 1500, 7, 1, 0); break;
+    case 18: nm = "uniform 20000/100000"; g = tu_random_graph(20000, 100000, 8, 1, 0); break;
+    case 19: nm = "skewed 20000/150000 sym"; g = tu_skewed_graph(20000, 150000, 9, 0, GR_BUILD_SYMMETRIZE); break;
+    default: return NULL;
+    }
+    if (name) {
+        *name = nm;
+    }
+    return g;
+}
+
+const char *tu_write_temp(const char *suffix, const char *text)
+{
+    static char path[512];
+    FILE *f;
+    int fd;
+    snprintf(path, sizeof path, "/tmp/grtest-XXXXXX%s", suffix);
+    fd = mkstemps(path, (int)strlen(suffix));
+    ck_assert_msg(fd >= 0, "mkstemps failed");
+    f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+const char *tu_data(const char *name)
+{
+    static char path[1024];
+    const char *src = getenv("GR_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/%s", src ? src : GR_SRCDIR, name);
+    return path;
+}
+
+int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
