@@ -158,9 +158,9 @@ typedef enum gr_format {
  * separated by whitespace or commas, '#' and '%' comment lines; ids are
  * non-negative integers < 2^63 and need not be dense: dense ids are
  * assigned in increasing order of the original ids (orig_id leads back).
- * Matrix Market: coordinate general/symmetric, pattern/real/integer; ids
- * are 1-based in the file and 0-based in the graph (orig_id = file id - 1
- * is not kept: dense id i is row i+1).  Snapshots are mapped with mmap.
+ * Matrix Market: coordinate general/symmetric, pattern/real/integer; entry
+ * (i,j) is the edge i->j; every row 1..N is a node, and the original id of
+ * dense node u is its 1-based file id u+1.  Snapshots are mapped with mmap.
  * Errors name the file and line.  flags: GR_BUILD_SYMMETRIZE. */
 int gr_graph_load(const char *path, gr_format fmt, unsigned flags,
                   gr_graph **out, gr_error *err);
