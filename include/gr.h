@@ -269,6 +269,236 @@ int gr_native_sssp(const gr_graph *g, gr_native_kind kind, int64_t source,
 int gr_native_degree(const gr_graph *g, gr_native_kind kind, double *cent,
                      gr_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Values, ops and programs (the typed IR)                              */
+/* ------------------------------------------------------------------ */
+
+/* Value types: scalars and node vectors (one element per node). */
+typedef enum gr_type {
+    GR_T_NONE = 0,  /* no value (effects, control) */
+    GR_T_F64,       /* f64 scalar */
+    GR_T_I64,       /* i64 scalar */
+    GR_T_BOOL,      /* bool scalar */
+    GR_T_F64V,      /* f64 node vector */
+    GR_T_I64V,      /* i64 node vector */
+    GR_T_MASK       /* bool node vector (one byte per node, 0 or 1) */
+} gr_type;
+
+/* "f64", "i64", "bool", "f64v", "i64v", "mask" ("none" for GR_T_NONE). */
+const char *gr_type_name(gr_type t);
+
+/* Every op, from the one table in gr_ops.def. */
+typedef enum gr_opcode {
+#define OP(ID, name, nargs, sig, flags, fexpr, iexpr, doc) GR_OP_##ID,
+#include "gr_ops.def"
+#undef OP
+    GR_OP__COUNT
+} gr_opcode;
+
+/* The op's printed name, or NULL for an invalid opcode. */
+const char *gr_op_name(gr_opcode op);
+/* The opcode named `name`, or -1. */
+int gr_op_lookup(const char *name);
+
+/* Neighbour aggregation: direction, monoid and message. */
+typedef enum gr_dir {
+    GR_DIR_IN = 0,   /* messages from in-neighbours (u -> v gives v the value at u) */
+    GR_DIR_OUT,      /* messages from out-neighbours (v -> w gives v the value at w) */
+    GR_DIR_BOTH      /* both; a self-loop counts once */
+} gr_dir;
+
+typedef enum gr_monoid {
+    GR_MON_SUM = 0,  /* sum (0 when no messages) */
+    GR_MON_MIN,      /* minimum (+inf / INT64_MAX when none) */
+    GR_MON_MAX,      /* maximum (-inf / INT64_MIN when none) */
+    GR_MON_MEAN,     /* mean as f64 (0 when none) */
+    GR_MON_COUNT,    /* number of messages that are true (non-zero), i64 */
+    GR_MON_ANY,      /* some message true, mask */
+    GR_MON_MODE      /* most frequent i64 message, ties to the lowest; when
+                        no messages, the node's own value */
+} gr_monoid;
+
+typedef enum gr_msg {
+    GR_MSG_X = 0,    /* the neighbour's value x[u] */
+    GR_MSG_ADD_W,    /* x[u] + w(edge)  (w = 1.0 on unweighted graphs) */
+    GR_MSG_MUL_W,    /* x[u] * w(edge) */
+    GR_MSG_W         /* w(edge) alone (x only selects the element type) */
+} gr_msg;
+
+typedef enum gr_loop_kind {
+    GR_LOOP_REPEAT = 0,  /* repeat N: exactly max(N, 0) iterations */
+    GR_LOOP_CONVERGED,   /* until converged(x, tol) max N: stop after an
+                            iteration where dist_l1(x_new, x_old) < n*tol
+                            (|new - old| < tol for a scalar) */
+    GR_LOOP_UNCHANGED    /* until unchanged(x) max N: stop after an iteration
+                            that left x identical (NaN equals NaN) */
+} gr_loop_kind;
+
+/* A verified algorithm in IR.  Immutable once built; freed by
+ * gr_program_free. */
+typedef struct gr_program gr_program;
+
+void gr_program_free(gr_program **p);
+/* The algorithm's name (owned by p). */
+const char *gr_program_name(const gr_program *p);
+/* Number of parameters, and parameter i: name (owned by p), type and
+ * default value (as f64 and as i64; the one matching the type counts). */
+int gr_program_nparams(const gr_program *p);
+int gr_program_param(const gr_program *p, int i, const char **name, gr_type *type,
+                     double *fdefault, int64_t *idefault);
+/* Count the ops of p (loop bodies included; yield/return not counted). */
+int gr_program_op_count(const gr_program *p);
+/* Check every structural and typing rule; GR_ERR_TYPE/GR_ERR_INVALID with
+ * a message naming the op and its source location. */
+int gr_program_verify(const gr_program *p, gr_error *err);
+/* The printed form (parses back to the same program).  *text is allocated;
+ * free it with gr_free_string. */
+int gr_program_print(const gr_program *p, char **text, gr_error *err);
+/* Parse the printed form (file names the text in errors). */
+int gr_program_parse(const char *text, const char *file, gr_program **out,
+                     gr_error *err);
+/* Free a string the library allocated, and NULL the pointer. */
+void gr_free_string(char **s);
+
+/* --- the builder: build IR from C --------------------------------- */
+
+typedef struct gr_builder gr_builder;
+typedef int32_t gr_vid;   /* a value of the program being built, >= 0 */
+
+int gr_builder_new(const char *name, gr_builder **out, gr_error *err);
+void gr_builder_free(gr_builder **b);
+/* Source location given to the ops created next (file is copied). */
+void gr_builder_set_loc(gr_builder *b, const char *file, long line, long col);
+/* A name hint for a value, used by the printer (copied). */
+int gr_builder_name(gr_builder *b, gr_vid v, const char *name, gr_error *err);
+/* Declare a parameter (type GR_T_F64, GR_T_I64 or GR_T_BOOL) with its
+ * default; *out is the value that reads it.  Names must be unique. */
+int gr_builder_param(gr_builder *b, const char *name, gr_type type, double fdefault,
+                     int64_t idefault, gr_vid *out, gr_error *err);
+int gr_builder_const_f64(gr_builder *b, double v, gr_vid *out, gr_error *err);
+int gr_builder_const_i64(gr_builder *b, int64_t v, gr_vid *out, gr_error *err);
+int gr_builder_const_bool(gr_builder *b, int v, gr_vid *out, gr_error *err);
+/* Apply op to args.  Types are checked now (GR_ERR_TYPE naming the op and
+ * the operand); an i64 operand where f64 is needed gets an explicit to_f64,
+ * and scalars broadcast over vectors.  *out is GR_T_NONE's -1 for print. */
+int gr_builder_op(gr_builder *b, gr_opcode op, const gr_vid *args, int nargs,
+                  gr_vid *out, gr_error *err);
+/* Neighbour aggregation of x (a vector). */
+int gr_builder_agg(gr_builder *b, gr_dir dir, gr_monoid mon, gr_msg msg, int self,
+                   gr_vid x, gr_vid *out, gr_error *err);
+/* Open a loop.  max_iter: an i64 scalar; tol: an f64 scalar for
+ * GR_LOOP_CONVERGED (else -1).  The ncarry values in init are carried:
+ * inner[i] receives the value of carried i inside the body.  test is the
+ * index of the carried value the exit test watches (converged/unchanged). */
+int gr_builder_loop_begin(gr_builder *b, gr_loop_kind kind, gr_vid max_iter,
+                          gr_vid tol, int ncarry, const gr_vid *init, int test,
+                          gr_vid *inner, gr_error *err);
+/* Close the innermost loop: next[i] is carried i's value at the end of the
+ * body; results[i] receives its value after the loop. */
+int gr_builder_loop_end(gr_builder *b, const gr_vid *next, gr_vid *results,
+                        gr_error *err);
+/* The algorithm's results, with names (may be NULL: "result", "result2"...). */
+int gr_builder_return(gr_builder *b, int n, const gr_vid *vals,
+                      const char *const *names, gr_error *err);
+/* Verify and produce the program; the builder stays valid (and must still
+ * be freed).  *out is owned by the caller. */
+int gr_builder_finish(gr_builder *b, gr_program **out, gr_error *err);
+/* The type of a value being built (GR_T_NONE when v is not valid). */
+gr_type gr_builder_type(const gr_builder *b, gr_vid v);
+
+/* --- the language ---------------------------------------------------- */
+
+/* Diagnostics of a compilation: every error, rendered as
+ * "file:line:col: message\n<source line>\n<caret line>\n". */
+typedef struct gr_diags {
+    int count;       /* number of errors */
+    char *text;      /* all of them (allocated; NULL when none) */
+} gr_diags;
+
+void gr_diags_release(gr_diags *d);
+
+/* Compile the source text of a .grl file (file names it in messages).
+ * On failure *out is NULL, d (may be NULL) holds every error and err the
+ * first. */
+int gr_lang_compile(const char *src, size_t len, const char *file,
+                    gr_program **out, gr_diags *d, gr_error *err);
+/* Read and compile a file. */
+int gr_lang_compile_file(const char *path, gr_program **out, gr_diags *d,
+                         gr_error *err);
+
+/* The library's algorithms, compiled into libgr: the source of the
+ * algorithm `name` (pagerank, lpa, wcc, bfs, sssp, degree), or NULL. */
+const char *gr_library_source(const char *name);
+/* Names of the library's algorithms, NULL-terminated. */
+const char *const *gr_library_names(void);
+
+/* --- running programs (every mode) ---------------------------------- */
+
+/* Parameter values for a run: start from the program's defaults. */
+typedef struct gr_params gr_params;
+int gr_params_new(const gr_program *p, gr_params **out, gr_error *err);
+void gr_params_free(gr_params **ps);
+/* Set parameter `name` from text ("0.9", "12", "true"); GR_ERR_INVALID
+ * naming the parameter (and listing the known ones) on error. */
+int gr_params_set(gr_params *ps, const char *name, const char *value, gr_error *err);
+/* The value of parameter i as f64 / i64 (after conversion from its type). */
+double gr_params_f64(const gr_params *ps, int i);
+int64_t gr_params_i64(const gr_params *ps, int i);
+
+/* One result of a run. */
+typedef struct gr_output {
+    char *name;      /* the result's name (allocated) */
+    gr_type type;    /* its type */
+    size_t len;      /* elements: n for vectors, 1 for scalars */
+    double *f64;     /* f64 data (GR_T_F64, GR_T_F64V), else NULL */
+    int64_t *i64;    /* i64 data (GR_T_I64, GR_T_I64V, GR_T_BOOL, GR_T_MASK as 0/1) */
+} gr_output;
+
+typedef struct gr_result {
+    int nout;        /* number of outputs */
+    gr_output *out;  /* nout outputs (allocated) */
+    int64_t iters;   /* loop iterations run, summed over every loop */
+    int64_t ops;     /* ops executed (step mode) or instructions (plans) */
+} gr_result;
+
+void gr_result_release(gr_result *r);
+
+/* --- the step executor: one API call per op ------------------------- */
+
+/* An execution context: a graph (borrowed; it must outlive the context)
+ * and a trace stream for print (stderr by default). */
+typedef struct gr_ctx gr_ctx;
+/* A value held by the engine; every call that returns one allocates it and
+ * the caller frees it with gr_val_free. */
+typedef struct gr_val gr_val;
+
+int gr_ctx_new(const gr_graph *g, gr_ctx **out, gr_error *err);
+void gr_ctx_free(gr_ctx **c);
+
+int gr_step_const_f64(gr_ctx *c, double v, gr_val **out, gr_error *err);
+int gr_step_const_i64(gr_ctx *c, int64_t v, gr_val **out, gr_error *err);
+int gr_step_const_bool(gr_ctx *c, int v, gr_val **out, gr_error *err);
+/* Apply an op (not const/param/agg/control) to args; validates the
+ * opcode, arity and operand types, allocates the result.  *out is NULL for
+ * print. */
+int gr_step_apply(gr_ctx *c, gr_opcode op, gr_val *const *args, int nargs,
+                  gr_val **out, gr_error *err);
+/* Neighbour aggregation. */
+int gr_step_agg(gr_ctx *c, gr_dir dir, gr_monoid mon, gr_msg msg, int self,
+                const gr_val *x, gr_val **out, gr_error *err);
+gr_type gr_val_type(const gr_val *v);
+/* Copy a value out: n elements for vectors (n == graph nodes), 1 for
+ * scalars.  Bools and masks read as 0/1 through gr_val_read_i64. */
+int gr_val_read_f64(const gr_val *v, double *out, size_t n, gr_error *err);
+int gr_val_read_i64(const gr_val *v, int64_t *out, size_t n, gr_error *err);
+void gr_val_free(gr_val **v);
+
+/* Run a whole program in step mode: a small evaluator walks the IR and
+ * makes one gr_step_* call per op, loops included.  params may be NULL
+ * (defaults).  res receives the outputs (release with gr_result_release). */
+int gr_step_run(gr_ctx *c, const gr_program *p, const gr_params *params,
+                gr_result *res, gr_error *err);
+
 /* The number of threads the library uses (OpenMP), and setting it. */
 int gr_threads(void);
 void gr_set_threads(int n);

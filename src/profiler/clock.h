@@ -1,1 +1,25 @@
-/* placeholder: being written in this session */
+/*
+ * clock.h - the profiler's time and memory probes: a monotonic clock in
+ * nanoseconds (CLOCK_MONOTONIC, unaffected by wall-clock changes) and the
+ * process's peak resident set size (getrusage).  Every duration grprof
+ * reports is measured with these, so all commands time things the same way.
+ */
+#ifndef GR_PROFILER_CLOCK_H
+#define GR_PROFILER_CLOCK_H
+
+#include <stdint.h>
+
+/* Nanoseconds on the monotonic clock since an arbitrary origin; only
+ * differences are meaningful.  Never fails on the systems we support
+ * (returns 0 if the clock cannot be read). */
+uint64_t gr_clock_ns(void);
+
+/* Nanoseconds elapsed since `start` (a gr_clock_ns() value), as a double
+ * so it can feed statistics directly. */
+double gr_clock_since_ns(uint64_t start);
+
+/* The process's peak resident set size so far, in bytes (ru_maxrss), or 0
+ * when the system does not report it. */
+uint64_t gr_clock_peak_rss(void);
+
+#endif

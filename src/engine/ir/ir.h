@@ -1,0 +1,113 @@
+/*
+ * ir.h - the typed IR inside libgr: programs, values, instructions, blocks.
+ *
+ * A program is one algorithm: parameters, a table of values, and a top
+ * block of instructions.  Every value is defined exactly once (SSA): by an
+ * instruction's result, by a parameter read (GR_OP_PARAM), or as a loop's
+ * carried "inner" value (defined by the loop for its body) or result.
+ * Control flow is structured: a GR_OP_LOOP instruction owns its body block,
+ * which ends with a GR_OP_YIELD of the carried values' next values.  The top
+ * block ends with GR_OP_RETURN.  Values defined inside a loop body are
+ * visible only inside it (and in nested bodies).
+ *
+ * Passes (a later layer) rewrite programs through the functions below;
+ * everything else reads them.  Ownership: a gr_program owns all of its
+ * values, instructions, blocks and strings.
+ *
+ * Op semantics, arity, typing rules and flags come from gr_ops.def via the
+ * tables in ir/types.h; nothing here repeats them.
+ */
+#ifndef GR_IR_H
+#define GR_IR_H
+
+#include "gr.h"
+#include "engine/ir/types.h"
+
+typedef struct gr_loc {
+    const char *file;    /* interned in the program's string pool; NULL if none */
+    int32_t line;        /* 1-based, 0 when unknown */
+    int32_t col;         /* 1-based, 0 when unknown */
+} gr_loc;
+
+/* Attributes of one instruction (which fields count depends on the op). */
+typedef struct gr_attrs {
+    double f;            /* CONST f64 */
+    int64_t i;           /* CONST i64/bool; PARAM: parameter index */
+    uint8_t dir;         /* AGG: gr_dir */
+    uint8_t monoid;      /* AGG: gr_monoid */
+    uint8_t msg;         /* AGG: gr_msg */
+    uint8_t self;        /* AGG: count the node's own value too */
+    uint8_t loop;        /* LOOP: gr_loop_kind */
+    int32_t test;        /* LOOP: index of the carried value the test watches */
+} gr_attrs;
+
+struct gr_block;
+
+typedef struct gr_inst {
+    uint16_t op;         /* gr_opcode */
+    gr_vid result;       /* the value defined, or -1 (print, yield, return, loop) */
+    int32_t nargs;       /* operand count */
+    gr_vid *args;        /* operands (owned); LOOP: max_iter, tol (or -1), then the
+                            ncarry initial values */
+    gr_attrs attrs;
+    gr_loc loc;
+    /* LOOP only: */
+    struct gr_block *body;   /* owned; ends with YIELD */
+    int32_t ncarry;          /* carried values */
+    gr_vid *inner;           /* ncarry values visible in the body (owned) */
+    gr_vid *results;         /* ncarry values defined after the loop (owned) */
+} gr_inst;
+
+typedef struct gr_block {
+    gr_inst *insts;      /* owned array */
+    int32_t n, cap;
+    struct gr_inst *parent; /* the LOOP owning this block, NULL for the top */
+} gr_block;
+
+typedef struct gr_value {
+    gr_type type;
+    const char *name;    /* name hint (interned) or NULL */
+} gr_value;
+
+typedef struct gr_param {
+    const char *name;    /* interned */
+    gr_type type;        /* GR_T_F64, GR_T_I64 or GR_T_BOOL */
+    double fdefault;
+    int64_t idefault;
+} gr_param;
+
+struct gr_program {
+    const char *name;    /* interned */
+    gr_param *params;    /* owned */
+    int32_t nparams;
+    gr_value *values;    /* owned; indexed by gr_vid */
+    int32_t nvalues, values_cap;
+    gr_block top;        /* ends with RETURN */
+    const char **result_names; /* one per RETURN operand (interned) */
+    struct gr_strpool *strings; /* owns every interned string */
+};
+
+/* --- construction helpers (used by the builder, the IR parser, passes) */
+
+gr_program *gr_ir_program_new(const char *name);          /* NULL on OOM */
+const char *gr_ir_intern(gr_program *p, const char *s);   /* NULL on OOM */
+/* A new value of type t; returns its id or -1 on OOM. */
+gr_vid gr_ir_new_value(gr_program *p, gr_type t);
+/* Append a zeroed instruction to block b; NULL on OOM.  The returned
+ * pointer is valid until the block grows again. */
+gr_inst *gr_ir_append(gr_block *b);
+/* A deep copy of a program (passes work on copies). */
+int gr_ir_clone(const gr_program *p, gr_program **out, gr_error *err);
+
+/* --- walking ------------------------------------------------------------ */
+
+/* Call fn on every instruction of b and its nested bodies, in program
+ * order (a loop before its body's instructions); stop when fn returns
+ * non-zero and return that value. */
+typedef int (*gr_ir_visit_fn)(gr_inst *in, gr_block *owner, void *ctx);
+int gr_ir_walk(gr_block *b, gr_ir_visit_fn fn, void *ctx);
+
+/* Print a program (the format gr_program_parse reads) into a growable
+ * string; see gr_program_print. */
+
+#endif
