@@ -7,6 +7,7 @@
 #include "profiler/cli.h"
 #include "common/mem.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -25,6 +26,9 @@ void *gr_cli_alloc(size_t count, size_t size)
     }
     return p;
 }
+
+static void vprint_error(const struct gr_cmd *cmd, int hint, const char *fmt,
+                         va_list ap) GR_PRINTF(3, 0);
 
 static void vprint_error(const struct gr_cmd *cmd, int hint, const char *fmt,
                          va_list ap)
@@ -130,7 +134,8 @@ const char *gr_suggest_best(const struct gr_suggest *s)
 {
     size_t wl = strlen(s->word);
     size_t limit = wl >= 5 ? 2 : 1;
-    if (!s->best || s->dist == 0 || s->dist > limit || wl == 0) {
+    /* dist < wl: "-x" is not a typo of "-q" */
+    if (!s->best || s->dist == 0 || s->dist > limit || s->dist >= wl) {
         return NULL;
     }
     return s->best;
@@ -203,7 +208,7 @@ int gr_opt_value(const struct gr_opt *o, const char *text,
         long long v;
         errno = 0;
         v = strtoll(text, &end, 10);
-        if (end == text || *end != '\0' || text[0] == ' ' || text[0] == '\t') {
+        if (end == text || *end != '\0' || isspace((unsigned char)text[0])) {
             snprintf(why, n, "expected an integer");
             return -1;
         }
@@ -219,7 +224,7 @@ int gr_opt_value(const struct gr_opt *o, const char *text,
         double v;
         errno = 0;
         v = strtod(text, &end);
-        if (end == text || *end != '\0' || text[0] == ' ' || text[0] == '\t'
+        if (end == text || *end != '\0' || isspace((unsigned char)text[0])
             || isnan(v)) {
             snprintf(why, n, "expected a number");
             return -1;

@@ -23,6 +23,18 @@ double gr_clock_since_ns(uint64_t start)
     return now >= start ? (double)(now - start) : 0.0;
 }
 
+void gr_clock_warm_threads(void)
+{
+#ifdef _OPENMP
+    volatile int sink = 0;
+#pragma omp parallel
+    {
+        sink = 1; /* an empty region may be optimized away */
+    }
+    (void)sink;
+#endif
+}
+
 uint64_t gr_clock_peak_rss(void)
 {
     struct rusage ru;

@@ -18,6 +18,10 @@ uint64_t gr_clock_ns(void);
  * so it can feed statistics directly. */
 double gr_clock_since_ns(uint64_t start);
 
+/* Start the library's worker threads (OpenMP) so that the first timed
+ * region does not pay for creating them.  A no-op without OpenMP. */
+void gr_clock_warm_threads(void);
+
 /* The process's peak resident set size so far, in bytes (ru_maxrss), or 0
  * when the system does not report it. */
 uint64_t gr_clock_peak_rss(void);
