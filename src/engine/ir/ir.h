@@ -91,6 +91,9 @@ struct gr_program {
 
 gr_program *gr_ir_program_new(const char *name);          /* NULL on OOM */
 const char *gr_ir_intern(gr_program *p, const char *s);   /* NULL on OOM */
+/* Whether s can name a program, parameter, result or value hint in the
+ * printed form: [A-Za-z_][A-Za-z0-9_]*. */
+int gr_ir_is_name(const char *s);
 /* A new value of type t; returns its id or -1 on OOM. */
 gr_vid gr_ir_new_value(gr_program *p, gr_type t);
 /* Append a zeroed instruction to block b; NULL on OOM.  The returned
@@ -108,6 +111,9 @@ typedef int (*gr_ir_visit_fn)(gr_inst *in, gr_block *owner, void *ctx);
 int gr_ir_walk(gr_block *b, gr_ir_visit_fn fn, void *ctx);
 
 /* Print a program (the format gr_program_parse reads) into a growable
- * string; see gr_program_print. */
+ * string; see gr_program_print.  with_locs appends each instruction's
+ * source location as a comment ("  # file:line:col"), which the parser
+ * skips.  *text is allocated (gr_free_string). */
+int gr_ir_print(const gr_program *p, int with_locs, char **text, gr_error *err);
 
 #endif

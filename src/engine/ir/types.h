@@ -69,7 +69,8 @@ static inline int gr_type_is_bool(gr_type t)
 /* The result type of op applied to operands of types `in` (nargs of them),
  * for every op whose type follows from its operands (not const, param,
  * agg or control).  On a type error returns GR_T_NONE and writes a one-line
- * reason ("operand 2 of add is a mask; expected a number") into why. */
+ * reason ("operand 2 of add is a mask; use to_i64() or to_f64()") into why;
+ * on success why is "" (print: GR_T_NONE and "", no result, no error). */
 gr_type gr_op_result_type(gr_opcode op, const gr_type *in, int nargs, char *why,
                           size_t whylen);
 
@@ -78,6 +79,13 @@ gr_type gr_op_result_type(gr_opcode op, const gr_type *in, int nargs, char *why,
  * f64, else i64); FLT ops: f64.  Used by the builder to insert to_f64 and by
  * executors to pick a kernel. */
 gr_type gr_op_compute_elem(gr_opcode op, const gr_type *in, int nargs);
+
+/* Whether operand i (0-based) of op computes in gr_op_compute_elem's type:
+ * the operands of NUM2, CMP, DIST and FLT ops, WHERE's branches and
+ * SCATTER's values.  The builder converts such an i64 operand with to_f64
+ * when the op computes in f64, and the verifier checks that, in the IR,
+ * their element type equals the compute type. */
+int gr_op_operand_promotes(gr_opcode op, int i);
 
 /* Result type of an aggregation of x (a vector type) with monoid and msg;
  * GR_T_NONE (and a reason) when not allowed (e.g. mode over f64, any over a
