@@ -174,6 +174,11 @@ int gr_graph_save_edgelist(const gr_graph *g, const char *path, gr_error *err);
 
 /* --- generators ---------------------------------------------------- */
 
+/* The generators initialise *out themselves (pass an empty or released
+ * list: arrays it holds are not freed) and the caller owns the result
+ * (gr_edges_release); on failure *out is left empty.  Invalid arguments
+ * are GR_ERR_INVALID with a message. */
+
 /* Uniform random directed multigraph G(n,m): m edges whose endpoints are
  * independent and uniform over 0..n-1 (self-loops and parallel edges can
  * occur).  Deterministic by seed on every machine and thread count. */
@@ -207,19 +212,33 @@ typedef struct gr_spec {
     double a, b, c;          /* rmat: quadrant probabilities */
     uint64_t seed;           /* generators: PRNG seed */
     int sym;                 /* symmetrize */
-    int weights;             /* 0 none, 1 unit, 2 uniform random */
+    int weights;             /* a GR_WEIGHTS_* value */
     gr_format format;        /* file: format */
     char path[1024];         /* file: path */
 } gr_spec;
+
+/* Values of gr_spec.weights. */
+enum {
+    GR_WEIGHTS_NONE = 0,     /* unweighted (a file's own weights are kept) */
+    GR_WEIGHTS_UNIT = 1,     /* every weight 1.0 */
+    GR_WEIGHTS_UNIFORM = 2   /* uniform in [1, 10), by seed + 1 */
+};
+
+/* A buffer this long holds any formatted spec. */
+#define GR_SPEC_TEXT_MAX 1100
 
 /* Parse a spec string.  GR_ERR_PARSE with a message naming the bad key or
  * value on error. */
 int gr_spec_parse(const char *text, gr_spec *out, gr_error *err);
 
-/* Print a spec in canonical form ("uniform:n=1000,m=5000,seed=42"). */
+/* Print a spec in canonical form ("uniform:n=1000,m=5000,seed=42"): keys in
+ * a fixed order, a generator's parameters always, sym/weights/format only
+ * when not the default, a file as its bare path when that parses back.
+ * gr_spec_parse of the text gives s back.  Truncates to n bytes; returns buf. */
 const char *gr_spec_format(const gr_spec *s, char *buf, size_t n);
 
-/* Make the graph a spec names (generate or load). */
+/* Make the graph a spec names: generate (weights assigned to the edge list,
+ * then built, symmetrized when sym=1) or load with gr_graph_load. */
 int gr_spec_graph(const gr_spec *s, gr_graph **out, gr_error *err);
 
 /* ------------------------------------------------------------------ */
@@ -498,6 +517,51 @@ void gr_val_free(gr_val **v);
  * (defaults).  res receives the outputs (release with gr_result_release). */
 int gr_step_run(gr_ctx *c, const gr_program *p, const gr_params *params,
                 gr_result *res, gr_error *err);
+
+/* --- the optimizer ---------------------------------------------------- */
+
+/* Pass selection: a level and names to add or skip (comma-separated pass
+ * names, NULL for none).  Levels: 0 nothing; 1 const_fold, cse, dce, licm;
+ * 2 adds the fusion passes.  gr_pass_names() lists every pass in
+ * pipeline order. */
+typedef struct gr_passopts {
+    int level;              /* 0, 1 or 2 */
+    const char *enable;     /* passes to run in addition (e.g. "fuse_elementwise") */
+    const char *disable;    /* passes to skip */
+    /* Called after each pass that ran (may be NULL): the pass name, the
+     * program after it, and ctx.  Used by `grprof explain` and the tests. */
+    void (*after_pass)(const char *pass, const gr_program *p, void *ctx);
+    void *ctx;
+} gr_passopts;
+
+const char *const *gr_pass_names(void);   /* NULL-terminated, pipeline order */
+/* Optimize p into a new program (p is not changed).  Every pass keeps the
+ * program verified; a pass that breaks it is an internal error naming the
+ * pass.  Unknown pass names are GR_ERR_INVALID. */
+int gr_optimize(const gr_program *p, const gr_passopts *o, gr_program **out,
+                gr_error *err);
+
+/* --- plans and the batched interpreter -------------------------------- */
+
+/* A program lowered to a flat plan: instructions over slots, buffers
+ * assigned from liveness, loops as jumps.  Immutable; one plan may run on
+ * many graphs (buffers are allocated per run, once, before it starts). */
+typedef struct gr_plan gr_plan;
+
+int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err);
+void gr_plan_free(gr_plan **plan);
+/* The printed plan (instructions, slots, buffers); free with gr_free_string. */
+int gr_plan_print(const gr_plan *plan, char **text, gr_error *err);
+/* Instruction count of the plan. */
+int gr_plan_size(const gr_plan *plan);
+/* Run the whole plan in one call.  Nothing is allocated inside loops.
+ * res receives the outputs (gr_result_release).  With debug != 0 every
+ * slot read is checked to have been written first (GR_ERR_INTERNAL
+ * naming the instruction otherwise). */
+int gr_plan_run(const gr_plan *plan, const gr_graph *g, const gr_params *params,
+                int debug, gr_result *res, gr_error *err);
+/* Bytes of vector buffers a run of plan on a graph of n nodes allocates. */
+size_t gr_plan_buffer_bytes(const gr_plan *plan, uint32_t n);
 
 /* The number of threads the library uses (OpenMP), and setting it. */
 int gr_threads(void);

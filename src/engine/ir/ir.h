@@ -39,7 +39,30 @@ typedef struct gr_attrs {
     uint8_t self;        /* AGG: count the node's own value too */
     uint8_t loop;        /* LOOP: gr_loop_kind */
     int32_t test;        /* LOOP: index of the carried value the test watches */
+    uint8_t explicit_test; /* LOOP: the body computes its own exit test: YIELD has
+                              ncarry+1 operands, the last an f64 distance
+                              (converged: stop when < n*tol, or < tol for a scalar
+                              test value) or a bool "changed" (unchanged: stop when
+                              false).  Made by fuse_reduction. */
+    uint8_t masked;      /* AGG, AGG_FUSED: the last operand is a mask over the
+                            receiving nodes; where it is false the result is the
+                            monoid's empty value (so executors may skip them and
+                            choose push or pull from the input's density) */
+    uint8_t epilogue;    /* FUSED: this kernel is the epilogue of the AGG/AGG_FUSED
+                            right before it (one pass: aggregate, then apply the
+                            body to each node's result) */
 } gr_attrs;
+
+/* What a FUSED output is: a vector (map) or a fold over the nodes. */
+typedef enum gr_fold {
+    GR_FOLD_MAP = 0,   /* vector of the lane's type */
+    GR_FOLD_SUM,       /* scalar: sum in node order (f64 blocked like reduce_sum) */
+    GR_FOLD_MIN,       /* scalar: minimum (NaN rules of reduce_min) */
+    GR_FOLD_MAX,       /* scalar: maximum */
+    GR_FOLD_COUNT,     /* i64 scalar: lanes that are true (non-zero) */
+    GR_FOLD_ANY,       /* bool scalar */
+    GR_FOLD_ALL        /* bool scalar */
+} gr_fold;
 
 struct gr_block;
 
@@ -51,12 +74,22 @@ typedef struct gr_inst {
                             ncarry initial values */
     gr_attrs attrs;
     gr_loc loc;
-    /* LOOP only: */
+    /* LOOP, FUSED and AGG_FUSED (GR_F_REGION ops): */
     struct gr_block *body;   /* owned; ends with YIELD */
-    int32_t ncarry;          /* carried values */
-    gr_vid *inner;           /* ncarry values visible in the body (owned) */
-    gr_vid *results;         /* ncarry values defined after the loop (owned) */
+    int32_t ncarry;          /* LOOP: carried values; FUSED: outputs */
+    gr_vid *inner;           /* values defined for the body (owned): LOOP: ncarry
+                                carried values; FUSED: one lane per operand (the
+                                operand's element type); AGG_FUSED: one lane per
+                                operand (read at the neighbour) and a last f64
+                                lane, the edge weight */
+    gr_vid *results;         /* LOOP: ncarry values defined after the loop;
+                                FUSED: ncarry outputs (owned) */
+    uint8_t *fold;           /* FUSED: ncarry gr_fold kinds, one per output (owned) */
 } gr_inst;
+/* FUSED bodies hold only element-wise ops and constants and end with a
+ * YIELD of ncarry lanes.  AGG_FUSED bodies end with a YIELD of one lane,
+ * the message; its result is typed by gr_agg_result_type as if the message
+ * were a vector of the lane's type.  AGG_FUSED's result is in `result`. */
 
 typedef struct gr_block {
     gr_inst *insts;      /* owned array */

@@ -17,7 +17,8 @@ enum {
     GR_F_SRC = 1u << 3,   /* source: no vector operands read */
     GR_F_CTRL = 1u << 4,  /* control (loop, yield, return) */
     GR_F_SIDE = 1u << 5,  /* side effect: never removed or moved */
-    GR_F_COMM = 1u << 6   /* commutative in its two operands */
+    GR_F_COMM = 1u << 6,  /* commutative in its two operands */
+    GR_F_REGION = 1u << 7 /* owns a body evaluated per node/edge (fused kernels) */
 };
 
 /* Typing rules (the sig column of gr_ops.def). */
@@ -27,7 +28,7 @@ typedef enum gr_sig {
     GR_SIG_LOG2, GR_SIG_LOG1, GR_SIG_WHERE, GR_SIG_TOF64, GR_SIG_TOI64,
     GR_SIG_TOBOOL, GR_SIG_GATHER, GR_SIG_SCATTER, GR_SIG_RED, GR_SIG_RED_F64,
     GR_SIG_RED_I64, GR_SIG_RED_BOOL, GR_SIG_DIST, GR_SIG_AGG, GR_SIG_LOOP,
-    GR_SIG_YIELD, GR_SIG_RETURN, GR_SIG_PRINT
+    GR_SIG_YIELD, GR_SIG_RETURN, GR_SIG_PRINT, GR_SIG_FUSED, GR_SIG_AGG_FUSED
 } gr_sig;
 
 typedef struct gr_opinfo {
