@@ -187,7 +187,9 @@ int gr_gen_uniform(uint32_t n, uint64_t m, uint64_t seed, gr_edges *out,
 
 /* R-MAT / Kronecker edges over n = 2^scale nodes, m = edgefactor * n, with
  * quadrant probabilities a, b, c (d = 1-a-b-c) and node ids scrambled by a
- * seeded permutation, as Graph500 does.  Deterministic by seed. */
+ * seeded permutation, as Graph500 does.  Deterministic by seed.  Needs
+ * 1 <= scale <= 31, edgefactor >= 1, a, b, c >= 0 and a+b+c <= 1 (a sum
+ * up to 1e-9 over 1, from decimal rounding, is accepted). */
 int gr_gen_rmat(unsigned scale, unsigned edgefactor, double a, double b,
                 double c, uint64_t seed, gr_edges *out, gr_error *err);
 
@@ -365,6 +367,9 @@ const char *gr_program_name(const gr_program *p);
 int gr_program_nparams(const gr_program *p);
 int gr_program_param(const gr_program *p, int i, const char **name, gr_type *type,
                      double *fdefault, int64_t *idefault);
+/* Number of results, and the type of result i (GR_T_NONE out of range). */
+int gr_program_nresults(const gr_program *p);
+gr_type gr_program_result_type(const gr_program *p, int i);
 /* Count the ops of p (loop bodies included; yield/return not counted). */
 int gr_program_op_count(const gr_program *p);
 /* Check every structural and typing rule; GR_ERR_TYPE/GR_ERR_INVALID with

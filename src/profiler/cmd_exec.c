@@ -4,13 +4,15 @@
  * the algorithm), a result summary and a result checksum; optionally write
  * the result vector to a file.
  *
- * Two tables drive it.  `algos` holds each algorithm: its parameters (a
- * gr_opt table, so --param values are typed and checked exactly as options
- * are; defaults identical in every mode), its result type, how to call its
- * native implementation and how to summarize its result.  `modes` holds
- * each way of running an algorithm (native, best; later step, batched,
- * fused from the .grl sources), each a `run` function over any algorithm.
- * --help is generated from both tables.
+ * ALGO is a library algorithm or a path to any .grl file.  Either way it is
+ * compiled first: the program's parameters (names, types, defaults) are
+ * the one source of truth for --param in every mode, native included.
+ * Two tables drive the rest.  `algos` holds each library algorithm's native
+ * implementation and how to summarize its result (user programs get a
+ * summary by result type).  `modes` holds each way of running an
+ * algorithm: native and best (hand-written C, library algorithms only) and
+ * step (the step executor over the program).  --help is generated from
+ * both tables and the compiled library.
  */
 #include "config.h"
 #include "profiler/cli.h"
@@ -39,9 +41,16 @@ struct exec_result {
 
 struct exec_algo;
 
-/* Runs `algo`'s native implementation of kind `kind` into r. */
+/* The compiled algorithm and its parameter values. */
+struct exec_prog {
+    gr_program *prog;        /* the compiled .grl program (owned) */
+    gr_params *ps;           /* its parameters: defaults, then --param (owned) */
+};
+
+/* Runs `algo`'s native implementation of kind `kind` into r, reading the
+ * parameters by name from the program's parameter values. */
 typedef int (*exec_native_fn)(const gr_graph *g, gr_native_kind kind,
-                              const struct gr_optval *par,
+                              const struct exec_prog *ep,
                               struct exec_result *r, gr_error *err);
 
 /* Prints the algorithm's summary lines; GR_OK, or GR_ERR_NOMEM (nothing
@@ -49,11 +58,10 @@ typedef int (*exec_native_fn)(const gr_graph *g, gr_native_kind kind,
 typedef int (*exec_summary_fn)(FILE *fp, const gr_graph *g,
                                const struct exec_result *r);
 
-/* An algorithm grprof exec can run. */
+/* An algorithm of the library, with its native implementation. */
 struct exec_algo {
     const char *name;            /* ALGO on the command line */
     const char *summary;         /* one line for --help */
-    const struct gr_opt *params; /* parameters in signature order, zero-ended */
     int f64;                     /* 1: result is a f64 vector; 0: i64 */
     exec_native_fn native;       /* native / best implementation */
     exec_summary_fn summarize;   /* the summary lines */
@@ -65,8 +73,9 @@ struct exec_mode {
     const char *name;            /* --mode value */
     const char *help;            /* one line for --help */
     gr_native_kind kind;         /* for the native modes */
+    int native;                  /* 1: needs a library algorithm's native code */
     int (*run)(const struct exec_mode *mode, const struct exec_algo *algo,
-               const gr_graph *g, const struct gr_optval *par,
+               const gr_graph *g, const struct exec_prog *ep,
                struct exec_result *r, gr_error *err);
 };
 
@@ -80,7 +89,7 @@ static void kv(FILE *fp, const char *key, const char *fmt, ...)
     char k[32];
     va_list ap;
     snprintf(k, sizeof k, "%s:", key);
-    fprintf(fp, "%-12s ", k);
+    fprintf(fp, "%-13s ", k);
     va_start(ap, fmt);
     vfprintf(fp, fmt, ap);
     va_end(ap);
@@ -162,27 +171,40 @@ static int summarize_labels(FILE *fp, const char *count_key,
 
 /* ---- algorithms ------------------------------------------------------------ */
 
-/* Parameter tables: in the order of the algorithm's signature; the index
- * enums beside them name the slots of the parsed-values array. */
+/* The value of the program's parameter `name` (0 / NaN when absent: the
+ * library programs declare every parameter their native code reads). */
+static int param_index(const gr_program *p, const char *name)
+{
+    int i, n = gr_program_nparams(p);
+    for (i = 0; i < n; i++) {
+        const char *pn;
+        gr_type t;
+        double fd;
+        int64_t id;
+        gr_program_param(p, i, &pn, &t, &fd, &id);
+        if (strcmp(pn, name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
 
-enum { PR_DAMPING, PR_TOL, PR_MAX_ITER };
-static const struct gr_opt pagerank_params[] = {
-    {.name = "damping", .type = GR_OPT_FLOAT, .def = "0.85",
-     .help = "probability of following an edge", .min = 0, .max = 1,
-     .flags = GR_OPT_MIN | GR_OPT_MAX},
-    {.name = "tol", .type = GR_OPT_FLOAT, .def = "1e-6",
-     .help = "stop when the L1 change < n*tol", .min = 0, .flags = GR_OPT_MIN},
-    {.name = "max_iter", .type = GR_OPT_INT, .def = "100",
-     .help = "iteration limit", .min = 0, .flags = GR_OPT_MIN},
-    {0}
-};
+static double pf(const struct exec_prog *ep, const char *name)
+{
+    return gr_params_f64(ep->ps, param_index(ep->prog, name));
+}
+
+static int64_t pi(const struct exec_prog *ep, const char *name)
+{
+    return gr_params_i64(ep->ps, param_index(ep->prog, name));
+}
 
 static int run_pagerank(const gr_graph *g, gr_native_kind kind,
-                        const struct gr_optval *p, struct exec_result *r,
+                        const struct exec_prog *ep, struct exec_result *r,
                         gr_error *err)
 {
-    return gr_native_pagerank(g, kind, p[PR_DAMPING].f, p[PR_TOL].f,
-                              p[PR_MAX_ITER].i, r->f64, &r->iters, err);
+    return gr_native_pagerank(g, kind, pf(ep, "damping"), pf(ep, "tol"),
+                              pi(ep, "max_iter"), r->f64, &r->iters, err);
 }
 
 static int sum_pagerank(FILE *fp, const gr_graph *g, const struct exec_result *r)
@@ -208,18 +230,11 @@ static int sum_pagerank(FILE *fp, const gr_graph *g, const struct exec_result *r
     return GR_OK;
 }
 
-enum { LPA_MAX_ITER };
-static const struct gr_opt lpa_params[] = {
-    {.name = "max_iter", .type = GR_OPT_INT, .def = "20",
-     .help = "iteration limit", .min = 0, .flags = GR_OPT_MIN},
-    {0}
-};
-
 static int run_lpa(const gr_graph *g, gr_native_kind kind,
-                   const struct gr_optval *p, struct exec_result *r,
+                   const struct exec_prog *ep, struct exec_result *r,
                    gr_error *err)
 {
-    return gr_native_lpa(g, kind, p[LPA_MAX_ITER].i, r->i64, &r->iters, err);
+    return gr_native_lpa(g, kind, pi(ep, "max_iter"), r->i64, &r->iters, err);
 }
 
 static int sum_lpa(FILE *fp, const gr_graph *g, const struct exec_result *r)
@@ -228,13 +243,11 @@ static int sum_lpa(FILE *fp, const gr_graph *g, const struct exec_result *r)
     return summarize_labels(fp, "labels", r);
 }
 
-static const struct gr_opt no_params[] = {{0}};
-
 static int run_wcc(const gr_graph *g, gr_native_kind kind,
-                   const struct gr_optval *p, struct exec_result *r,
+                   const struct exec_prog *ep, struct exec_result *r,
                    gr_error *err)
 {
-    (void)p;
+    (void)ep;
     return gr_native_wcc(g, kind, r->i64, &r->iters, err);
 }
 
@@ -244,18 +257,11 @@ static int sum_wcc(FILE *fp, const gr_graph *g, const struct exec_result *r)
     return summarize_labels(fp, "components", r);
 }
 
-enum { SRC_SOURCE };
-static const struct gr_opt source_params[] = {
-    {.name = "source", .type = GR_OPT_INT, .def = "0",
-     .help = "original id of the source node", .min = 0, .flags = GR_OPT_MIN},
-    {0}
-};
-
 static int run_bfs(const gr_graph *g, gr_native_kind kind,
-                   const struct gr_optval *p, struct exec_result *r,
+                   const struct exec_prog *ep, struct exec_result *r,
                    gr_error *err)
 {
-    return gr_native_bfs(g, kind, p[SRC_SOURCE].i, r->i64, &r->iters, err);
+    return gr_native_bfs(g, kind, pi(ep, "source"), r->i64, &r->iters, err);
 }
 
 static int sum_bfs(FILE *fp, const gr_graph *g, const struct exec_result *r)
@@ -276,10 +282,10 @@ static int sum_bfs(FILE *fp, const gr_graph *g, const struct exec_result *r)
 }
 
 static int run_sssp(const gr_graph *g, gr_native_kind kind,
-                    const struct gr_optval *p, struct exec_result *r,
+                    const struct exec_prog *ep, struct exec_result *r,
                     gr_error *err)
 {
-    return gr_native_sssp(g, kind, p[SRC_SOURCE].i, r->f64, &r->iters, err);
+    return gr_native_sssp(g, kind, pi(ep, "source"), r->f64, &r->iters, err);
 }
 
 static int sum_sssp(FILE *fp, const gr_graph *g, const struct exec_result *r)
@@ -301,15 +307,15 @@ static int sum_sssp(FILE *fp, const gr_graph *g, const struct exec_result *r)
 }
 
 static int run_degree(const gr_graph *g, gr_native_kind kind,
-                      const struct gr_optval *p, struct exec_result *r,
+                      const struct exec_prog *ep, struct exec_result *r,
                       gr_error *err)
 {
-    (void)p;
+    (void)ep;
     r->iters = -1;
     return gr_native_degree(g, kind, r->f64, err);
 }
 
-static int sum_degree(FILE *fp, const gr_graph *g, const struct exec_result *r)
+static int sum_minmax(FILE *fp, const gr_graph *g, const struct exec_result *r)
 {
     double sum = 0, lo = INFINITY, hi = -INFINITY;
     uint32_t u;
@@ -325,41 +331,100 @@ static int sum_degree(FILE *fp, const gr_graph *g, const struct exec_result *r)
     return GR_OK;
 }
 
+/* Summary of a user program's i64 result. */
+static int sum_i64(FILE *fp, const gr_graph *g, const struct exec_result *r)
+{
+    (void)g;
+    return summarize_labels(fp, "distinct", r);
+}
+
 static const struct exec_algo algos[] = {
-    {"pagerank", "PageRank (networkx conventions), f64 ranks", pagerank_params,
+    {"pagerank", "PageRank (networkx conventions), f64 ranks",
      1, run_pagerank, sum_pagerank,
      "sum, min, max of the ranks; top: the 5 highest as ID=RANK"},
     {"lpa", "synchronous label propagation, i64 labels (original ids)",
-     lpa_params, 0, run_lpa, sum_lpa,
+     0, run_lpa, sum_lpa,
      "labels: distinct labels; largest: the 5 biggest as LABEL=SIZE"},
     {"wcc", "weakly connected components, i64 smallest original id",
-     no_params, 0, run_wcc, sum_wcc,
+     0, run_wcc, sum_wcc,
      "components: count; largest: the 5 biggest as COMP=SIZE"},
-    {"bfs", "BFS levels from a source, i64 (-1 unreachable)", source_params,
+    {"bfs", "BFS levels from a source, i64 (-1 unreachable)",
      0, run_bfs, sum_bfs,
      "reached: nodes with a level; max_level: the deepest level"},
     {"sssp", "shortest path distances over edge weights, f64 (inf unreachable)",
-     source_params, 1, run_sssp, sum_sssp,
+     1, run_sssp, sum_sssp,
      "reached: nodes at finite distance; max_dist: the largest finite one"},
-    {"degree", "degree centrality (in+out)/(n-1), f64", no_params, 1,
-     run_degree, sum_degree, "min, max, mean of the centralities"},
+    {"degree", "degree centrality (in+out)/(n-1), f64", 1,
+     run_degree, sum_minmax, "min, max, mean of the centralities"},
 };
+/* User programs (.grl paths): no native code, summary by result type. */
+static const struct exec_algo user_f64 = {"", "", 1, NULL, sum_minmax,
+                                          "min, max, mean of the result"};
+static const struct exec_algo user_i64 = {"", "", 0, NULL, sum_i64,
+                                          "distinct values; largest groups"};
 #define N_ALGOS (sizeof algos / sizeof algos[0])
 
 /* ---- modes ------------------------------------------------------------------ */
 
 static int run_native(const struct exec_mode *mode, const struct exec_algo *algo,
-                      const gr_graph *g, const struct gr_optval *par,
+                      const gr_graph *g, const struct exec_prog *ep,
                       struct exec_result *r, gr_error *err)
 {
-    return algo->native(g, mode->kind, par, r, err);
+    return algo->native(g, mode->kind, ep, r, err);
+}
+
+/* Copy output 0 of a program run into r (vectors only: an algorithm's
+ * result is a node vector). */
+static int take_output(const gr_result *res, struct exec_result *r, gr_error *err)
+{
+    const gr_output *o;
+    if (res->nout < 1) {
+        return gr_err(err, GR_ERR_INVALID, "the algorithm returns nothing");
+    }
+    o = &res->out[0];
+    if (o->len != r->n || (o->type != GR_T_F64V && o->type != GR_T_I64V &&
+                           o->type != GR_T_MASK)) {
+        return gr_err(err, GR_ERR_TYPE, "the algorithm's first result '%s' is a %s; "
+                      "grprof exec needs a node vector", o->name, gr_type_name(o->type));
+    }
+    if (r->f64) {
+        memcpy(r->f64, o->f64, (size_t)r->n * sizeof *r->f64);
+    } else {
+        memcpy(r->i64, o->i64, (size_t)r->n * sizeof *r->i64);
+    }
+    r->iters = res->iters;
+    return GR_OK;
+}
+
+static int run_step(const struct exec_mode *mode, const struct exec_algo *algo,
+                    const gr_graph *g, const struct exec_prog *ep,
+                    struct exec_result *r, gr_error *err)
+{
+    gr_ctx *ctx = NULL;
+    gr_result res;
+    int st;
+    (void)mode;
+    (void)algo;
+    memset(&res, 0, sizeof res);
+    st = gr_ctx_new(g, &ctx, err);
+    if (st == GR_OK) {
+        st = gr_step_run(ctx, ep->prog, ep->ps, &res, err);
+    }
+    if (st == GR_OK) {
+        st = take_output(&res, r, err);
+    }
+    gr_result_release(&res);
+    gr_ctx_free(&ctx);
+    return st;
 }
 
 static const struct exec_mode modes[] = {
     {"native", "hand-written C in the same formulation as the .grl algorithm",
-     GR_NATIVE, run_native},
-    {"best", "the fastest known C algorithm for the same result", GR_BEST,
+     GR_NATIVE, 1, run_native},
+    {"best", "the fastest known C algorithm for the same result", GR_BEST, 1,
      run_native},
+    {"step", "the step executor: one engine API call per op of the program",
+     GR_NATIVE, 0, run_step},
 };
 #define N_MODES (sizeof modes / sizeof modes[0])
 
@@ -387,19 +452,66 @@ static const struct gr_opt exec_opts[] = {
     {0}
 };
 
+/* Compile the library algorithm `name` (NULL when it is not one). */
+static int compile_library(const char *name, gr_program **out, gr_diags *d, gr_error *err)
+{
+    const char *src = gr_library_source(name);
+    char file[128];
+    *out = NULL;
+    if (!src) {
+        return GR_OK;
+    }
+    snprintf(file, sizeof file, "<library>/%s.grl", name);
+    return gr_lang_compile(src, strlen(src), file, out, d, err);
+}
+
+/* "name=default ..." of a program's parameters. */
+static const char *param_list(const gr_program *p, const gr_params *ps, char *buf,
+                              size_t n)
+{
+    int i, np = gr_program_nparams(p);
+    size_t len;
+    char t[48];
+    buf[0] = '\0';
+    for (i = 0; i < np; i++) {
+        const char *name;
+        gr_type type;
+        double fd;
+        int64_t id;
+        gr_program_param(p, i, &name, &type, &fd, &id);
+        if (ps) {
+            fd = gr_params_f64(ps, i);
+            id = gr_params_i64(ps, i);
+        }
+        len = strlen(buf);
+        if (type == GR_T_F64) {
+            snprintf(buf + len, n - len, "%s%s=%s", i ? " " : "", name,
+                     gr_fmt_double(fd, t, sizeof t));
+        } else if (type == GR_T_BOOL) {
+            snprintf(buf + len, n - len, "%s%s=%s", i ? " " : "", name,
+                     id ? "true" : "false");
+        } else {
+            snprintf(buf + len, n - len, "%s%s=%" PRId64, i ? " " : "", name, id);
+        }
+    }
+    return buf;
+}
+
 static void exec_help_extra(FILE *fp)
 {
-    size_t a, m, k;
-    char left[64];
-    fprintf(fp, "Algorithms, their parameters (defaults are the same in every mode)\n"
-                "and summary lines:\n");
+    size_t a, m;
+    char list[512];
+    fprintf(fp, "Algorithms (the library; or a path to any .grl file), their\n"
+                "parameters with defaults (the same in every mode) and summary lines:\n");
     for (a = 0; a < N_ALGOS; a++) {
-        const struct gr_opt *p = algos[a].params;
+        gr_program *p = NULL;
         fprintf(fp, "  %-9s %s\n", algos[a].name, algos[a].summary);
-        for (k = 0; p[k].name; k++) {
-            snprintf(left, sizeof left, "%s=%s", p[k].name, p[k].def);
-            fprintf(fp, "  %-9s   %-14s %s\n", "", left, p[k].help);
+        if (compile_library(algos[a].name, &p, NULL, NULL) == GR_OK && p) {
+            fprintf(fp, "  %-9s   params: %s\n", "",
+                    gr_program_nparams(p) ? param_list(p, NULL, list, sizeof list)
+                                          : "none");
         }
+        gr_program_free(&p);
         fprintf(fp, "  %-9s   summary: %s\n", "", algos[a].report);
     }
     fprintf(fp, "\nModes:\n");
@@ -432,6 +544,7 @@ const struct gr_cmd gr_cmd_exec = {
         "  symmetric    yes | no\n"
         "  digest       gr_graph_digest of the graph, 16 hex digits\n"
         "  load_time    time to make the graph, scaled and in ns: \"1.23 ms (1234567 ns)\"\n"
+        "  compile_time time to compile ALGO's program (parse, verify), as load_time\n"
         "  algorithm    ALGO\n"
         "  mode         MODE\n"
         "  threads      threads the library used\n"
@@ -520,66 +633,68 @@ static const struct exec_mode *find_mode(const struct gr_cmd *cmd,
     return NULL;
 }
 
-/* Fill par[] with the algorithm's defaults, then the --param values. */
-static int parse_params(const struct gr_cmd *cmd, const struct gr_args *args,
-                        const struct exec_algo *algo, struct gr_optval *par)
-{
-    const struct gr_opt *p = algo->params;
-    const struct gr_optval *v;
-    char why[256];
-    size_t np = gr_opt_count(p), k;
-    int i;
-    if (np > EXEC_MAX_PARAMS) {
-        return gr_cli_fail(cmd, GR_EXIT_FAIL, "internal error: %s has more than %d "
-                           "parameters", algo->name, EXEC_MAX_PARAMS);
-    }
-    for (k = 0; k < np; k++) {
-        if (gr_opt_value(&p[k], p[k].def, &par[k], why, sizeof why) < 0) {
-            return gr_cli_fail(cmd, GR_EXIT_FAIL, "internal error: %s: %s",
-                               p[k].name, why);
-        }
-    }
-    for (i = 0; (v = gr_args_nth(args, "param", i)) != NULL; i++) {
-        const char *eq = strchr(v->text, '=');
-        const struct gr_opt *o = NULL;
-        char name[64];
-        if (!eq || eq == v->text) {
-            return gr_cli_usage(cmd, "--param '%s' is not NAME=VALUE", v->text);
-        }
-        snprintf(name, sizeof name, "%.*s", (int)(eq - v->text), v->text);
-        for (k = 0; k < np; k++) {
-            if (strcmp(p[k].name, name) == 0) {
-                o = &p[k];
-                break;
-            }
-        }
-        if (!o && np == 0) {
-            return gr_cli_usage(cmd, "unknown parameter '%s': %s takes no parameters",
-                                name, algo->name);
-        }
-        if (!o) {
-            const char *names[EXEC_MAX_PARAMS];
-            char list[256];
-            for (k = 0; k < np && k < EXEC_MAX_PARAMS; k++) {
-                names[k] = p[k].name;
-            }
-            return gr_cli_usage(cmd, "unknown parameter '%s' for %s (parameters: %s)",
-                                name, algo->name, join_names(names, k, list, sizeof list));
-        }
-        if (gr_opt_value(o, eq + 1, &par[o - p], why, sizeof why) < 0) {
-            return gr_cli_usage(cmd, "bad value '%s' for parameter %s: %s", eq + 1,
-                                o->name, why);
-        }
-    }
-    return GR_EXIT_OK;
-}
-
 /* Library status -> exit code: resource failures are runtime failures,
  * everything else is about the input. */
 static int exit_for(int status)
 {
     return status == GR_ERR_NOMEM || status == GR_ERR_INTERNAL ? GR_EXIT_FAIL
                                                                : GR_EXIT_USAGE;
+}
+
+/* Compile ALGO (a library name, or a path to a .grl file) into ep->prog,
+ * and pick its native table entry (*algo: NULL for a user program).  All
+ * diagnostics go to stderr. */
+static int load_algorithm(const struct gr_cmd *cmd, const char *name,
+                          struct exec_prog *ep, const struct exec_algo **algo)
+{
+    gr_diags d = {0, NULL};
+    gr_error err;
+    struct stat sb;
+    int st, rc = GR_EXIT_OK;
+    gr_error_clear(&err);
+    *algo = find_algo(name);
+    if (*algo) {
+        st = compile_library(name, &ep->prog, &d, &err);
+    } else if (strchr(name, '/') || strstr(name, ".grl") || stat(name, &sb) == 0) {
+        st = gr_lang_compile_file(name, &ep->prog, &d, &err);
+    } else {
+        return unknown_algo(cmd, name);
+    }
+    if (st < 0) {
+        if (d.text) {
+            fputs(d.text, stderr);
+        }
+        rc = d.count > 0 ? gr_cli_fail(cmd, exit_for(st), "%s: %d error%s", name, d.count,
+                                       d.count == 1 ? "" : "s")
+                         : gr_cli_error(cmd, exit_for(st), &err);
+    }
+    gr_diags_release(&d);
+    return rc;
+}
+
+/* The program's defaults, then the --param values. */
+static int parse_params(const struct gr_cmd *cmd, const struct gr_args *args,
+                        struct exec_prog *ep)
+{
+    const struct gr_optval *v;
+    gr_error err;
+    int i;
+    gr_error_clear(&err);
+    if (gr_params_new(ep->prog, &ep->ps, &err) < 0) {
+        return gr_cli_error(cmd, GR_EXIT_FAIL, &err);
+    }
+    for (i = 0; (v = gr_args_nth(args, "param", i)) != NULL; i++) {
+        const char *eq = strchr(v->text, '=');
+        char name[64];
+        if (!eq || eq == v->text) {
+            return gr_cli_usage(cmd, "--param '%s' is not NAME=VALUE", v->text);
+        }
+        snprintf(name, sizeof name, "%.*s", (int)(eq - v->text), v->text);
+        if (gr_params_set(ep->ps, name, eq + 1, &err) < 0) {
+            return gr_cli_error(cmd, GR_EXIT_USAGE, &err);
+        }
+    }
+    return GR_EXIT_OK;
 }
 
 /* Write the result vector, one "ID VALUE" line per node. */
@@ -603,25 +718,14 @@ static void write_result(FILE *fp, const gr_graph *g, const struct exec_result *
 }
 
 static int print_report(FILE *fp, const gr_spec *spec, const gr_graph *g,
-                         double load_ns, const struct exec_algo *algo,
-                         const struct exec_mode *mode, const struct gr_optval *par,
-                         double algo_ns, const struct exec_result *r,
-                         uint64_t checksum)
+                         double load_ns, double compile_ns, const char *algo_name,
+                         const struct exec_algo *algo, const struct exec_mode *mode,
+                         const struct exec_prog *ep, double algo_ns,
+                         const struct exec_result *r, uint64_t checksum)
 {
-    char buf[GR_SPEC_TEXT_MAX], t[64], params[512] = "";
-    const struct gr_opt *p = algo->params;
-    size_t k, len;
+    char buf[GR_SPEC_TEXT_MAX], t[64], params[512];
     int st;
-    for (k = 0; p[k].name; k++) {
-        len = strlen(params);
-        if (p[k].type == GR_OPT_INT) {
-            snprintf(params + len, sizeof params - len, "%s%s=%" PRId64,
-                     k ? " " : "", p[k].name, par[k].i);
-        } else {
-            snprintf(params + len, sizeof params - len, "%s%s=%s", k ? " " : "",
-                     p[k].name, gr_fmt_double(par[k].f, t, sizeof t));
-        }
-    }
+    param_list(ep->prog, ep->ps, params, sizeof params);
     kv(fp, "graph", "%s", gr_spec_format(spec, buf, sizeof buf));
     kv(fp, "nodes", "%" PRIu32, g->n);
     kv(fp, "edges", "%" PRIu64, g->m);
@@ -629,7 +733,9 @@ static int print_report(FILE *fp, const gr_spec *spec, const gr_graph *g,
     kv(fp, "symmetric", "%s", g->symmetric ? "yes" : "no");
     kv(fp, "digest", "%016" PRIx64, gr_graph_digest(g));
     kv(fp, "load_time", "%s (%.0f ns)", gr_fmt_duration(load_ns, t, sizeof t), load_ns);
-    kv(fp, "algorithm", "%s", algo->name);
+    kv(fp, "compile_time", "%s (%.0f ns)", gr_fmt_duration(compile_ns, t, sizeof t),
+       compile_ns);
+    kv(fp, "algorithm", "%s", algo_name);
     kv(fp, "mode", "%s", mode->name);
     kv(fp, "threads", "%d", gr_threads());
     kv(fp, "params", "%s", params[0] ? params : "-");
@@ -648,48 +754,61 @@ static int print_report(FILE *fp, const gr_spec *spec, const gr_graph *g,
     return GR_OK;
 }
 
+/* Whether the program's first result is an f64 vector. */
+static int result_is_f64(const gr_program *p)
+{
+    return gr_program_result_type(p, 0) == GR_T_F64V;
+}
+
 static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
 {
     const struct exec_algo *algo;
     const struct exec_mode *mode;
     const struct gr_optval *graph_arg, *out_arg, *threads;
-    struct gr_optval par[EXEC_MAX_PARAMS];
+    struct exec_prog ep = {NULL, NULL};
     struct exec_result r;
     gr_spec spec;
     gr_graph *g = NULL;
     gr_afile af;
     gr_error err;
     int have_out = 0, rc, st;
-    double load_ns, algo_ns;
+    double load_ns, algo_ns, compile_ns;
     uint64_t t0, checksum;
     size_t count;
 
     memset(&r, 0, sizeof r);
-    memset(par, 0, sizeof par);
     gr_error_clear(&err);
 
     /* everything about the command line is checked before any work */
-    algo = find_algo(args->args[0]);
-    if (!algo) {
-        return unknown_algo(cmd, args->args[0]);
-    }
     mode = find_mode(cmd, gr_args_get(args, "mode")->text, &rc);
     if (!mode) {
         return rc;
     }
-    rc = parse_params(cmd, args, algo, par);
+    t0 = gr_clock_ns();
+    rc = load_algorithm(cmd, args->args[0], &ep, &algo);
+    compile_ns = gr_clock_since_ns(t0);
+    if (rc == GR_EXIT_OK && !algo && mode->native) {
+        rc = gr_cli_usage(cmd, "--mode %s runs hand-written C, which only the library "
+                          "algorithms have; use --mode step for %s", mode->name,
+                          args->args[0]);
+    }
+    if (rc == GR_EXIT_OK) {
+        rc = parse_params(cmd, args, &ep);
+    }
     if (rc != GR_EXIT_OK) {
-        return rc;
+        goto done;
     }
     graph_arg = gr_args_get(args, "graph");
     if (!graph_arg) {
-        return gr_cli_usage(cmd, "no graph given: use --graph SPEC, e.g. "
-                                 "--graph uniform:n=1000,m=5000,seed=42");
+        rc = gr_cli_usage(cmd, "no graph given: use --graph SPEC, e.g. "
+                               "--graph uniform:n=1000,m=5000,seed=42");
+        goto done;
     }
     if (gr_spec_parse(graph_arg->text, &spec, &err) < 0) {
         char buf[GR_ERROR_MSG_MAX + GR_ERROR_FILE_MAX + 64];
-        return gr_cli_usage(cmd, "bad graph spec '%s': %s", graph_arg->text,
-                            gr_error_format(&err, buf, sizeof buf));
+        rc = gr_cli_usage(cmd, "bad graph spec '%s': %s", graph_arg->text,
+                          gr_error_format(&err, buf, sizeof buf));
+        goto done;
     }
     if (gr_args_count(args, "symmetrize")) {
         spec.sym = 1;
@@ -704,11 +823,13 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     if (out_arg) {
         struct stat sb;
         if (stat(out_arg->text, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            return gr_cli_fail(cmd, GR_EXIT_USAGE, "%s: cannot write: Is a directory",
-                               out_arg->text);
+            rc = gr_cli_fail(cmd, GR_EXIT_USAGE, "%s: cannot write: Is a directory",
+                             out_arg->text);
+            goto done;
         }
         if (gr_afile_open(&af, out_arg->text, &err) < 0) {
-            return gr_cli_error(cmd, GR_EXIT_USAGE, &err);
+            rc = gr_cli_error(cmd, GR_EXIT_USAGE, &err);
+            goto done;
         }
         have_out = 1;
     }
@@ -726,6 +847,9 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     r.n = g->n;
     r.iters = -1;
     count = g->n ? g->n : 1;
+    if (!algo) {
+        algo = result_is_f64(ep.prog) ? &user_f64 : &user_i64;
+    }
     if (algo->f64) {
         r.f64 = gr_calloc(count, sizeof *r.f64);
     } else {
@@ -737,7 +861,7 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         goto done;
     }
     t0 = gr_clock_ns();
-    st = mode->run(mode, algo, g, par, &r, &err);
+    st = mode->run(mode, algo, g, &ep, &r, &err);
     algo_ns = gr_clock_since_ns(t0);
     if (st < 0) {
         rc = gr_cli_error(cmd, exit_for(st), &err);
@@ -748,8 +872,9 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
 
     if (gr_args_count(args, "quiet")) {
         kv(stdout, "checksum", "%016" PRIx64, checksum);
-    } else if (print_report(stdout, &spec, g, load_ns, algo, mode, par, algo_ns,
-                            &r, checksum) < 0) {
+    } else if (print_report(stdout, &spec, g, load_ns, compile_ns,
+                            algo->name[0] ? algo->name : gr_program_name(ep.prog),
+                            algo, mode, &ep, algo_ns, &r, checksum) < 0) {
         rc = gr_cli_fail(cmd, GR_EXIT_FAIL, "out of memory (result summary)");
         goto done;
     }
@@ -769,5 +894,7 @@ done:
     gr_free(r.f64);
     gr_free(r.i64);
     gr_graph_free(&g);
+    gr_params_free(&ep.ps);
+    gr_program_free(&ep.prog);
     return rc;
 }

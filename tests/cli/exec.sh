@@ -76,7 +76,7 @@ done
 run "$GRPROF" exec pagerank --graph "$G"
 sed 's/:.*//' "$OUT" | tr '\n' ' ' >"$T_TMP/keys"
 check "pagerank report keys, in order" test "$(cat "$T_TMP/keys")" = \
-    "graph nodes edges weighted symmetric digest load_time algorithm mode threads params algo_time iterations sum min max top checksum peak_rss "
+    "graph nodes edges weighted symmetric digest load_time compile_time algorithm mode threads params algo_time iterations sum min max top checksum peak_rss "
 expect_out_line '^nodes: +200$' "report gives n"
 expect_out_line '^edges: +800$' "report gives m"
 expect_out_line '^params: +damping=0.85 tol=1e-06 max_iter=100$' "report gives every default parameter"
@@ -235,6 +235,50 @@ for a in wcc bfs sssp; do
     done
 done
 
+# ---- step mode: the .grl program agrees with native ---------------------------------
+
+for a in pagerank lpa wcc bfs sssp degree; do
+    for g in "$TINY" "$GW" "$GW,sym=1"; do
+        p=
+        [ "$g" = "$TINY" ] && { [ "$a" = bfs ] || [ "$a" = sssp ]; } && p="--param source=3"
+        rm -f "$T_TMP/native.txt" "$T_TMP/step.txt"
+        run "$GRPROF" exec "$a" -g "$g" $p --mode native -o "$T_TMP/native.txt"
+        expect_ok "$a native on $(basename "$g") (for step)"
+        run "$GRPROF" exec "$a" -g "$g" $p --mode step -o "$T_TMP/step.txt"
+        expect_ok "$a step on $(basename "$g")"
+        expect_same "$T_TMP/native.txt" "$T_TMP/step.txt" \
+            "$a: native and step write the same output on $(basename "$g")"
+    done
+done
+
+# ---- a user's .grl program ----------------------------------------------------------
+
+cat >"$T_TMP/twohop.grl" <<'GRL'
+# sum of the in-neighbours' in-degrees, scaled
+algorithm twohop(scale = 2.0) {
+    d = to_f64(in_degree())
+    return scale * pull_sum(d)
+}
+GRL
+run "$GRPROF" exec "$T_TMP/twohop.grl" -g "$TINY" --mode step -o "$T_TMP/twohop.txt"
+expect_ok "a .grl path runs in step mode"
+expect_out_line "^algorithm: +twohop$" "the report names the program"
+expect_out_line "^params: +scale=2$" "the report lists the program's parameters"
+run "$GRPROF" exec "$T_TMP/twohop.grl" -g "$TINY" --mode step --param scale=0 \
+    -o "$T_TMP/zero.txt"
+expect_ok "--param sets a program's parameter"
+check "scale=0 gives all zeros" test "$(cut -d' ' -f2 "$T_TMP/zero.txt" | sort -u)" = "0"
+run "$GRPROF" exec "$T_TMP/twohop.grl" -g "$TINY"
+expect_err "native mode needs a library algorithm" 2 "only the library algorithms have"
+printf 'algorithm bad() {\n    x = nod_count()\n    return x +\n}\n' >"$T_TMP/bad.grl"
+run "$GRPROF" exec "$T_TMP/bad.grl" -g "$TINY" --mode step
+expect_rc 2 "a program with errors exits 2"
+check "diagnostics name file:line:col" grep -q "bad.grl:4:1: expected an expression" "$ERR"
+check "diagnostics show the line and a caret" grep -qxF "^" "$ERR"
+check "diagnostics end with a count" grep -qx "grprof exec: .*bad.grl: 1 error" "$ERR"
+run "$GRPROF" exec "$T_TMP/none.grl" -g "$TINY" --mode step
+expect_err "a missing .grl file" 2 "none.grl"
+
 # ---- errors ----------------------------------------------------------------------
 
 run "$GRPROF" exec pagernk --graph "$G"
@@ -260,19 +304,19 @@ expect_err "non-integer --threads" 2 "bad value 'two' for --threads: expected an
 run "$GRPROF" exec wcc -g "$G" --threads 0
 expect_err "--threads below 1" 2 "bad value '0' for --threads: must be between 1 and"
 run "$GRPROF" exec wcc -g "$G" --mode fast
-expect_err "unknown mode" 2 "bad value 'fast' for --mode: expected one of native, best"
+expect_err "unknown mode" 2 "bad value 'fast' for --mode: expected one of native, best, step"
 run "$GRPROF" exec pagerank -g "$G" --param dampng=0.5
-expect_err "unknown parameter lists the algorithm's" 2 "unknown parameter 'dampng' for pagerank (parameters: damping, tol, max_iter)"
+expect_err "unknown parameter lists the algorithm's" 2 "unknown parameter 'dampng' (known: damping, tol, max_iter)"
 run "$GRPROF" exec wcc -g "$G" --param source=1
 expect_err "parameter for an algorithm without any" 2 "wcc takes no parameters"
 run "$GRPROF" exec pagerank -g "$G" --param damping
 expect_err "--param without =" 2 "--param 'damping' is not NAME=VALUE"
 run "$GRPROF" exec pagerank -g "$G" --param max_iter=ten
-expect_err "non-integer parameter" 2 "bad value 'ten' for parameter max_iter: expected an integer"
+expect_err "non-integer parameter" 2 "parameter 'max_iter' expects an integer (i64), got 'ten'"
 run "$GRPROF" exec pagerank -g "$G" --param damping=1.5
-expect_err "parameter out of range" 2 "bad value '1.5' for parameter damping: must be between 0 and 1"
+expect_err "parameter out of range" 2 "pagerank: damping must be in [0, 1], got 1.5"
 run "$GRPROF" exec bfs -g "$G" --param source=-1
-expect_err "negative source" 2 "bad value '-1' for parameter source: must be >= 0"
+expect_err "negative source" 2 "source -1 is not a node of the graph"
 run "$GRPROF" exec wcc -g uniform:n=10,m=20,bogus=1
 expect_err "bad spec names the bad key" 2 "bogus"
 run "$GRPROF" exec wcc -g "$T_TMP/cli_missing.el"

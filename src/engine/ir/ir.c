@@ -404,6 +404,34 @@ int gr_program_op_count(const gr_program *p)
     return n;
 }
 
+/* The top block's RETURN, or NULL (a program under construction). */
+static const gr_inst *program_return(const gr_program *p)
+{
+    const gr_inst *last;
+    if (!p || p->top.n == 0) {
+        return NULL;
+    }
+    last = &p->top.insts[p->top.n - 1];
+    return last->op == GR_OP_RETURN ? last : NULL;
+}
+
+/* gr_program_nresults: see gr.h. */
+int gr_program_nresults(const gr_program *p)
+{
+    const gr_inst *r = program_return(p);
+    return r ? r->nargs : 0;
+}
+
+/* gr_program_result_type: see gr.h. */
+gr_type gr_program_result_type(const gr_program *p, int i)
+{
+    const gr_inst *r = program_return(p);
+    if (!r || i < 0 || i >= r->nargs) {
+        return GR_T_NONE;
+    }
+    return p->values[r->args[i]].type;
+}
+
 /* gr_free_string: free a string the library allocated; NULLs *s. */
 void gr_free_string(char **s)
 {
