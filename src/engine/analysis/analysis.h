@@ -17,6 +17,7 @@
 #ifndef GR_ANALYSIS_H
 #define GR_ANALYSIS_H
 
+#include "common/error.h"
 #include "engine/ir/ir.h"
 
 /* --- linear order and dependencies (deps.c) ---------------------------- */
@@ -35,20 +36,46 @@ typedef struct gr_an_deps {
                                loop results; -1 for values never defined */
     int32_t *nuses;         /* [nvalues] number of operand uses */
     int32_t **uses;         /* [nvalues] positions of the using instructions, increasing
-                               (a use by a nested instruction is that instruction) */
+                               (a use by a nested instruction is that instruction; an
+                               instruction reading a value twice is there twice) */
 } gr_an_deps;
 
 int gr_an_deps_build(const gr_program *p, gr_an_deps *d, gr_error *err);
 void gr_an_deps_release(gr_an_deps *d);
 /* Print "pos: %result = op(args)  <- producers; -> users" lines. */
 int gr_an_deps_print(const gr_program *p, const gr_an_deps *d, char **text, gr_error *err);
+/* Whether v is an inner value of the region op defining it (a loop's
+ * carried value, a fused kernel's lane) rather than one of its results;
+ * 0 for values defined by other instructions or never defined. */
+int gr_an_is_inner(const gr_program *p, const gr_an_deps *d, gr_vid v);
+
+/* --- text for the printers (deps.c) ------------------------------------ */
+
+/* A growable string the analysis printers write into; an allocation
+ * failure is sticky and reported once, by gr_an_text_done. */
+typedef struct gr_an_text {
+    char *s;                /* NUL-terminated text (owned until done) */
+    size_t n, cap;          /* length, allocated bytes */
+    int nomem;              /* an append failed */
+} gr_an_text;
+
+void gr_an_textf(gr_an_text *t, const char *fmt, ...) GR_PRINTF(2, 3);
+/* "%4d: ", two spaces per enclosing loop or region op, and the instruction
+ * at pos as gr_ir_print writes it (no newline). */
+void gr_an_text_inst(gr_an_text *t, const gr_program *p, const gr_an_deps *d, int32_t pos);
+/* Value v as gr_ir_print writes it where it is defined: "%N.hint : type". */
+void gr_an_text_value(gr_an_text *t, const gr_program *p, gr_vid v);
+/* Hand the text over: GR_OK and *text (gr_free_string), or, after an
+ * allocation failure, GR_ERR_NOMEM naming `what` (the text is freed). */
+int gr_an_text_done(gr_an_text *t, char **text, gr_error *err, const char *what);
 
 /* --- liveness (liveness.c) ---------------------------------------------- */
 
 /* A value is live on the closed interval [start, end] of positions.  A value
  * used inside a loop body but defined before the loop lives at least to the
- * loop's end; carried inner values live over the whole body; loop results
- * start at the loop's end.  Values never used end where they start. */
+ * loop's end (so do a loop's max_iter and tol, read at every iteration);
+ * carried inner values live over the whole body; loop results start at the
+ * loop's end.  Values never used end where they start. */
 typedef struct gr_an_live {
     int32_t nvalues;
     int32_t *start;         /* [nvalues] -1 for undefined values */
@@ -80,6 +107,12 @@ typedef struct gr_an_critical {
     int32_t *path;          /* positions on the critical path, in order */
     int32_t npath;
     double total;           /* the critical path's length */
+    double n, m, iters_guess; /* what it was built for (for the printer) */
+    double *runs;           /* [ninst] executions of each instruction: the
+                               product of its loops' iteration estimates (a
+                               loop's own include its iterations: its cost is
+                               its exit test) */
+    double work;            /* every instruction's metric times its runs, summed */
 } gr_an_critical;
 
 int gr_an_critical_build(const gr_program *p, const gr_an_deps *d, double n, double m,

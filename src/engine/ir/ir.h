@@ -148,5 +148,12 @@ int gr_ir_walk(gr_block *b, gr_ir_visit_fn fn, void *ctx);
  * source location as a comment ("  # file:line:col"), which the parser
  * skips.  *text is allocated (gr_free_string). */
 int gr_ir_print(const gr_program *p, int with_locs, char **text, gr_error *err);
+/* Pieces of that printed form, for other printers (analyses, plans): value
+ * v as written where it is defined ("%N.hint : type"), and the line of one
+ * instruction without indentation, location or newline (a region op's
+ * without the " {" opening its body).  *text is allocated (gr_free_string);
+ * GR_OK or GR_ERR_NOMEM. */
+int gr_ir_value_text(const gr_program *p, gr_vid v, char **text, gr_error *err);
+int gr_ir_inst_text(const gr_program *p, const gr_inst *in, char **text, gr_error *err);
 
 #endif

@@ -283,6 +283,17 @@ static void put_loc(sbuf *b, const gr_inst *in)
          (int)in->loc.line, (int)in->loc.col);
 }
 
+/* The line of one instruction after its indentation, up to the newline
+ * (a loop: up to its "{"); the one place choosing how an op's line looks. */
+static void put_head(sbuf *b, const gr_program *p, const gr_inst *in)
+{
+    if (in->op == GR_OP_LOOP) {
+        put_loop(b, p, in);
+    } else {
+        put_inst(b, p, in);
+    }
+}
+
 /* The instructions of blk at indentation depth, loop bodies nested. */
 static void put_block(sbuf *b, const gr_program *p, const gr_block *blk, int depth,
                       int with_locs)
@@ -291,11 +302,7 @@ static void put_block(sbuf *b, const gr_program *p, const gr_block *blk, int dep
     for (i = 0; i < blk->n; i++) {
         const gr_inst *in = &blk->insts[i];
         put_indent(b, depth);
-        if (in->op == GR_OP_LOOP) {
-            put_loop(b, p, in);
-        } else {
-            put_inst(b, p, in);
-        }
+        put_head(b, p, in);
         if (with_locs) {
             put_loc(b, in);
         }
@@ -341,4 +348,38 @@ int gr_ir_print(const gr_program *p, int with_locs, char **text, gr_error *err)
 int gr_program_print(const gr_program *p, char **text, gr_error *err)
 {
     return gr_ir_print(p, 0, text, err);
+}
+
+/* gr_ir_value_text: value v as gr_ir_print writes it where it is defined,
+ * "%N.hint : type".  *text is allocated (gr_free_string). */
+int gr_ir_value_text(const gr_program *p, gr_vid v, char **text, gr_error *err)
+{
+    sbuf b = {NULL, 0, 0, 0};
+    *text = NULL;
+    put_def(&b, p, v);
+    if (b.nomem || !b.s) {
+        gr_free(b.s);
+        return gr_err_nomem(err, "printing a value");
+    }
+    *text = b.s;
+    return GR_OK;
+}
+
+/* gr_ir_inst_text: the line gr_ir_print writes for instruction in, without
+ * indentation, location comment or newline, and for a region op without
+ * the " {" opening its body.  *text is allocated (gr_free_string). */
+int gr_ir_inst_text(const gr_program *p, const gr_inst *in, char **text, gr_error *err)
+{
+    sbuf b = {NULL, 0, 0, 0};
+    *text = NULL;
+    put_head(&b, p, in);
+    if (b.nomem || !b.s) {
+        gr_free(b.s);
+        return gr_err_nomem(err, "printing an instruction");
+    }
+    if (b.n >= 2 && strcmp(b.s + b.n - 2, " {") == 0) {
+        b.s[b.n -= 2] = '\0';
+    }
+    *text = b.s;
+    return GR_OK;
 }
