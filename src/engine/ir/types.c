@@ -389,6 +389,7 @@ gr_type gr_op_compute_elem(gr_opcode op, const gr_type *in, int nargs)
     case GR_SIG_WHERE:
         return promote(in[1], in[2]);
     case GR_SIG_FLT1: case GR_SIG_FLT2:
+    case GR_SIG_TOF64: /* its i64 expression is not defined: convert first */
         return GR_T_F64;
     case GR_SIG_LOG1: case GR_SIG_LOG2:
         return GR_T_BOOL;
