@@ -652,7 +652,7 @@ START_TEST(test_typing_rules)
         {GR_OP_NOT, 1, {GR_T_BOOL}, GR_T_BOOL, GR_T_BOOL},
         {GR_OP_WHERE, 3, {GR_T_BOOL, GR_T_I64V, GR_T_F64}, GR_T_F64V, GR_T_F64},
         {GR_OP_WHERE, 3, {GR_T_MASK, GR_T_I64, GR_T_I64}, GR_T_I64V, GR_T_I64},
-        {GR_OP_TO_F64, 1, {GR_T_MASK}, GR_T_F64V, GR_T_BOOL},
+        {GR_OP_TO_F64, 1, {GR_T_MASK}, GR_T_F64V, GR_T_F64},
         {GR_OP_TO_I64, 1, {GR_T_F64}, GR_T_I64, GR_T_F64},
         {GR_OP_TO_BOOL, 1, {GR_T_I64V}, GR_T_MASK, GR_T_I64},
         {GR_OP_FILL, 1, {GR_T_BOOL}, GR_T_MASK, GR_T_BOOL},
