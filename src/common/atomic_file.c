@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void release(gr_afile *af)
@@ -36,6 +37,12 @@ int gr_afile_open(gr_afile *af, const char *path, gr_error *err)
         int e = errno;
         release(af);
         return gr_err_at(err, GR_ERR_IO, path, 0, 0, "cannot write: %s", strerror(e));
+    }
+    /* mkstemp creates 0600; give the file the mode a plain fopen would */
+    {
+        mode_t mask = umask(0);
+        umask(mask);
+        (void)fchmod(fd, 0666 & ~mask);
     }
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
