@@ -1,0 +1,122 @@
+/*
+ * runfile.h - the run file (docs/run-schema.md, "grperf.run/1") in memory,
+ * and its reading, validation and writing.  grprof builds a gr_run and
+ * writes it (runfile_write.c); grregress reads and validates run files
+ * (runfile_read.c).  The schema document is the contract; this struct
+ * mirrors it field for field.
+ *
+ * Ownership: a gr_run owns every string and array it points to; free it
+ * with gr_run_free.  Strings are NUL-terminated, allocated with gr_malloc.
+ */
+#ifndef GR_COMMON_RUNFILE_H
+#define GR_COMMON_RUNFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gr.h"
+#include "common/stats.h"
+
+#define GR_RUN_SCHEMA "grperf.run/1"
+
+typedef struct gr_run_commit {
+    int available;          /* 0 outside a git checkout */
+    char *reason;           /* why not available (NULL when available) */
+    char *sha;              /* 40 hex */
+    char *short_sha;
+    char *branch;
+    int dirty;
+    char *date;             /* UTC ISO 8601 */
+    char *subject;
+} gr_run_commit;
+
+typedef struct gr_run_machine {
+    char *cpu_model;
+    int64_t cores_online;
+    int smt;
+    char *governor;         /* NULL when the kernel exposes none */
+    char *kernel;
+    char *arch;
+    int64_t mem_total_bytes;
+    char *compiler;
+    char *cflags;
+    int openmp;
+    double load_start[3];
+    double load_end[3];
+    char *hash;             /* 16 hex digits over the stable fields */
+} gr_run_machine;
+
+typedef struct gr_run_config {
+    char *suite;            /* quick | default | full */
+    char *filter;           /* NULL when none */
+    int64_t rounds;
+    int64_t repeat;
+    int64_t warmup;
+    double min_time;
+    int64_t threads;
+    int64_t seed;
+    int instructions;
+    size_t ngraphs;
+    char **graphs;
+    size_t nprograms;
+    char **programs;
+} gr_run_config;
+
+typedef struct gr_run_counter_avail {
+    int available;
+    char *reason;
+} gr_run_counter_avail;
+
+typedef struct gr_run_bench {
+    char *name;
+    char *group;
+    int64_t version;
+    char *params_json;      /* the params object, as compact JSON text */
+    char *unit;             /* "s" */
+    int lower_is_better;    /* direction "lower" -> 1, "higher" -> 0 */
+    int64_t inner;
+    size_t nsamples;
+    double *samples;        /* [nsamples], run order */
+    int64_t *rounds;        /* [nsamples] */
+    gr_stats stats;         /* as written (a reader recomputes and compares) */
+    char *checksum;         /* 16 hex */
+    int64_t peak_rss_bytes;
+    double instructions;    /* counters.instructions per op; NAN when absent */
+    char *metrics_json;     /* the metrics object as JSON text, or NULL */
+} gr_run_bench;
+
+typedef struct gr_run {
+    char *tool_name;
+    char *tool_version;
+    gr_run_commit commit;
+    char *started;
+    char *finished;
+    gr_run_machine machine;
+    gr_run_config config;
+    gr_run_counter_avail perf;       /* counters.perf_instructions */
+    gr_run_counter_avail callgrind;  /* counters.callgrind */
+    size_t nbench;
+    gr_run_bench *bench;
+} gr_run;
+
+/* Read and validate a run file.  Every schema rule is checked; the first
+ * violation is reported as "PATH: FIELD: problem" (e.g. "runs/x.json:
+ * benchmarks[3].samples[7]: negative sample -1.5"), GR_ERR_FORMAT, or
+ * GR_ERR_PARSE for text that is not JSON (with line:col), GR_ERR_IO for an
+ * unreadable file.  Files over 256 MiB are refused.  *out is owned by the
+ * caller. */
+int gr_run_read(const char *path, gr_run **out, gr_error *err);
+/* The same for JSON text already in memory (path names it in messages). */
+int gr_run_parse(const char *text, size_t len, const char *path, gr_run **out,
+                 gr_error *err);
+/* Write r as JSON atomically (temporary file + rename).  r is validated
+ * first; an invalid run is GR_ERR_INVALID naming the field, and nothing
+ * is written. */
+int gr_run_write(const gr_run *r, const char *path, gr_error *err);
+/* Serialize r as JSON text (allocated; gr_free it). */
+int gr_run_to_json(const gr_run *r, char **text, gr_error *err);
+void gr_run_free(gr_run **r);
+/* The benchmark named `name`, or NULL. */
+const gr_run_bench *gr_run_find(const gr_run *r, const char *name);
+
+#endif
