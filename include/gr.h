@@ -367,6 +367,8 @@ const char *gr_program_name(const gr_program *p);
 int gr_program_nparams(const gr_program *p);
 int gr_program_param(const gr_program *p, int i, const char **name, gr_type *type,
                      double *fdefault, int64_t *idefault);
+/* The index of parameter `name`, or -1. */
+int gr_program_param_index(const gr_program *p, const char *name);
 /* Number of results, and the type of result i (GR_T_NONE out of range). */
 int gr_program_nresults(const gr_program *p);
 gr_type gr_program_result_type(const gr_program *p, int i);
@@ -567,6 +569,14 @@ int gr_plan_run(const gr_plan *plan, const gr_graph *g, const gr_params *params,
                 int debug, gr_result *res, gr_error *err);
 /* Bytes of vector buffers a run of plan on a graph of n nodes allocates. */
 size_t gr_plan_buffer_bytes(const gr_plan *plan, uint32_t n);
+
+/* Run the native twin (kind GR_NATIVE or GR_BEST) of library program p
+ * (compiled from gr_library_source; chosen by its name) with the parameter
+ * values ps, into res, exactly as the engine's modes fill theirs: one
+ * output named and typed as p's result, and the iteration count.
+ * GR_ERR_INVALID for a program that is not a library algorithm. */
+int gr_native_run(const gr_graph *g, gr_native_kind kind, const gr_program *p,
+                  const gr_params *ps, gr_result *res, gr_error *err);
 
 /* The number of threads the library uses (OpenMP), and setting it. */
 int gr_threads(void);

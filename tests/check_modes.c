@@ -25,137 +25,27 @@
 
 #define NRANDOM 8 /* seeded random graphs per algorithm */
 
-static gr_program *compile_lib(const char *name)
-{
-    const char *src = gr_library_source(name);
-    gr_program *p = NULL;
-    gr_diags d = {0, NULL};
-    gr_error e;
-    char file[64];
-    ck_assert_msg(src != NULL, "no source for %s", name);
-    snprintf(file, sizeof file, "%s.grl", name);
-    gr_error_clear(&e);
-    if (gr_lang_compile(src, strlen(src), file, &p, &d, &e) != GR_OK) {
-        ck_abort_msg("%s does not compile: %s", name, d.text ? d.text : e.msg);
-    }
-    gr_diags_release(&d);
-    return p;
-}
-
-/* The index of parameter `name` of p; fails the test when there is none. */
-static int param_index(const gr_program *p, const char *name)
-{
-    int i, n = gr_program_nparams(p);
-    for (i = 0; i < n; i++) {
-        const char *pn;
-        gr_type t;
-        double fd;
-        int64_t id;
-        gr_program_param(p, i, &pn, &t, &fd, &id);
-        if (strcmp(pn, name) == 0) {
-            return i;
-        }
-    }
-    ck_abort_msg("%s has no parameter %s", gr_program_name(p), name);
-    return -1;
-}
-
-/* Run the native twin of p with ps's values.  *is_f64 tells which array
- * holds the result; *iters is -1 when the function reports none. */
-static void run_native(const gr_graph *g, const gr_program *p, const gr_params *ps,
-                       double *f, int64_t *iv, int *is_f64, int64_t *iters)
-{
-    const char *name = gr_program_name(p);
-    char buf[600];
-    gr_error e;
-    int rc;
-    gr_error_clear(&e);
-    *iters = -1;
-    *is_f64 = 0;
-    if (strcmp(name, "pagerank") == 0) {
-        *is_f64 = 1;
-        rc = gr_native_pagerank(g, GR_NATIVE, gr_params_f64(ps, param_index(p, "damping")),
-                                gr_params_f64(ps, param_index(p, "tol")),
-                                gr_params_i64(ps, param_index(p, "max_iter")), f, iters, &e);
-    } else if (strcmp(name, "lpa") == 0) {
-        rc = gr_native_lpa(g, GR_NATIVE, gr_params_i64(ps, param_index(p, "max_iter")), iv,
-                           iters, &e);
-    } else if (strcmp(name, "wcc") == 0) {
-        rc = gr_native_wcc(g, GR_NATIVE, iv, iters, &e);
-    } else if (strcmp(name, "bfs") == 0) {
-        rc = gr_native_bfs(g, GR_NATIVE, gr_params_i64(ps, param_index(p, "source")), iv, iters,
-                           &e);
-    } else if (strcmp(name, "sssp") == 0) {
-        *is_f64 = 1;
-        rc = gr_native_sssp(g, GR_NATIVE, gr_params_i64(ps, param_index(p, "source")), f, iters,
-                            &e);
-    } else if (strcmp(name, "degree") == 0) {
-        *is_f64 = 1;
-        rc = gr_native_degree(g, GR_NATIVE, f, &e);
-    } else {
-        ck_abort_msg("algorithm %s has no native twin in this test", name);
-        return;
-    }
-    ck_assert_msg(rc == GR_OK, "native %s: %s", name, gr_error_format(&e, buf, sizeof buf));
-}
-
-static int close_enough(double a, double b)
-{
-    if (isnan(a) || isnan(b)) {
-        return isnan(a) && isnan(b);
-    }
-    if (a == b) {
-        return 1; /* also equal infinities */
-    }
-    return fabs(a - b) <= 1e-9 * (fabs(b) > 1.0 ? fabs(b) : 1.0);
-}
-
-/* Step mode against native on g, with ps. */
+/* Step mode against native on g, with ps: f64 within 1e-9, integers
+ * exactly, the same iteration counts. */
 static void compare_on(const gr_graph *g, const char *gname, const gr_program *p,
                        const gr_params *ps)
 {
     gr_ctx *c = NULL;
-    gr_result res;
+    gr_result res, nat;
     gr_error e;
-    char buf[600];
-    double *f = malloc(((size_t)g->n + 1) * sizeof *f);
-    int64_t *iv = malloc(((size_t)g->n + 1) * sizeof *iv), iters;
-    int is_f64;
-    uint32_t v;
+    char buf[600], what[256];
 
-    run_native(g, p, ps, f, iv, &is_f64, &iters);
     gr_error_clear(&e);
+    ck_assert_msg(gr_native_run(g, GR_NATIVE, p, ps, &nat, &e) == GR_OK, "%s on %s: native: %s",
+                  gr_program_name(p), gname, gr_error_format(&e, buf, sizeof buf));
     ck_assert_int_eq(gr_ctx_new(g, &c, &e), GR_OK);
     ck_assert_msg(gr_step_run(c, p, ps, &res, &e) == GR_OK, "%s on %s: step: %s",
                   gr_program_name(p), gname, gr_error_format(&e, buf, sizeof buf));
-    ck_assert_int_ge(res.nout, 1);
-    ck_assert_uint_eq(res.out[0].len, g->n);
-    if (is_f64) {
-        ck_assert_msg(res.out[0].f64 != NULL, "%s returns %s, not f64v", gr_program_name(p),
-                      gr_type_name(res.out[0].type));
-        for (v = 0; v < g->n; v++) {
-            ck_assert_msg(close_enough(res.out[0].f64[v], f[v]),
-                          "%s on %s: node %u: step %.17g, native %.17g", gr_program_name(p),
-                          gname, v, res.out[0].f64[v], f[v]);
-        }
-    } else {
-        ck_assert_msg(res.out[0].i64 != NULL && res.out[0].type == GR_T_I64V,
-                      "%s returns %s, not i64v", gr_program_name(p),
-                      gr_type_name(res.out[0].type));
-        for (v = 0; v < g->n; v++) {
-            ck_assert_msg(res.out[0].i64[v] == iv[v], "%s on %s: node %u: step %lld, native %lld",
-                          gr_program_name(p), gname, v, (long long)res.out[0].i64[v],
-                          (long long)iv[v]);
-        }
-    }
-    if (iters >= 0) {
-        ck_assert_msg(res.iters == iters, "%s on %s: step ran %lld iterations, native %lld",
-                      gr_program_name(p), gname, (long long)res.iters, (long long)iters);
-    }
+    snprintf(what, sizeof what, "%s on %s: step vs native", gr_program_name(p), gname);
+    tu_assert_results_match(&res, &nat, 1e-9, 1, what);
     gr_result_release(&res);
+    gr_result_release(&nat);
     gr_ctx_free(&c);
-    free(f);
-    free(iv);
 }
 
 /* Seeded random graph k: uniform or skewed, directed or symmetrized,
@@ -218,7 +108,7 @@ START_TEST(test_step_equals_native)
     if (_i >= count_names()) {
         return; /* fewer algorithms than loop slots */
     }
-    p = compile_lib(names[_i]);
+    p = tu_library_program(names[_i]);
     for (i = 0;; i++) {
         const char *gname;
         gr_graph *g = tu_case(i, &gname);

@@ -164,3 +164,66 @@ int tu_run(Suite *s)
     srunner_free(sr);
     return failed == 0 ? 0 : 1;
 }
+
+static int f64_match(double a, double b, double rel_tol)
+{
+    if (isnan(a) || isnan(b)) {
+        return isnan(a) && isnan(b);
+    }
+    if (rel_tol == 0) {
+        return memcmp(&a, &b, sizeof a) == 0;
+    }
+    if (a == b) {
+        return 1; /* also equal infinities */
+    }
+    return fabs(a - b) <= rel_tol * (fabs(b) > 1.0 ? fabs(b) : 1.0);
+}
+
+void tu_assert_results_match(const gr_result *got, const gr_result *want, double rel_tol,
+                             int check_iters, const char *what)
+{
+    int k;
+    size_t i;
+    ck_assert_msg(got->nout == want->nout, "%s: %d outputs, expected %d", what, got->nout,
+                  want->nout);
+    for (k = 0; k < got->nout; k++) {
+        const gr_output *a = &got->out[k], *b = &want->out[k];
+        ck_assert_msg(strcmp(a->name, b->name) == 0, "%s: output %d is '%s', expected '%s'",
+                      what, k, a->name, b->name);
+        ck_assert_msg(a->type == b->type, "%s: output %s is %s, expected %s", what, a->name,
+                      gr_type_name(a->type), gr_type_name(b->type));
+        ck_assert_msg(a->len == b->len, "%s: output %s has %zu elements, expected %zu", what,
+                      a->name, a->len, b->len);
+        for (i = 0; i < a->len; i++) {
+            if (a->f64) {
+                ck_assert_msg(f64_match(a->f64[i], b->f64[i], rel_tol),
+                              "%s: %s[%zu] = %.17g, expected %.17g", what, a->name, i,
+                              a->f64[i], b->f64[i]);
+            } else {
+                ck_assert_msg(a->i64[i] == b->i64[i], "%s: %s[%zu] = %lld, expected %lld", what,
+                              a->name, i, (long long)a->i64[i], (long long)b->i64[i]);
+            }
+        }
+    }
+    if (check_iters) {
+        ck_assert_msg(got->iters == want->iters, "%s: %lld iterations, expected %lld", what,
+                      (long long)got->iters, (long long)want->iters);
+    }
+}
+
+gr_program *tu_library_program(const char *name)
+{
+    const char *src = gr_library_source(name);
+    gr_program *p = NULL;
+    gr_diags d = {0, NULL};
+    gr_error e;
+    char file[64];
+    ck_assert_msg(src != NULL, "no library algorithm %s", name);
+    snprintf(file, sizeof file, "%s.grl", name);
+    gr_error_clear(&e);
+    if (gr_lang_compile(src, strlen(src), file, &p, &d, &e) != GR_OK) {
+        ck_abort_msg("%s does not compile: %s", name, d.text ? d.text : e.msg);
+    }
+    gr_diags_release(&d);
+    return p;
+}

@@ -40,6 +40,16 @@ gr_graph *tu_graph(uint32_t n, const uint32_t *pairs, uint64_t m,
  * caller frees it) and its name; NULL past the last case. */
 gr_graph *tu_case(int i, const char **name);
 
+/* Assert that two results agree: same number of outputs, names, types and
+ * lengths; i64/bool values equal; f64 values equal within rel_tol relative
+ * (absolute below 1; 0 means bit-identical, NaN equal to NaN); iteration
+ * counts equal when check_iters.  `what` prefixes every failure message. */
+void tu_assert_results_match(const gr_result *got, const gr_result *want, double rel_tol,
+                             int check_iters, const char *what);
+
+/* Compile library algorithm `name` (aborts the test on failure). */
+gr_program *tu_library_program(const char *name);
+
 /* Write a temporary file with `text`; returns its path (static buffer,
  * valid until the next call). */
 const char *tu_write_temp(const char *suffix, const char *text);

@@ -36,7 +36,7 @@ struct exec_result {
     uint32_t n;              /* nodes */
     double *f64;             /* n values when the result is f64, else NULL */
     int64_t *i64;            /* n values when the result is i64, else NULL */
-    int64_t iters;           /* iterations run, -1 when not meaningful */
+    int64_t iters;           /* loop iterations run */
 };
 
 struct exec_algo;
@@ -47,23 +47,16 @@ struct exec_prog {
     gr_params *ps;           /* its parameters: defaults, then --param (owned) */
 };
 
-/* Runs `algo`'s native implementation of kind `kind` into r, reading the
- * parameters by name from the program's parameter values. */
-typedef int (*exec_native_fn)(const gr_graph *g, gr_native_kind kind,
-                              const struct exec_prog *ep,
-                              struct exec_result *r, gr_error *err);
 
 /* Prints the algorithm's summary lines; GR_OK, or GR_ERR_NOMEM (nothing
  * printed) when it cannot allocate its scratch space. */
 typedef int (*exec_summary_fn)(FILE *fp, const gr_graph *g,
                                const struct exec_result *r);
 
-/* An algorithm of the library, with its native implementation. */
+/* An algorithm of the library and how its result is summarized. */
 struct exec_algo {
     const char *name;            /* ALGO on the command line */
     const char *summary;         /* one line for --help */
-    int f64;                     /* 1: result is a f64 vector; 0: i64 */
-    exec_native_fn native;       /* native / best implementation */
     exec_summary_fn summarize;   /* the summary lines */
     const char *report;          /* --help: what the summary lines are */
 };
@@ -74,9 +67,8 @@ struct exec_mode {
     const char *help;            /* one line for --help */
     gr_native_kind kind;         /* for the native modes */
     int native;                  /* 1: needs a library algorithm's native code */
-    int (*run)(const struct exec_mode *mode, const struct exec_algo *algo,
-               const gr_graph *g, const struct exec_prog *ep,
-               struct exec_result *r, gr_error *err);
+    int (*run)(const struct exec_mode *mode, const gr_graph *g,
+               const struct exec_prog *ep, gr_result *res, gr_error *err);
 };
 
 /* ---- report helpers ----------------------------------------------------- */
@@ -171,42 +163,6 @@ static int summarize_labels(FILE *fp, const char *count_key,
 
 /* ---- algorithms ------------------------------------------------------------ */
 
-/* The value of the program's parameter `name` (0 / NaN when absent: the
- * library programs declare every parameter their native code reads). */
-static int param_index(const gr_program *p, const char *name)
-{
-    int i, n = gr_program_nparams(p);
-    for (i = 0; i < n; i++) {
-        const char *pn;
-        gr_type t;
-        double fd;
-        int64_t id;
-        gr_program_param(p, i, &pn, &t, &fd, &id);
-        if (strcmp(pn, name) == 0) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-static double pf(const struct exec_prog *ep, const char *name)
-{
-    return gr_params_f64(ep->ps, param_index(ep->prog, name));
-}
-
-static int64_t pi(const struct exec_prog *ep, const char *name)
-{
-    return gr_params_i64(ep->ps, param_index(ep->prog, name));
-}
-
-static int run_pagerank(const gr_graph *g, gr_native_kind kind,
-                        const struct exec_prog *ep, struct exec_result *r,
-                        gr_error *err)
-{
-    return gr_native_pagerank(g, kind, pf(ep, "damping"), pf(ep, "tol"),
-                              pi(ep, "max_iter"), r->f64, &r->iters, err);
-}
-
 static int sum_pagerank(FILE *fp, const gr_graph *g, const struct exec_result *r)
 {
     uint32_t top[EXEC_TOP], u;
@@ -230,38 +186,16 @@ static int sum_pagerank(FILE *fp, const gr_graph *g, const struct exec_result *r
     return GR_OK;
 }
 
-static int run_lpa(const gr_graph *g, gr_native_kind kind,
-                   const struct exec_prog *ep, struct exec_result *r,
-                   gr_error *err)
-{
-    return gr_native_lpa(g, kind, pi(ep, "max_iter"), r->i64, &r->iters, err);
-}
-
 static int sum_lpa(FILE *fp, const gr_graph *g, const struct exec_result *r)
 {
     (void)g;
     return summarize_labels(fp, "labels", r);
 }
 
-static int run_wcc(const gr_graph *g, gr_native_kind kind,
-                   const struct exec_prog *ep, struct exec_result *r,
-                   gr_error *err)
-{
-    (void)ep;
-    return gr_native_wcc(g, kind, r->i64, &r->iters, err);
-}
-
 static int sum_wcc(FILE *fp, const gr_graph *g, const struct exec_result *r)
 {
     (void)g;
     return summarize_labels(fp, "components", r);
-}
-
-static int run_bfs(const gr_graph *g, gr_native_kind kind,
-                   const struct exec_prog *ep, struct exec_result *r,
-                   gr_error *err)
-{
-    return gr_native_bfs(g, kind, pi(ep, "source"), r->i64, &r->iters, err);
 }
 
 static int sum_bfs(FILE *fp, const gr_graph *g, const struct exec_result *r)
@@ -281,13 +215,6 @@ static int sum_bfs(FILE *fp, const gr_graph *g, const struct exec_result *r)
     return GR_OK;
 }
 
-static int run_sssp(const gr_graph *g, gr_native_kind kind,
-                    const struct exec_prog *ep, struct exec_result *r,
-                    gr_error *err)
-{
-    return gr_native_sssp(g, kind, pi(ep, "source"), r->f64, &r->iters, err);
-}
-
 static int sum_sssp(FILE *fp, const gr_graph *g, const struct exec_result *r)
 {
     uint64_t reached = 0;
@@ -304,15 +231,6 @@ static int sum_sssp(FILE *fp, const gr_graph *g, const struct exec_result *r)
     kv(fp, "reached", "%" PRIu64, reached);
     kv(fp, "max_dist", "%s", reached ? gr_fmt_double(maxd, buf, sizeof buf) : "-");
     return GR_OK;
-}
-
-static int run_degree(const gr_graph *g, gr_native_kind kind,
-                      const struct exec_prog *ep, struct exec_result *r,
-                      gr_error *err)
-{
-    (void)ep;
-    r->iters = -1;
-    return gr_native_degree(g, kind, r->f64, err);
 }
 
 static int sum_minmax(FILE *fp, const gr_graph *g, const struct exec_result *r)
@@ -339,83 +257,71 @@ static int sum_i64(FILE *fp, const gr_graph *g, const struct exec_result *r)
 }
 
 static const struct exec_algo algos[] = {
-    {"pagerank", "PageRank (networkx conventions), f64 ranks",
-     1, run_pagerank, sum_pagerank,
+    {"pagerank", "PageRank (networkx conventions), f64 ranks", sum_pagerank,
      "sum, min, max of the ranks; top: the 5 highest as ID=RANK"},
     {"lpa", "synchronous label propagation, i64 labels (original ids)",
-     0, run_lpa, sum_lpa,
+     sum_lpa,
      "labels: distinct labels; largest: the 5 biggest as LABEL=SIZE"},
     {"wcc", "weakly connected components, i64 smallest original id",
-     0, run_wcc, sum_wcc,
+     sum_wcc,
      "components: count; largest: the 5 biggest as COMP=SIZE"},
     {"bfs", "BFS levels from a source, i64 (-1 unreachable)",
-     0, run_bfs, sum_bfs,
+     sum_bfs,
      "reached: nodes with a level; max_level: the deepest level"},
     {"sssp", "shortest path distances over edge weights, f64 (inf unreachable)",
-     1, run_sssp, sum_sssp,
+     sum_sssp,
      "reached: nodes at finite distance; max_dist: the largest finite one"},
-    {"degree", "degree centrality (in+out)/(n-1), f64", 1,
-     run_degree, sum_minmax, "min, max, mean of the centralities"},
+    {"degree", "degree centrality (in+out)/(n-1), f64", sum_minmax,
+     "min, max, mean of the centralities"},
 };
 /* User programs (.grl paths): no native code, summary by result type. */
-static const struct exec_algo user_f64 = {"", "", 1, NULL, sum_minmax,
+static const struct exec_algo user_f64 = {"", "", sum_minmax,
                                           "min, max, mean of the result"};
-static const struct exec_algo user_i64 = {"", "", 0, NULL, sum_i64,
+static const struct exec_algo user_i64 = {"", "", sum_i64,
                                           "distinct values; largest groups"};
 #define N_ALGOS (sizeof algos / sizeof algos[0])
 
 /* ---- modes ------------------------------------------------------------------ */
 
-static int run_native(const struct exec_mode *mode, const struct exec_algo *algo,
-                      const gr_graph *g, const struct exec_prog *ep,
-                      struct exec_result *r, gr_error *err)
+static int run_native(const struct exec_mode *mode, const gr_graph *g,
+                      const struct exec_prog *ep, gr_result *res, gr_error *err)
 {
-    return algo->native(g, mode->kind, ep, r, err);
+    return gr_native_run(g, mode->kind, ep->prog, ep->ps, res, err);
 }
 
-/* Copy output 0 of a program run into r (vectors only: an algorithm's
- * result is a node vector). */
-static int take_output(const gr_result *res, struct exec_result *r, gr_error *err)
+static int run_step(const struct exec_mode *mode, const gr_graph *g,
+                    const struct exec_prog *ep, gr_result *res, gr_error *err)
+{
+    gr_ctx *ctx = NULL;
+    int st;
+    (void)mode;
+    st = gr_ctx_new(g, &ctx, err);
+    if (st == GR_OK) {
+        st = gr_step_run(ctx, ep->prog, ep->ps, res, err);
+    }
+    gr_ctx_free(&ctx);
+    return st;
+}
+
+/* View output 0 of a run as the algorithm's result: a node vector. */
+static int result_view(const gr_result *res, uint32_t n, struct exec_result *r,
+                       gr_error *err)
 {
     const gr_output *o;
     if (res->nout < 1) {
         return gr_err(err, GR_ERR_INVALID, "the algorithm returns nothing");
     }
     o = &res->out[0];
-    if (o->len != r->n || (o->type != GR_T_F64V && o->type != GR_T_I64V &&
-                           o->type != GR_T_MASK)) {
+    if (o->len != n || (o->type != GR_T_F64V && o->type != GR_T_I64V &&
+                        o->type != GR_T_MASK)) {
         return gr_err(err, GR_ERR_TYPE, "the algorithm's first result '%s' is a %s; "
                       "grprof exec needs a node vector", o->name, gr_type_name(o->type));
     }
-    if (r->f64) {
-        memcpy(r->f64, o->f64, (size_t)r->n * sizeof *r->f64);
-    } else {
-        memcpy(r->i64, o->i64, (size_t)r->n * sizeof *r->i64);
-    }
+    r->n = n;
+    r->f64 = o->f64;
+    r->i64 = o->i64;
     r->iters = res->iters;
     return GR_OK;
-}
-
-static int run_step(const struct exec_mode *mode, const struct exec_algo *algo,
-                    const gr_graph *g, const struct exec_prog *ep,
-                    struct exec_result *r, gr_error *err)
-{
-    gr_ctx *ctx = NULL;
-    gr_result res;
-    int st;
-    (void)mode;
-    (void)algo;
-    memset(&res, 0, sizeof res);
-    st = gr_ctx_new(g, &ctx, err);
-    if (st == GR_OK) {
-        st = gr_step_run(ctx, ep->prog, ep->ps, &res, err);
-    }
-    if (st == GR_OK) {
-        st = take_output(&res, r, err);
-    }
-    gr_result_release(&res);
-    gr_ctx_free(&ctx);
-    return st;
 }
 
 static const struct exec_mode modes[] = {
@@ -550,7 +456,7 @@ const struct gr_cmd gr_cmd_exec = {
         "  threads      threads the library used\n"
         "  params       every parameter, defaults included: NAME=VALUE ...\n"
         "  algo_time    time of the algorithm alone, as load_time\n"
-        "  iterations   iterations run; \"-\" when the algorithm has none\n"
+        "  iterations   loop iterations run (0 for an algorithm without loops)\n"
         "  ...          the algorithm's summary lines (below)\n"
         "  checksum     64-bit hash of the result vector (8 bytes per node, in\n"
         "               dense order), 16 hex digits: equal results, equal checksums\n"
@@ -740,11 +646,7 @@ static int print_report(FILE *fp, const gr_spec *spec, const gr_graph *g,
     kv(fp, "threads", "%d", gr_threads());
     kv(fp, "params", "%s", params[0] ? params : "-");
     kv(fp, "algo_time", "%s (%.0f ns)", gr_fmt_duration(algo_ns, t, sizeof t), algo_ns);
-    if (r->iters >= 0) {
-        kv(fp, "iterations", "%" PRId64, r->iters);
-    } else {
-        kv(fp, "iterations", "-");
-    }
+    kv(fp, "iterations", "%" PRId64, r->iters);
     st = algo->summarize(fp, g, r);
     if (st < 0) {
         return st;
@@ -767,6 +669,7 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     const struct gr_optval *graph_arg, *out_arg, *threads;
     struct exec_prog ep = {NULL, NULL};
     struct exec_result r;
+    gr_result res;
     gr_spec spec;
     gr_graph *g = NULL;
     gr_afile af;
@@ -774,9 +677,9 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     int have_out = 0, rc, st;
     double load_ns, algo_ns, compile_ns;
     uint64_t t0, checksum;
-    size_t count;
 
     memset(&r, 0, sizeof r);
+    memset(&res, 0, sizeof res);
     gr_error_clear(&err);
 
     /* everything about the command line is checked before any work */
@@ -844,31 +747,21 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     }
 
     /* no exit() from here on: an open output must be aborted, not left */
-    r.n = g->n;
-    r.iters = -1;
-    count = g->n ? g->n : 1;
     if (!algo) {
         algo = result_is_f64(ep.prog) ? &user_f64 : &user_i64;
     }
-    if (algo->f64) {
-        r.f64 = gr_calloc(count, sizeof *r.f64);
-    } else {
-        r.i64 = gr_calloc(count, sizeof *r.i64);
-    }
-    if (!r.f64 && !r.i64) {
-        rc = gr_cli_fail(cmd, GR_EXIT_FAIL, "out of memory (result vector of %"
-                         PRIu32 " nodes)", g->n);
-        goto done;
-    }
     t0 = gr_clock_ns();
-    st = mode->run(mode, algo, g, &ep, &r, &err);
+    st = mode->run(mode, g, &ep, &res, &err);
     algo_ns = gr_clock_since_ns(t0);
+    if (st == GR_OK) {
+        st = result_view(&res, g->n, &r, &err);
+    }
     if (st < 0) {
         rc = gr_cli_error(cmd, exit_for(st), &err);
         goto done;
     }
-    checksum = algo->f64 ? gr_hash64(r.f64, (size_t)r.n * sizeof *r.f64, 0)
-                         : gr_hash64(r.i64, (size_t)r.n * sizeof *r.i64, 0);
+    checksum = r.f64 ? gr_hash64(r.f64, (size_t)r.n * sizeof *r.f64, 0)
+                     : gr_hash64(r.i64, (size_t)r.n * sizeof *r.i64, 0);
 
     if (gr_args_count(args, "quiet")) {
         kv(stdout, "checksum", "%016" PRIx64, checksum);
@@ -891,8 +784,7 @@ done:
     if (have_out) {
         gr_afile_abort(&af);
     }
-    gr_free(r.f64);
-    gr_free(r.i64);
+    gr_result_release(&res);
     gr_graph_free(&g);
     gr_params_free(&ep.ps);
     gr_program_free(&ep.prog);

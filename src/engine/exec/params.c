@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "engine/ir/ir.h"
+#include "engine/exec/result.h"
 #include "engine/ir/sem.h"
 
 struct gr_params {
@@ -218,4 +219,32 @@ void gr_result_release(gr_result *r)
     r->nout = 0;
     r->iters = 0;
     r->ops = 0;
+}
+
+/* See result.h. */
+int gr_result_prepare_output(gr_result *res, int k, const gr_program *p, gr_type t,
+                             size_t n, gr_error *err)
+{
+    gr_output *o = &res->out[k];
+    const char *name = p && p->result_names ? p->result_names[k] : NULL;
+    char def[32];
+    if (!name) {
+        snprintf(def, sizeof def, k ? "result%d" : "result", k + 1);
+        name = def;
+    }
+    memset(o, 0, sizeof *o);
+    o->type = t;
+    o->len = gr_type_is_vector(t) ? n : 1;
+    if (!(o->name = gr_strdup(name))) {
+        return gr_err_nomem(err, "results");
+    }
+    if (gr_type_elem(t) == GR_T_F64) {
+        o->f64 = gr_malloc((o->len ? o->len : 1) * sizeof *o->f64);
+    } else {
+        o->i64 = gr_malloc((o->len ? o->len : 1) * sizeof *o->i64);
+    }
+    if (!o->f64 && !o->i64) {
+        return gr_err_nomem(err, "results");
+    }
+    return GR_OK;
 }

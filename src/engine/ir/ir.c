@@ -179,19 +179,32 @@ gr_inst *gr_ir_append(gr_block *b)
     return in;
 }
 
+static void block_release(gr_block *b);
+
+/* gr_ir_inst_release: free what in owns (operands, inner values, results,
+ * fold kinds, its body and everything in it) and zero it. */
+void gr_ir_inst_release(gr_inst *in)
+{
+    if (!in) {
+        return;
+    }
+    gr_free(in->args);
+    gr_free(in->inner);
+    gr_free(in->results);
+    gr_free(in->fold);
+    if (in->body) {
+        block_release(in->body);
+        gr_free(in->body);
+    }
+    memset(in, 0, sizeof *in);
+}
+
 /* Free what the instructions of b own (b itself is not freed). */
 static void block_release(gr_block *b)
 {
     int32_t i;
     for (i = 0; i < b->n; i++) {
-        gr_inst *in = &b->insts[i];
-        gr_free(in->args);
-        gr_free(in->inner);
-        gr_free(in->results);
-        if (in->body) {
-            block_release(in->body);
-            gr_free(in->body);
-        }
+        gr_ir_inst_release(&b->insts[i]);
     }
     gr_free(b->insts);
     b->insts = NULL;
@@ -250,6 +263,26 @@ static int dup_str(gr_program *q, const char *s, const char **out)
     return GR_OK;
 }
 
+/* How many inner values a region op defines (ir.h): a loop one per carried
+ * value, a fused kernel one lane per operand, a fused aggregation one lane
+ * per operand and the edge weight's. */
+static int32_t ninner(const gr_inst *in)
+{
+    switch (in->op) {
+    case GR_OP_LOOP: return in->ncarry;
+    case GR_OP_FUSED: return in->nargs;
+    case GR_OP_AGG_FUSED: return in->nargs + 1;
+    default: return 0;
+    }
+}
+
+/* How many values a region op defines in `results` (LOOP and FUSED: ncarry;
+ * AGG_FUSED's one result is in `result`). */
+static int32_t nresults(const gr_inst *in)
+{
+    return in->op == GR_OP_LOOP || in->op == GR_OP_FUSED ? in->ncarry : 0;
+}
+
 /* Copy block src of another program into the empty block dst of q. */
 static int clone_block(gr_program *q, const gr_block *src, gr_block *dst, gr_inst *parent)
 {
@@ -268,11 +301,18 @@ static int clone_block(gr_program *q, const gr_block *src, gr_block *dst, gr_ins
         gr_inst *d = &dst->insts[i];
         *d = *s;
         d->args = d->inner = d->results = NULL;
+        d->fold = NULL;
         d->body = NULL;
         dst->n = i + 1; /* from here on block_release frees d's arrays */
         TRY(dup_vids(s->args, s->nargs, &d->args));
-        TRY(dup_vids(s->inner, s->ncarry, &d->inner));
-        TRY(dup_vids(s->results, s->ncarry, &d->results));
+        TRY(dup_vids(s->inner, ninner(s), &d->inner));
+        TRY(dup_vids(s->results, nresults(s), &d->results));
+        if (s->fold && nresults(s) > 0) {
+            if (!(d->fold = gr_malloc((size_t)nresults(s) * sizeof *d->fold))) {
+                return GR_ERR_NOMEM;
+            }
+            memcpy(d->fold, s->fold, (size_t)nresults(s) * sizeof *d->fold);
+        }
         TRY(dup_str(q, s->loc.file, &d->loc.file));
         if (s->body) {
             if (!(d->body = gr_calloc(1, sizeof *d->body))) {
@@ -332,6 +372,32 @@ nomem:
 fail: /* every failure here is an allocation */
     gr_program_free(&q);
     return gr_err_nomem(err, "copying a program");
+}
+
+/* --- fold kinds ----------------------------------------------------------- */
+
+/* Indexed by gr_fold. */
+static const char *const fold_names[] = {"map", "sum", "min", "max", "count", "any", "all"};
+
+/* gr_fold_name: see ir.h. */
+const char *gr_fold_name(int fold)
+{
+    if (fold < 0 || fold >= (int)(sizeof fold_names / sizeof fold_names[0])) {
+        return NULL;
+    }
+    return fold_names[fold];
+}
+
+/* gr_fold_lookup: see ir.h. */
+int gr_fold_lookup(const char *s)
+{
+    int k;
+    for (k = 0; s && k < (int)(sizeof fold_names / sizeof fold_names[0]); k++) {
+        if (strcmp(s, fold_names[k]) == 0) {
+            return k;
+        }
+    }
+    return -1;
 }
 
 /* --- walking -------------------------------------------------------------- */
@@ -413,6 +479,18 @@ static const gr_inst *program_return(const gr_program *p)
     }
     last = &p->top.insts[p->top.n - 1];
     return last->op == GR_OP_RETURN ? last : NULL;
+}
+
+/* gr_program_param_index: see gr.h. */
+int gr_program_param_index(const gr_program *p, const char *name)
+{
+    int32_t i;
+    for (i = 0; p && name && i < p->nparams; i++) {
+        if (strcmp(p->params[i].name, name) == 0) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 /* gr_program_nresults: see gr.h. */
