@@ -4,8 +4,8 @@
  * Edge i's weight is lo + (hi - lo) * u with u a 53-bit draw in [0, 1) from
  * the stream (seed, GR_RNG_WEIGHTS, i / GR_GEN_CHUNK): chunks are made in
  * parallel and the weights are the same bytes on every machine and thread
- * count (one IEEE multiply and add, correctly rounded everywhere; ISO C mode
- * keeps the compiler from contracting them into a fused multiply-add).
+ * count (one IEEE multiply and one add, each correctly rounded everywhere,
+ * written as separate statements so no compiler may fuse them into an FMA).
  */
 #include "config.h"
 #include "gr.h"
@@ -25,11 +25,16 @@ static void weights_chunk(double lo, double hi, uint64_t seed, uint64_t c,
     uint64_t i;
     gr_rng_seed(&r, seed, GR_RNG_WEIGHTS, c);
     for (i = from; i < to; i++) {
-        double u = gr_rng_unit(&r), x;
+        double u = gr_rng_unit(&r), x, t;
+        /* One operation per statement: C lets a compiler fuse a*b+c into
+         * an FMA only within one expression, and an FMA rounds once. */
         if (isfinite(span)) {
-            x = lo + span * u;
-        } else {
-            x = lo * (1.0 - u) + hi * u;  /* hi - lo overflowed */
+            t = span * u;
+            x = lo + t;
+        } else { /* hi - lo overflowed */
+            t = hi * u;
+            x = lo * (1.0 - u);
+            x = x + t;
         }
         /* Rounding may reach hi (or, for huge ranges, leave [lo, hi)). */
         if (x >= hi) {

@@ -21,31 +21,48 @@
  *
  * Implementation: labels are dense ids internally (dense order is original
  * order, so "lowest label" is the same either way) in two uint32 buffers,
- * mapped to original ids at the end.  Each node counts its neighbours'
- * labels in a per-thread open-addressing table sized to twice its degree
- * (power of two, cleared per node, never allocated in the loop), tracking
- * the best (count, label) as counts grow: when two labels end with the
- * same top count, whichever reaches it second loses unless it is lower, so
- * no final tie scan is needed.  Nodes are scheduled dynamically in chunks.
+ * mapped to original ids at the end.  Nothing is allocated per node or per
+ * iteration: each thread gets its workspace once per call.
+ *  - Gather: nodes go in runs whose in-rows (and out-rows) are contiguous in
+ *    the CSC (CSR), so the labels of a whole run are gathered by one flat
+ *    loop per direction: no per-node loop exits to mispredict, many random
+ *    reads in flight.  Out-edge self-loops are dropped per node, only for
+ *    the nodes flagged (once per call) as having one.
+ *  - Count: up to LPA_VEC_MAX labels, every label is compared with all of
+ *    them in SIMD (no branches, no table); beyond, an open-addressing table
+ *    sized to twice the degree (power of two, cleared per node).  Both take
+ *    the largest (count << 32 | ~label), i.e. the top count, lowest label;
+ *    the table does it as counts grow (counts only grow, so a label tying
+ *    the top count later wins only if it is lower: no tie scan).
+ *  - Threads take chunks of LPA_CHUNK nodes dynamically; the changed count
+ *    is an integer sum, so results are identical for any thread count.
  */
 #include "config.h"
 #include "engine/native/native_internal.h"
 
 #include <string.h>
 
-#define LPA_EMPTY UINT32_MAX /* free table slot: labels are < n <= UINT32_MAX */
+#define LPA_EMPTY UINT32_MAX /* free slot / padding: labels are < n <= UINT32_MAX */
 #define LPA_MIN_BITS 3       /* smallest table: 8 slots */
 #define LPA_CHUNK 256        /* nodes per dynamic scheduling chunk */
+#define LPA_BATCH 4096       /* labels per direction gathered before counting */
+#define LPA_SLACK 16         /* readable slots past every label buffer */
+#ifndef LPA_VEC_MAX
+#define LPA_VEC_MAX 16       /* multisets up to this size: SIMD count */
+#endif
 
-/* One thread's counting table: keys and counts, cap slots each. */
-typedef struct lpa_tab {
-    uint32_t *key;           /* label in the slot, LPA_EMPTY when free */
-    uint32_t *cnt;           /* occurrences of key */
-} lpa_tab;
+/* One thread's workspace, carved once per call from one allocation. */
+typedef struct lpa_ws {
+    uint32_t *inb;           /* labels over the in-edges of a run of nodes */
+    uint32_t *outb;          /* labels over the out-edges of the run */
+    uint32_t *flt;           /* one node's out-labels without self-loops */
+    uint32_t *key;           /* counting table: label, LPA_EMPTY when free */
+    uint32_t *cnt;           /* counting table: occurrences of key */
+} lpa_ws;
 
-/* log2 of the table size for a node of degree d among n labels: the
- * smallest power of two >= 2*min(d, n), at least 2^LPA_MIN_BITS, at most
- * 2^32 (which still leaves a free slot: at most n <= 2^32-1 distinct). */
+/* log2 of the table size for d labels among n distinct: the smallest
+ * power of two >= 2*min(d, n), at least 2^LPA_MIN_BITS, at most 2^32
+ * (which still leaves a free slot: at most n <= 2^32-1 distinct). */
 static unsigned lpa_bits(uint64_t d, uint32_t n)
 {
     unsigned b = LPA_MIN_BITS;
@@ -58,63 +75,141 @@ static unsigned lpa_bits(uint64_t d, uint32_t n)
     return b;
 }
 
-/* The new label of v from labels cur[], counting in t (2^bits slots). */
-static uint32_t lpa_node(const gr_graph *g, const uint32_t *restrict cur, uint32_t v,
-                         unsigned bits, lpa_tab *t)
+/* The answer is the label with the largest (count << 32 | ~label): the top
+ * count, and among equal counts the lowest label. */
+static inline uint64_t lpa_key(uint32_t count, uint32_t label)
 {
-    const uint64_t mask = ((uint64_t)1 << bits) - 1;
-    const unsigned shift = 64 - bits;
-    uint32_t *restrict key = t->key, *restrict cnt = t->cnt;
-    uint32_t best = LPA_EMPTY, bestc = 0;
-    const uint32_t *a, *ae;
-    int pass;
-
-    memset(key, 0xff, (size_t)(mask + 1) * sizeof *key);
-    for (pass = 0; pass < 2; pass++) {
-        if (pass == 0) {
-            a = g->in_adj + g->in_off[v];
-            ae = g->in_adj + g->in_off[v + 1];
-        } else {
-            a = g->out_adj + g->out_off[v];
-            ae = g->out_adj + g->out_off[v + 1];
-        }
-        for (; a < ae; a++) {
-            uint32_t u = *a, l, c;
-            uint64_t h;
-            if (pass == 1 && u == v) {
-                continue; /* the self-loop was counted as an in-edge */
-            }
-            l = cur[u];
-            h = ((uint64_t)l * 0x9e3779b97f4a7c15ULL) >> shift;
-            while (key[h] != l && key[h] != LPA_EMPTY) {
-                h = (h + 1) & mask;
-            }
-            if (key[h] == LPA_EMPTY) {
-                key[h] = l;
-                cnt[h] = 0;
-            }
-            c = ++cnt[h];
-            if (c > bestc || (c == bestc && l < best)) {
-                bestc = c;
-                best = l;
-            }
-        }
-    }
-    return bestc ? best : cur[v];
+    return (uint64_t)count << 32 | (uint32_t)~label;
 }
 
-/* The largest degree (in + out) of any node. */
-static uint64_t max_degree(const gr_graph *g)
+/* Count the labels x[0..m) into the table; top tracks the largest key. */
+static inline uint64_t lpa_hash_add(const uint32_t *restrict x, size_t m, uint32_t *restrict key,
+                                    uint32_t *restrict cnt, uint64_t mask, unsigned shift,
+                                    uint64_t top)
 {
-    uint64_t mx = 0;
-    uint32_t v;
-    for (v = 0; v < g->n; v++) {
-        uint64_t d = (g->in_off[v + 1] - g->in_off[v]) + (g->out_off[v + 1] - g->out_off[v]);
-        if (d > mx) {
-            mx = d;
+    size_t i;
+    for (i = 0; i < m; i++) {
+        uint32_t l = x[i];
+        uint64_t h = ((uint64_t)l * 0x9e3779b97f4a7c15ULL) >> shift, k;
+        while (key[h] != l && key[h] != LPA_EMPTY) {
+            h = (h + 1) & mask;
+        }
+        if (key[h] == LPA_EMPTY) {
+            key[h] = l;
+            cnt[h] = 0;
+        }
+        k = lpa_key(++cnt[h], l);
+        top = k > top ? k : top;
+    }
+    return top;
+}
+
+/* Mode of the labels a[0..na) and b[0..nb) (na + nb >= 1) by hashing. */
+static uint32_t lpa_mode_hash(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                              uint32_t n, lpa_ws *w)
+{
+    unsigned bits = lpa_bits(na + nb, n);
+    uint64_t mask = ((uint64_t)1 << bits) - 1, top;
+    memset(w->key, 0xff, (size_t)(mask + 1) * sizeof *w->key);
+    top = lpa_hash_add(a, na, w->key, w->cnt, mask, 64 - bits, 0);
+    top = lpa_hash_add(b, nb, w->key, w->cnt, mask, 64 - bits, top);
+    return ~(uint32_t)top;
+}
+
+#if defined(__GNUC__) && LPA_VEC_MAX > 0
+#define LPA_VEC 1
+/* Four labels or counts (GCC/Clang vector extension: SSE2, NEON, ...). */
+typedef uint32_t lpa_v4 __attribute__((vector_size(16)));
+
+/* Mode of the d <= 4*NV labels l[] (readable and LPA_EMPTY-padded up to
+ * 4*NV): every label compared with all of them, d*NV vector compares. */
+#define LPA_MODE_VEC(NV)                                                       \
+    static uint32_t lpa_mode_vec##NV(const uint32_t *l, size_t d)              \
+    {                                                                          \
+        lpa_v4 lv[NV], cv[NV];                                                 \
+        uint32_t c[4 * NV];                                                    \
+        uint64_t top = 0;                                                      \
+        size_t i, q;                                                           \
+        for (q = 0; q < NV; q++) {                                             \
+            memcpy(&lv[q], l + 4 * q, sizeof lv[q]);                           \
+            cv[q] = (lpa_v4){0, 0, 0, 0};                                      \
+        }                                                                      \
+        for (i = 0; i < d; i++) {                                              \
+            lpa_v4 s = (lpa_v4){0, 0, 0, 0} + l[i];                            \
+            for (q = 0; q < NV; q++) {                                         \
+                cv[q] -= (lpa_v4)(lv[q] == s);                                 \
+            }                                                                  \
+        }                                                                      \
+        memcpy(c, cv, sizeof c);                                               \
+        for (i = 0; i < d; i++) {                                              \
+            uint64_t k = lpa_key(c[i], l[i]);                                  \
+            top = k > top ? k : top;                                           \
+        }                                                                      \
+        return ~(uint32_t)top;                                                 \
+    }
+LPA_MODE_VEC(1)
+LPA_MODE_VEC(2)
+LPA_MODE_VEC(3)
+LPA_MODE_VEC(4)
+#else
+#define LPA_VEC 0
+#endif
+
+/* The most frequent of the labels a[0..na) and b[0..nb) (na + nb >= 1),
+ * the lowest on ties.  Both arrays are readable LPA_SLACK slots past
+ * their end. */
+static uint32_t lpa_mode(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                         uint32_t n, lpa_ws *w)
+{
+    size_t d = na + nb;
+    if (d == 1) {
+        return na ? a[0] : b[0];
+    }
+#if LPA_VEC
+    if (d <= 16 && d <= LPA_VEC_MAX) {
+        uint32_t t[32 + 4];
+        memcpy(t, a, 16 * sizeof *t);      /* fixed sizes: plain vector moves */
+        memcpy(t + na, b, 16 * sizeof *t);
+        t[d] = t[d + 1] = t[d + 2] = LPA_EMPTY;
+        switch ((d + 3) / 4) {
+        case 1: return lpa_mode_vec1(t, d);
+        case 2: return lpa_mode_vec2(t, d);
+        case 3: return lpa_mode_vec3(t, d);
+        default: return lpa_mode_vec4(t, d);
         }
     }
-    return mx;
+#endif
+    return lpa_mode_hash(a, na, b, nb, n, w);
+}
+
+/* The largest in-degree and out-degree of any node. */
+static void max_degrees(const gr_graph *g, uint64_t *maxin, uint64_t *maxout)
+{
+    uint64_t mi = 0, mo = 0;
+    uint32_t v;
+    for (v = 0; v < g->n; v++) {
+        uint64_t di = g->in_off[v + 1] - g->in_off[v], dout = g->out_off[v + 1] - g->out_off[v];
+        mi = di > mi ? di : mi;
+        mo = dout > mo ? dout : mo;
+    }
+    *maxin = mi;
+    *maxout = mo;
+}
+
+/* selfl[v] = 1 when v has an out-edge to itself. */
+static void find_self_loops(const gr_graph *g, uint8_t *selfl, int par)
+{
+    long long v;
+    (void)par;
+    GR_OMP(parallel for schedule(static) if (par))
+    for (v = 0; v < (long long)g->n; v++) {
+        uint64_t e;
+        uint8_t f = 0;
+        for (e = g->out_off[v]; e < g->out_off[v + 1]; e++) {
+            f |= g->out_adj[e] == (uint32_t)v;
+        }
+        selfl[v] = f;
+    }
 }
 
 static int omp_threads(void)
@@ -135,24 +230,66 @@ static int omp_tid(void)
 #endif
 }
 
+/* New labels for nodes [lo, hi) into nxt; returns how many changed. */
+static uint64_t lpa_chunk(const gr_graph *g, const uint32_t *restrict cur,
+                          uint32_t *restrict nxt, const uint8_t *selfl, uint32_t lo,
+                          uint32_t hi, uint64_t bufcap, lpa_ws *w)
+{
+    const uint64_t *ioff = g->in_off, *ooff = g->out_off;
+    uint64_t changed = 0;
+    uint32_t v = lo;
+    while (v < hi) {
+        /* A run [first, v) whose in- and out-labels fit the buffers (a
+         * single node always does: bufcap >= max degree). */
+        uint32_t first = v, u;
+        uint64_t ib = ioff[first], ob = ooff[first], e, ne;
+        for (v = first + 1; v < hi && ioff[v + 1] - ib <= bufcap && ooff[v + 1] - ob <= bufcap;
+             v++) {
+        }
+        for (e = 0, ne = ioff[v] - ib; e < ne; e++) {
+            w->inb[e] = cur[g->in_adj[ib + e]];
+        }
+        for (e = 0, ne = ooff[v] - ob; e < ne; e++) {
+            w->outb[e] = cur[g->out_adj[ob + e]];
+        }
+        for (u = first; u < v; u++) {
+            const uint32_t *a = w->inb + (ioff[u] - ib), *b = w->outb + (ooff[u] - ob);
+            size_t na = ioff[u + 1] - ioff[u], nb = ooff[u + 1] - ooff[u];
+            uint32_t l;
+            if (selfl[u]) {
+                /* Drop the out-edge self-loops: counted once, as in-edges. */
+                size_t k = 0, j;
+                for (j = 0; j < nb; j++) {
+                    w->flt[k] = b[j];
+                    k += g->out_adj[ooff[u] + j] != u;
+                }
+                b = w->flt;
+                nb = k;
+            }
+            l = na + nb ? lpa_mode(a, na, b, nb, g->n, w) : cur[u];
+            nxt[u] = l;
+            changed += l != cur[u];
+        }
+    }
+    return changed;
+}
+
 /* One synchronous iteration from cur into nxt; returns labels changed. */
 static uint64_t lpa_step(const gr_graph *g, const uint32_t *cur, uint32_t *nxt,
-                         lpa_tab *tabs, int par)
+                         const uint8_t *selfl, lpa_ws *ws, uint64_t bufcap, int par)
 {
     const uint32_t n = g->n;
     uint64_t changed = 0;
     (void)par;
     GR_OMP(parallel if (par) reduction(+ : changed))
     {
-        lpa_tab *t = &tabs[omp_tid()];
-        long long v;
-        GR_OMP(for schedule(dynamic, LPA_CHUNK))
-        for (v = 0; v < (long long)n; v++) {
-            uint32_t u = (uint32_t)v;
-            uint64_t d = (g->in_off[u + 1] - g->in_off[u]) + (g->out_off[u + 1] - g->out_off[u]);
-            uint32_t l = d ? lpa_node(g, cur, u, lpa_bits(d, n), t) : cur[u];
-            nxt[u] = l;
-            changed += l != cur[u];
+        lpa_ws *w = &ws[omp_tid()];
+        long long c;
+        GR_OMP(for schedule(dynamic, 1))
+        for (c = 0; c < ((long long)n + LPA_CHUNK - 1) / LPA_CHUNK; c++) {
+            uint32_t lo = (uint32_t)c * LPA_CHUNK;
+            uint32_t hi = n - lo > LPA_CHUNK ? lo + LPA_CHUNK : n;
+            changed += lpa_chunk(g, cur, nxt, selfl, lo, hi, bufcap, w);
         }
     }
     return changed;
@@ -162,9 +299,9 @@ static uint64_t lpa_step(const gr_graph *g, const uint32_t *cur, uint32_t *nxt,
 int gr_native_lpa(const gr_graph *g, gr_native_kind kind, int64_t max_iter,
                   int64_t *label, int64_t *iters, gr_error *err)
 {
-    uint32_t *cur = NULL, *nxt = NULL, *slots = NULL;
-    lpa_tab *tabs = NULL;
-    size_t cap = 0;
+    uint32_t *cur = NULL, *nxt = NULL, *space = NULL;
+    uint8_t *selfl = NULL;
+    lpa_ws *ws = NULL;
     int nt = 1, i, par, rc = GR_OK;
     int64_t it = 0;
     uint32_t v;
@@ -188,25 +325,41 @@ int gr_native_lpa(const gr_graph *g, gr_native_kind kind, int64_t max_iter,
 
     par = gr_par_worth(g);
     if (max_iter > 0) {
+        uint64_t maxin, maxout, bufcap;
+        size_t tabcap, stride;
+        max_degrees(g, &maxin, &maxout);
+        bufcap = maxin > maxout ? maxin : maxout;
+        bufcap = bufcap > LPA_BATCH ? bufcap : LPA_BATCH;
+        tabcap = (size_t)1 << lpa_bits(maxin + maxout, g->n);
+        /* Per thread: inb, outb, flt (each + slack), key, cnt; 64-byte
+         * multiples so threads never share a cache line. */
+        stride = (3 * ((size_t)bufcap + LPA_SLACK) + 2 * tabcap + 15) & ~(size_t)15;
         nt = par ? omp_threads() : 1;
-        cap = (size_t)1 << lpa_bits(max_degree(g), g->n);
         if (!(cur = gr_alloc_big(g->n, sizeof *cur)) ||
             !(nxt = gr_alloc_big(g->n, sizeof *nxt)) ||
-            !(tabs = gr_malloc((size_t)nt * sizeof *tabs)) ||
-            !(slots = gr_alloc_big((size_t)nt * 2, cap * sizeof *slots))) {
+            !(selfl = gr_alloc_big(g->n, sizeof *selfl)) ||
+            !(ws = gr_malloc((size_t)nt * sizeof *ws)) ||
+            !(space = gr_alloc_big((size_t)nt, stride * sizeof *space))) {
             rc = gr_err_nomem(err, "lpa labels");
             goto done;
         }
+        /* The slack past the label buffers is read (never used) by the
+         * fixed-size copies of lpa_mode: keep it defined. */
+        memset(space, 0xff, (size_t)nt * stride * sizeof *space);
         for (i = 0; i < nt; i++) {
-            tabs[i].key = slots + (size_t)i * 2 * cap;
-            tabs[i].cnt = tabs[i].key + cap;
+            ws[i].inb = space + (size_t)i * stride;
+            ws[i].outb = ws[i].inb + bufcap + LPA_SLACK;
+            ws[i].flt = ws[i].outb + bufcap + LPA_SLACK;
+            ws[i].key = ws[i].flt + bufcap + LPA_SLACK;
+            ws[i].cnt = ws[i].key + tabcap;
         }
+        find_self_loops(g, selfl, par);
         for (v = 0; v < g->n; v++) {
             cur[v] = v;
         }
         while (it < max_iter) {
             uint32_t *t;
-            uint64_t changed = lpa_step(g, cur, nxt, tabs, par);
+            uint64_t changed = lpa_step(g, cur, nxt, selfl, ws, bufcap, par);
             it++;
             t = cur;
             cur = nxt;
@@ -227,7 +380,8 @@ int gr_native_lpa(const gr_graph *g, gr_native_kind kind, int64_t max_iter,
 done:
     gr_free_big(cur);
     gr_free_big(nxt);
-    gr_free_big(slots);
-    gr_free(tabs);
+    gr_free_big(selfl);
+    gr_free_big(space);
+    gr_free(ws);
     return rc;
 }

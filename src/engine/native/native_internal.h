@@ -35,8 +35,7 @@ static inline int gr_par_worth(const gr_graph *g)
 }
 
 /* *p = min(*p, v), atomically (relaxed: callers synchronise at the end of
- * the parallel region).  Returns 1 when this call lowered *p.  Also right
- * for non-negative doubles viewed as uint64_t bits, which order alike. */
+ * the parallel region).  Returns 1 when this call lowered *p. */
 static inline int gr_atomic_min_u32(uint32_t *p, uint32_t v)
 {
     uint32_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -49,12 +48,14 @@ static inline int gr_atomic_min_u32(uint32_t *p, uint32_t v)
     return 0;
 }
 
-static inline int gr_atomic_min_u64(uint64_t *p, uint64_t v)
+/* *p = min(*p, v) for doubles that are never NaN, atomically (relaxed).
+ * Returns 1 when this call lowered *p. */
+static inline int gr_atomic_min_f64(double *p, double v)
 {
-    uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+    double cur;
+    __atomic_load(p, &cur, __ATOMIC_RELAXED);
     while (v < cur) {
-        if (__atomic_compare_exchange_n(p, &cur, v, 1, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED)) {
+        if (__atomic_compare_exchange(p, &cur, &v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
             return 1;
         }
     }

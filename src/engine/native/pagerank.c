@@ -82,6 +82,52 @@ static void pr_init(const gr_graph *g, double *rank, double *inv, double *contri
     }
 }
 
+/* s[j] = 0.0 + cold[a_j[0]] + cold[a_j[1]] + ... over rows v..v+3, each
+ * row summed in its own order.  The rows' common length runs as four
+ * interleaved chains: the sums stay sequential per row (bit-exact) but the
+ * core gets four independent add chains and loads in flight, and one hard
+ * to predict loop exit per four rows instead of one per row. */
+static void pull4(const uint64_t *restrict off, const uint32_t *restrict adj,
+                  const double *restrict cold, uint32_t v, double s[4])
+{
+    const uint32_t *a0 = adj + off[v], *a1 = adj + off[v + 1];
+    const uint32_t *a2 = adj + off[v + 2], *a3 = adj + off[v + 3];
+    const uint32_t *e3 = adj + off[v + 4];
+    size_t k = (size_t)(a1 - a0), q;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    if ((size_t)(a2 - a1) < k) {
+        k = (size_t)(a2 - a1);
+    }
+    if ((size_t)(a3 - a2) < k) {
+        k = (size_t)(a3 - a2);
+    }
+    if ((size_t)(e3 - a3) < k) {
+        k = (size_t)(e3 - a3);
+    }
+    for (q = 0; q < k; q++) {
+        s0 += cold[a0[q]];
+        s1 += cold[a1[q]];
+        s2 += cold[a2[q]];
+        s3 += cold[a3[q]];
+    }
+    for (q = k; a0 + q < a1; q++) {
+        s0 += cold[a0[q]];
+    }
+    for (q = k; a1 + q < a2; q++) {
+        s1 += cold[a1[q]];
+    }
+    for (q = k; a2 + q < a3; q++) {
+        s2 += cold[a2[q]];
+    }
+    for (q = k; a3 + q < e3; q++) {
+        s3 += cold[a3[q]];
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+}
+
 /* One iteration: pull cold over the in-edges into rank (in place), write
  * the next contrib into cnew, the block partials of err into epart and of
  * the next dang into dpart. */
@@ -96,22 +142,29 @@ static void pr_step(const gr_graph *g, double damping, double base, const double
     (void)par;
     GR_OMP(parallel for schedule(dynamic, 1) if (par))
     for (b = 0; b < (long long)nblk; b++) {
-        uint32_t v = (uint32_t)b * PR_BLOCK;
+        uint32_t v = (uint32_t)b * PR_BLOCK, j;
         uint32_t end = n - v > PR_BLOCK ? v + PR_BLOCK : n;
-        double dp = 0.0, ep = 0.0;
-        for (; v < end; v++) {
-            const uint32_t *a = adj + off[v], *ae = adj + off[v + 1];
-            double s = 0.0, x, iv;
-            for (; a < ae; a++) {
-                s += cold[*a];
+        double dp = 0.0, ep = 0.0, s[4];
+        while (v < end) {
+            uint32_t rows = end - v >= 4 ? 4 : 1;
+            if (rows == 4) {
+                pull4(off, adj, cold, v, s);
+            } else {
+                const uint32_t *a = adj + off[v], *ae = adj + off[v + 1];
+                s[0] = 0.0;
+                for (; a < ae; a++) {
+                    s[0] += cold[*a];
+                }
             }
-            x = damping * s + base;
-            ep += fabs(x - rank[v]);
-            rank[v] = x;
-            iv = inv[v];
-            cnew[v] = x * iv;
-            if (iv == 0.0) {
-                dp += x;
+            /* In node order, so the block partials are sequential sums. */
+            for (j = 0; j < rows; j++, v++) {
+                double x = damping * s[j] + base, iv = inv[v];
+                ep += fabs(x - rank[v]);
+                rank[v] = x;
+                cnew[v] = x * iv;
+                if (iv == 0.0) {
+                    dp += x;
+                }
             }
         }
         dpart[b] = dp;

@@ -1,0 +1,338 @@
+/*
+ * check_lpa.c - unit tests of gr_native_lpa: against the slow reference
+ * (tests/ref_lpa.c, which works on original ids) on every battery graph,
+ * with identity and with sparse original ids, thread-count determinism,
+ * hand-computed answers, argument checking and allocation-failure
+ * injection.
+ */
+#include "config.h"
+#include "testutil.h"
+#include "ref.h"
+#include "common/mem.h"
+#include "engine/graph/graph_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const int64_t iter_caps[] = {0, 1, 2, 3, 7, 100};
+
+static void run_ok(const gr_graph *g, gr_native_kind kind, int64_t max_iter, int64_t *label,
+                   int64_t *iters)
+{
+    gr_error err;
+    char buf[600];
+    gr_error_clear(&err);
+    ck_assert_msg(gr_native_lpa(g, kind, max_iter, label, iters, &err) == GR_OK,
+                  "lpa failed: %s", gr_error_format(&err, buf, sizeof buf));
+}
+
+/* A copy of g whose node u has original id 5u + 3 (increasing, sparse). */
+static gr_graph *with_orig_ids(const gr_graph *g)
+{
+    gr_edges e;
+    gr_graph *out = NULL;
+    int64_t *orig = malloc((size_t)g->n * sizeof *orig);
+    uint32_t u;
+    uint64_t k;
+    ck_assert_ptr_nonnull(orig);
+    gr_edges_init(&e, 0);
+    for (u = 0; u < g->n; u++) {
+        orig[u] = 5 * (int64_t)u + 3;
+        for (k = g->out_off[u]; k < g->out_off[u + 1]; k++) {
+            ck_assert_int_eq(gr_edges_push(&e, u, g->out_adj[k], 0, NULL), GR_OK);
+        }
+    }
+    ck_assert_int_eq(gr_graph_build_ex(&e, g->n, 0, orig, &out, NULL), GR_OK);
+    gr_edges_release(&e);
+    free(orig);
+    return out;
+}
+
+static void check_vs_ref(const gr_graph *g, const char *name)
+{
+    int64_t *a = malloc(g->n * sizeof *a), *b = malloc(g->n * sizeof *b);
+    size_t c;
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    for (c = 0; c < sizeof iter_caps / sizeof iter_caps[0]; c++) {
+        int64_t ia = -1, ib;
+        uint32_t v;
+        run_ok(g, GR_NATIVE, iter_caps[c], a, &ia);
+        ib = ref_lpa(g, iter_caps[c], b);
+        ck_assert_msg(ia == ib, "%s, max_iter %lld: %lld iterations, reference %lld", name,
+                      (long long)iter_caps[c], (long long)ia, (long long)ib);
+        for (v = 0; v < g->n; v++) {
+            ck_assert_msg(a[v] == b[v], "%s, max_iter %lld, node %u: %lld vs %lld", name,
+                          (long long)iter_caps[c], v, (long long)a[v], (long long)b[v]);
+        }
+        run_ok(g, GR_BEST, iter_caps[c], b, &ib);
+        ck_assert_int_eq(ia, ib);
+        ck_assert_msg(memcmp(a, b, g->n * sizeof *a) == 0, "%s: GR_BEST differs", name);
+    }
+    free(a);
+    free(b);
+}
+
+START_TEST(test_battery_vs_ref)
+{
+    const char *name;
+    gr_graph *g, *h;
+    int i;
+    for (i = 0; (g = tu_case(i, &name)) != NULL; i++) {
+        check_vs_ref(g, name);
+        h = with_orig_ids(g);
+        check_vs_ref(h, name);
+        gr_graph_free(&h);
+        gr_graph_free(&g);
+    }
+}
+END_TEST
+
+START_TEST(test_threads_bitwise)
+{
+    const char *name;
+    gr_graph *g;
+    int i, saved = gr_threads();
+    for (i = 0;; i++) {
+        int64_t *a, *b, ia, ib;
+        if (i == 0) {
+            g = tu_skewed_graph(60000, 400000, 11, 0, 0);
+            name = "skewed 60000/400000";
+        } else if ((g = tu_case(i - 1, &name)) == NULL) {
+            break;
+        }
+        a = malloc(g->n * sizeof *a);
+        b = malloc(g->n * sizeof *b);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_nonnull(b);
+        gr_set_threads(1);
+        run_ok(g, GR_NATIVE, 30, a, &ia);
+        gr_set_threads(2);
+        run_ok(g, GR_NATIVE, 30, b, &ib);
+        ck_assert_int_eq(ia, ib);
+        ck_assert_msg(memcmp(a, b, g->n * sizeof *a) == 0, "%s: 1 vs 2 threads differ", name);
+        free(a);
+        free(b);
+        gr_graph_free(&g);
+    }
+    gr_set_threads(saved);
+}
+END_TEST
+
+/* Two directed triangles 0->1->2->0 and 3->4->5->3, plus isolated 6.
+ * Iteration 1: node 0 sees {2 (in), 1 (out)}, a tie, takes 1; node 1 sees
+ * {0, 2} -> 0; node 2 sees {1, 0} -> 0; likewise 3 -> 4, 4 -> 3, 5 -> 3.
+ * Iteration 2: node 0 sees {0, 0} -> 0; node 1 {1, 0} -> 0; node 2
+ * {0, 1} -> 0; so all 0 / all 3.  Iteration 3 changes nothing. */
+START_TEST(test_two_triangles)
+{
+    static const uint32_t e[] = {0, 1, 1, 2, 2, 0, 3, 4, 4, 5, 5, 3};
+    static const int64_t want1[] = {1, 0, 0, 4, 3, 3, 6};
+    static const int64_t want[] = {0, 0, 0, 3, 3, 3, 6};
+    gr_graph *g = tu_graph(7, e, 6, NULL, 0);
+    int64_t l[7], it;
+    int v;
+    run_ok(g, GR_NATIVE, 1, l, &it);
+    ck_assert_int_eq(it, 1);
+    for (v = 0; v < 7; v++) {
+        ck_assert_int_eq(l[v], want1[v]);
+    }
+    run_ok(g, GR_NATIVE, 100, l, &it);
+    ck_assert_int_eq(it, 3);
+    for (v = 0; v < 7; v++) {
+        ck_assert_int_eq(l[v], want[v]);
+    }
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* The two triangles again with original ids 10, 20, ..., 70: labels start
+ * and come back as original ids, and ties go to the lowest of them. */
+START_TEST(test_orig_ids)
+{
+    static const uint32_t p[] = {0, 1, 1, 2, 2, 0, 3, 4, 4, 5, 5, 3};
+    static const int64_t orig[] = {10, 20, 30, 40, 50, 60, 70};
+    static const int64_t want[] = {10, 10, 10, 40, 40, 40, 70};
+    gr_edges e;
+    gr_graph *g = NULL;
+    int64_t l[7], it;
+    int v;
+    gr_edges_init(&e, 0);
+    for (v = 0; v < 6; v++) {
+        ck_assert_int_eq(gr_edges_push(&e, p[2 * v], p[2 * v + 1], 0, NULL), GR_OK);
+    }
+    ck_assert_int_eq(gr_graph_build_ex(&e, 7, 0, orig, &g, NULL), GR_OK);
+    gr_edges_release(&e);
+    run_ok(g, GR_NATIVE, 0, l, &it);
+    ck_assert_int_eq(it, 0);
+    for (v = 0; v < 7; v++) {
+        ck_assert_int_eq(l[v], orig[v]);
+    }
+    run_ok(g, GR_NATIVE, 100, l, &it);
+    ck_assert_int_eq(it, 3);
+    for (v = 0; v < 7; v++) {
+        ck_assert_int_eq(l[v], want[v]);
+    }
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* Ties go to the lowest label: node 0 hears 3, 2, 1 once each (in-edges
+ * from 3 and 1, out-edge to 2) and takes 1. */
+START_TEST(test_tie_lowest)
+{
+    static const uint32_t e[] = {3, 0, 0, 2, 1, 0};
+    gr_graph *g = tu_graph(4, e, 3, NULL, 0);
+    int64_t l[4], it;
+    run_ok(g, GR_NATIVE, 1, l, &it);
+    ck_assert_int_eq(l[0], 1);
+    ck_assert_int_eq(l[1], 0); /* 1 hears only 0 */
+    ck_assert_int_eq(l[2], 0);
+    ck_assert_int_eq(l[3], 0);
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* Nodes without neighbours keep their label; a node with only a self-loop
+ * hears itself once and keeps its label too. */
+START_TEST(test_isolated_keep)
+{
+    static const uint32_t e[] = {0, 1, 3, 3};
+    gr_graph *g = tu_graph(5, e, 2, NULL, 0);
+    int64_t l[5], it;
+    run_ok(g, GR_NATIVE, 10, l, &it);
+    ck_assert_int_eq(l[2], 2);
+    ck_assert_int_eq(l[3], 3);
+    ck_assert_int_eq(l[4], 4);
+    /* 0 and 1 swap labels each iteration: the cap stops it. */
+    ck_assert_int_eq(it, 10);
+    ck_assert_int_eq(l[0], 0);
+    ck_assert_int_eq(l[1], 1);
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* A self-loop counts once and parallel edges count each: node 0 has a
+ * self-loop and two edges from node 2; it hears {0, 2, 2} and takes 2 (a
+ * doubly counted self-loop would tie 0 and 2 and keep 0).  Node 2 hears
+ * {0, 0} and takes 0.  Then they swap back: labels oscillate, and every
+ * iteration changes something. */
+START_TEST(test_self_loop_once)
+{
+    static const uint32_t e[] = {0, 0, 2, 0, 2, 0};
+    gr_graph *g = tu_graph(3, e, 3, NULL, 0);
+    int64_t l[3], it;
+    run_ok(g, GR_NATIVE, 1, l, &it);
+    ck_assert_int_eq(it, 1);
+    ck_assert_int_eq(l[0], 2);
+    ck_assert_int_eq(l[1], 1);
+    ck_assert_int_eq(l[2], 0);
+    run_ok(g, GR_NATIVE, 4, l, &it);
+    ck_assert_int_eq(it, 4);
+    ck_assert_int_eq(l[0], 0);
+    ck_assert_int_eq(l[1], 1);
+    ck_assert_int_eq(l[2], 2);
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* Out-edges count as well as in-edges: a star 0 -> 1..4 is all 0 after
+ * one iteration except the centre, which hears 1..4 and takes 1; then the
+ * leaves hear 1 and the centre hears 0 four times. */
+START_TEST(test_star)
+{
+    static const uint32_t e[] = {0, 1, 0, 2, 0, 3, 0, 4};
+    gr_graph *g = tu_graph(5, e, 4, NULL, 0);
+    int64_t l[5], it;
+    int v;
+    run_ok(g, GR_NATIVE, 1, l, &it);
+    ck_assert_int_eq(l[0], 1);
+    for (v = 1; v < 5; v++) {
+        ck_assert_int_eq(l[v], 0);
+    }
+    run_ok(g, GR_NATIVE, 2, l, &it);
+    ck_assert_int_eq(l[0], 0);
+    for (v = 1; v < 5; v++) {
+        ck_assert_int_eq(l[v], 1);
+    }
+    gr_graph_free(&g);
+}
+END_TEST
+
+START_TEST(test_invalid)
+{
+    gr_graph *g = tu_random_graph(10, 20, 1, 0, 0);
+    int64_t l[10], it = 5;
+    gr_error err;
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_native_lpa(g, GR_NATIVE, -1, l, &it, &err), GR_ERR_INVALID);
+    ck_assert_int_eq(err.code, GR_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "max_iter"));
+    ck_assert_int_eq(it, 0);
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_native_lpa(NULL, GR_NATIVE, 5, l, &it, &err), GR_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "graph"));
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_native_lpa(g, GR_NATIVE, 5, NULL, &it, &err), GR_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "label"));
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_native_lpa(g, (gr_native_kind)-1, 5, l, &it, &err), GR_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "kind"));
+    ck_assert_int_eq(gr_native_lpa(g, GR_NATIVE, -3, l, NULL, NULL), GR_ERR_INVALID);
+    gr_graph_free(&g);
+}
+END_TEST
+
+START_TEST(test_nomem)
+{
+    gr_graph *g = tu_skewed_graph(20000, 150000, 9, 0, GR_BUILD_SYMMETRIZE);
+    int64_t *want = malloc(g->n * sizeof *want), *got = malloc(g->n * sizeof *got);
+    int64_t iw, ig;
+    long k;
+    ck_assert_ptr_nonnull(want);
+    ck_assert_ptr_nonnull(got);
+    run_ok(g, GR_NATIVE, 20, want, &iw);
+    for (k = 0;; k++) {
+        gr_error err;
+        int rc;
+        gr_error_clear(&err);
+        gr_mem_fail_after(k);
+        rc = gr_native_lpa(g, GR_NATIVE, 20, got, &ig, &err);
+        gr_mem_fail_after(-1);
+        if (rc == GR_OK) {
+            break;
+        }
+        ck_assert_int_eq(rc, GR_ERR_NOMEM);
+        ck_assert_int_eq(err.code, GR_ERR_NOMEM);
+        ck_assert_ptr_nonnull(strstr(err.msg, "out of memory"));
+        ck_assert_int_lt(k, 100);
+    }
+    ck_assert_int_gt(k, 0);
+    ck_assert_int_eq(iw, ig);
+    ck_assert(memcmp(want, got, g->n * sizeof *got) == 0);
+    free(want);
+    free(got);
+    gr_graph_free(&g);
+}
+END_TEST
+
+static Suite *lpa_suite(void)
+{
+    Suite *s = suite_create("lpa");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_battery_vs_ref);
+    tcase_add_test(tc, test_threads_bitwise);
+    tcase_add_test(tc, test_two_triangles);
+    tcase_add_test(tc, test_orig_ids);
+    tcase_add_test(tc, test_tie_lowest);
+    tcase_add_test(tc, test_isolated_keep);
+    tcase_add_test(tc, test_self_loop_once);
+    tcase_add_test(tc, test_star);
+    tcase_add_test(tc, test_invalid);
+    tcase_add_test(tc, test_nomem);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tu_run(lpa_suite()); }
