@@ -372,7 +372,8 @@ int gr_program_param_index(const gr_program *p, const char *name);
 /* Number of results, and the type of result i (GR_T_NONE out of range). */
 int gr_program_nresults(const gr_program *p);
 gr_type gr_program_result_type(const gr_program *p, int i);
-/* Count the ops of p (loop bodies included; yield/return not counted). */
+/* Count the ops of p (loop bodies included; yield/return not counted; a
+ * fused kernel counts as one op, the ops of its body as none). */
 int gr_program_op_count(const gr_program *p);
 /* Check every structural and typing rule; GR_ERR_TYPE/GR_ERR_INVALID with
  * a message naming the op and its source location. */
@@ -547,6 +548,22 @@ const char *const *gr_pass_names(void);   /* NULL-terminated, pipeline order */
  * pass.  Unknown pass names are GR_ERR_INVALID. */
 int gr_optimize(const gr_program *p, const gr_passopts *o, gr_program **out,
                 gr_error *err);
+
+/* Sections of gr_explain. */
+enum {
+    GR_EXPLAIN_IR = 1u << 0,       /* the IR as parsed and as optimized */
+    GR_EXPLAIN_PASSES = 1u << 1,   /* the IR after each pass, with op counts */
+    GR_EXPLAIN_ANALYSES = 1u << 2, /* deps, liveness, critical path, chains, invariants */
+    GR_EXPLAIN_PLAN = 1u << 3,     /* the lowered plan */
+    GR_EXPLAIN_ALL = 0xfu
+};
+
+/* Everything the engine does to p, as text: the chosen sections, in
+ * order, each headed "== title".  o selects the passes (NULL: -O2; its
+ * callback is replaced); n and m size the cost model.  *text is allocated
+ * (gr_free_string). */
+int gr_explain(const gr_program *p, const gr_passopts *o, double n, double m,
+               unsigned sections, char **text, gr_error *err);
 
 /* --- plans and the batched interpreter -------------------------------- */
 

@@ -40,6 +40,10 @@
 
 #define GR_CLI_PROG "grprof"
 
+/* The program name in messages and --help: GR_CLI_PROG unless a program
+ * sharing the framework (grregress) sets it before running a command. */
+extern const char *gr_cli_prog;
+
 /* Process exit codes of every grprof command. */
 enum gr_exit {
     GR_EXIT_OK = 0,      /* success */
@@ -233,6 +237,9 @@ const char *gr_fmt_double(double x, char *buf, size_t n);
 
 /* The commands (one per cmd_NAME.c). */
 extern const struct gr_cmd gr_cmd_exec;
+extern const struct gr_cmd gr_cmd_explain;
+extern const struct gr_cmd gr_cmd_run_suite; /* `run` (gr_cmd_run is the framework's) */
+extern const struct gr_cmd gr_cmd_list;
 
 /* grprof's entry point: `grprof --help`, `grprof --version`,
  * `grprof help [COMMAND]`, or `grprof COMMAND ...`.  Returns the exit

@@ -16,6 +16,7 @@
  */
 #include "config.h"
 #include "profiler/cli.h"
+#include "profiler/program.h"
 #include "profiler/clock.h"
 #include "common/atomic_file.h"
 #include "common/hash.h"
@@ -358,19 +359,6 @@ static const struct gr_opt exec_opts[] = {
     {0}
 };
 
-/* Compile the library algorithm `name` (NULL when it is not one). */
-static int compile_library(const char *name, gr_program **out, gr_diags *d, gr_error *err)
-{
-    const char *src = gr_library_source(name);
-    char file[128];
-    *out = NULL;
-    if (!src) {
-        return GR_OK;
-    }
-    snprintf(file, sizeof file, "<library>/%s.grl", name);
-    return gr_lang_compile(src, strlen(src), file, out, d, err);
-}
-
 /* "name=default ..." of a program's parameters. */
 static const char *param_list(const gr_program *p, const gr_params *ps, char *buf,
                               size_t n)
@@ -412,7 +400,7 @@ static void exec_help_extra(FILE *fp)
     for (a = 0; a < N_ALGOS; a++) {
         gr_program *p = NULL;
         fprintf(fp, "  %-9s %s\n", algos[a].name, algos[a].summary);
-        if (compile_library(algos[a].name, &p, NULL, NULL) == GR_OK && p) {
+        if (grprof_compile_library(algos[a].name, &p, NULL, NULL) == GR_OK && p) {
             fprintf(fp, "  %-9s   params: %s\n", "",
                     gr_program_nparams(p) ? param_list(p, NULL, list, sizeof list)
                                           : "none");
@@ -539,43 +527,16 @@ static const struct exec_mode *find_mode(const struct gr_cmd *cmd,
     return NULL;
 }
 
-/* Library status -> exit code: resource failures are runtime failures,
- * everything else is about the input. */
-static int exit_for(int status)
-{
-    return status == GR_ERR_NOMEM || status == GR_ERR_INTERNAL ? GR_EXIT_FAIL
-                                                               : GR_EXIT_USAGE;
-}
-
-/* Compile ALGO (a library name, or a path to a .grl file) into ep->prog,
- * and pick its native table entry (*algo: NULL for a user program).  All
- * diagnostics go to stderr. */
+/* Compile ALGO into ep->prog and pick its summary entry (*algo: NULL for
+ * a user program). */
 static int load_algorithm(const struct gr_cmd *cmd, const char *name,
                           struct exec_prog *ep, const struct exec_algo **algo)
 {
-    gr_diags d = {0, NULL};
-    gr_error err;
-    struct stat sb;
-    int st, rc = GR_EXIT_OK;
-    gr_error_clear(&err);
     *algo = find_algo(name);
-    if (*algo) {
-        st = compile_library(name, &ep->prog, &d, &err);
-    } else if (strchr(name, '/') || strstr(name, ".grl") || stat(name, &sb) == 0) {
-        st = gr_lang_compile_file(name, &ep->prog, &d, &err);
-    } else {
+    if (!*algo && !grprof_is_program_path(name)) {
         return unknown_algo(cmd, name);
     }
-    if (st < 0) {
-        if (d.text) {
-            fputs(d.text, stderr);
-        }
-        rc = d.count > 0 ? gr_cli_fail(cmd, exit_for(st), "%s: %d error%s", name, d.count,
-                                       d.count == 1 ? "" : "s")
-                         : gr_cli_error(cmd, exit_for(st), &err);
-    }
-    gr_diags_release(&d);
-    return rc;
+    return grprof_load_program(cmd, name, &ep->prog);
 }
 
 /* The program's defaults, then the --param values. */
@@ -742,7 +703,7 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     st = gr_spec_graph(&spec, &g, &err);
     load_ns = gr_clock_since_ns(t0);
     if (st < 0) {
-        rc = gr_cli_error(cmd, exit_for(st), &err);
+        rc = gr_cli_error(cmd, grprof_exit_for(st), &err);
         goto done;
     }
 
@@ -757,7 +718,7 @@ static int exec_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         st = result_view(&res, g->n, &r, &err);
     }
     if (st < 0) {
-        rc = gr_cli_error(cmd, exit_for(st), &err);
+        rc = gr_cli_error(cmd, grprof_exit_for(st), &err);
         goto done;
     }
     checksum = r.f64 ? gr_hash64(r.f64, (size_t)r.n * sizeof *r.f64, 0)
