@@ -17,11 +17,13 @@
 
 /* ---- allocation and errors ------------------------------------------ */
 
+const char *gr_cli_prog = GR_CLI_PROG;
+
 void *gr_cli_alloc(size_t count, size_t size)
 {
     void *p = gr_calloc(count ? count : 1, size ? size : 1);
     if (!p) {
-        fprintf(stderr, GR_CLI_PROG ": out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", gr_cli_prog);
         exit(GR_EXIT_FAIL);
     }
     return p;
@@ -35,15 +37,15 @@ static void vprint_error(const struct gr_cmd *cmd, int hint, const char *fmt,
 {
     fflush(stdout); /* keep stdout and stderr in order on a terminal */
     if (cmd) {
-        fprintf(stderr, GR_CLI_PROG " %s: ", cmd->name);
+        fprintf(stderr, "%s %s: ", gr_cli_prog, cmd->name);
     } else {
-        fprintf(stderr, GR_CLI_PROG ": ");
+        fprintf(stderr, "%s: ", gr_cli_prog);
     }
     vfprintf(stderr, fmt, ap);
     if (hint && cmd) {
-        fprintf(stderr, " (see '" GR_CLI_PROG " %s --help')", cmd->name);
+        fprintf(stderr, " (see '%s %s --help')", gr_cli_prog, cmd->name);
     } else if (hint) {
-        fprintf(stderr, " (see '" GR_CLI_PROG " --help')");
+        fprintf(stderr, " (see '%s --help')", gr_cli_prog);
     }
     fputc('\n', stderr);
 }
@@ -266,8 +268,8 @@ static int opt_index(const struct gr_args *a, const char *name)
 {
     const struct gr_opt *o = gr_opt_find(a->cmd->opts, name);
     if (!o) {
-        fprintf(stderr, GR_CLI_PROG " %s: internal error: no option '%s'\n",
-                a->cmd->name, name);
+        fprintf(stderr, "%s %s: internal error: no option '%s'\n",
+                gr_cli_prog, a->cmd->name, name);
         abort();
     }
     return (int)(o - a->cmd->opts);
@@ -564,7 +566,7 @@ void gr_cmd_help(const struct gr_cmd *cmd, FILE *fp)
     size_t nopts = gr_opt_count(cmd->opts), k;
     int width = 10;
     char left[192];
-    fprintf(fp, "usage: " GR_CLI_PROG " %s %s\n\n%s\n", cmd->name,
+    fprintf(fp, "usage: %s %s %s\n\n%s\n", gr_cli_prog, cmd->name,
             cmd->usage ? cmd->usage : "[options]", cmd->summary);
     for (k = 0; k < nopts; k++) {
         int len;

@@ -1,1 +1,141 @@
-/* placeholder: being written in this session */
+/*
+ * decide.h - grregress's decision rule: two runs in, one verdict per
+ * benchmark out (a result table in memory that format.c prints).
+ *
+ * The rule, in full (the banner of decide.c says why):
+ *
+ *  1. Benchmarks are matched by name.  Present only in the current run:
+ *     ADDED; only in the baseline: REMOVED; different `version`: VERSION.
+ *     None of these is compared.  Equal versions but different checksums:
+ *     CHECKSUM, a correctness failure (the build computes something else).
+ *  2. Metric `instructions` (deterministic): change = current/baseline - 1;
+ *     REGRESSION when the change is worse than +threshold, IMPROVEMENT when
+ *     better than -threshold (both on the log scale, so 1/1.05 mirrors
+ *     1.05), else UNCHANGED; NODATA when either run lacks the count.
+ *  3. Metric `time`: the replicates of a run are its ROUNDS: per round, the
+ *     mean of the log samples that lie within 3 robust sd (1.4826 MAD) of
+ *     the run's log median (the round's median when none does).  d = mean(current
+ *     log round medians) - mean(baseline ones) estimates log(ratio), with
+ *     a moderated t test (pooled within-benchmark variance shrunk toward a
+ *     suite-wide prior, Smyth 2004, prior df capped at 2x the own df) giving p and a 95% interval [lo, hi];
+ *     p-values are Benjamini-Hochberg adjusted over every tested benchmark
+ *     (q).  With e = d oriented so that positive is worse (-d for
+ *     direction "higher") and T = log(1 + threshold):
+ *       REGRESSION   q < alpha and e > T and the interval's worse-side
+ *                    lower bound > T/2;
+ *       IMPROVEMENT  q < alpha and e < -T and its upper bound < -T/2;
+ *       NOISY        otherwise, when either run has fewer than 3 rounds,
+ *                    a round median is 0, or hi - lo > 4T;
+ *       UNCHANGED    otherwise.
+ *  4. Summary: counts per verdict and the geometric mean of
+ *     current/baseline over the benchmarks compared (steps 2-3).
+ *
+ * Ownership: a gr_report's strings point into the two runs, which must
+ * outlive it; gr_report_free releases the table.
+ */
+#ifndef GR_REGRESS_DECIDE_H
+#define GR_REGRESS_DECIDE_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/runfile.h"
+
+/* A benchmark's verdict. */
+enum gr_verdict {
+    GR_V_UNCHANGED = 0,  /* no change beyond noise or beyond the threshold */
+    GR_V_REGRESSION,     /* significantly and relevantly worse */
+    GR_V_IMPROVEMENT,    /* significantly and relevantly better */
+    GR_V_NOISY,          /* the data cannot decide */
+    GR_V_CHECKSUM,       /* result checksum differs: correctness failure */
+    GR_V_ADDED,          /* only in the current run (not compared) */
+    GR_V_REMOVED,        /* only in the baseline (not compared) */
+    GR_V_VERSION,        /* benchmark version changed (not compared) */
+    GR_V_NODATA,         /* the metric is missing in a run (not compared) */
+    GR_V_COUNT
+};
+
+/* Lower-case name of a verdict ("regression", "checksum-mismatch", ...). */
+const char *gr_verdict_name(enum gr_verdict v);
+
+enum gr_metric {
+    GR_METRIC_TIME = 0,      /* samples (seconds per operation) */
+    GR_METRIC_INSTRUCTIONS   /* counters.instructions (deterministic) */
+};
+
+/* A per-benchmark threshold: benchmarks whose name matches `re` (POSIX
+ * extended, unanchored) use `threshold`; the first matching rule wins. */
+struct gr_threshold_rule {
+    const char *pattern;     /* the regex as written (for messages) */
+    regex_t re;              /* compiled (owned by whoever compiled it) */
+    double threshold;        /* fraction: 0.10 for 10% */
+};
+
+struct gr_decide_opts {
+    double threshold;        /* default threshold, fraction (0.05) */
+    double alpha;            /* false-discovery rate (0.01) */
+    enum gr_metric metric;
+    const regex_t *filter;   /* only benchmarks matching it, or NULL */
+    const struct gr_threshold_rule *rules; /* nrules entries, or NULL */
+    size_t nrules;
+};
+
+/* Defaults: threshold 5%, alpha 0.01, time, no filter, no rules. */
+void gr_decide_opts_init(struct gr_decide_opts *o);
+
+/* One benchmark's row. */
+struct gr_cmp_row {
+    const char *name;        /* benchmark name (points into a run) */
+    enum gr_verdict verdict;
+    const char *reason;      /* static: why NOISY / not compared, or NULL */
+    int lower_is_better;     /* direction */
+    double threshold;        /* threshold used (fraction) */
+    double base, cur;        /* medians of the metric; NAN when absent */
+    double change;           /* estimated current/baseline - 1; NAN if not compared */
+    double change_lo, change_hi; /* its 95% interval (time); = change (instructions) */
+    double p, q;             /* p-value and BH q-value; NAN when not tested */
+    size_t base_rounds, cur_rounds; /* replicates (rounds) per run */
+    int64_t base_version, cur_version; /* -1 when absent from that run */
+    const char *base_checksum, *cur_checksum; /* NULL when absent */
+};
+
+/* The comparison of two runs. */
+struct gr_report {
+    size_t n;                /* rows */
+    struct gr_cmp_row *res;   /* [n]: current-run order, then removed ones */
+    size_t count[GR_V_COUNT];/* rows per verdict */
+    size_t compared;         /* rows with a change estimate */
+    double geomean;          /* geometric mean of cur/base over compared, - 1 */
+    int machine_match;       /* machine.hash equal */
+    const char *base_hash, *cur_hash;
+    const char *base_label, *cur_label; /* what to call the runs (file names) */
+    double alpha;            /* as used */
+    double threshold;        /* default threshold as used */
+    enum gr_metric metric;
+    double prior_df, prior_var; /* the moderated test's suite prior (d0, s0^2) */
+};
+
+/* Compare cur against base.  Returns GR_OK and fills *out (free it with
+ * gr_report_free), or GR_ERR_NOMEM.  Labels may be NULL. */
+int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
+              const char *cur_label, const struct gr_decide_opts *o,
+              struct gr_report *out, gr_error *err);
+
+void gr_report_free(struct gr_report *r);
+
+/* 1 when the report holds a regression or a checksum failure, else 0. */
+int gr_report_failed(const struct gr_report *r);
+
+/* Output formats (format.c).  Each writes the whole report on fp;
+ * returns 0, or -1 when writing fails. */
+enum gr_report_format {
+    GR_FMT_TABLE = 0,        /* terminal table */
+    GR_FMT_MARKDOWN,         /* PR comment */
+    GR_FMT_JSON,             /* machine-readable */
+    GR_FMT_JUNIT,            /* JUnit XML: one testcase per benchmark */
+    GR_FMT_GITHUB            /* GitHub Actions workflow commands */
+};
+int gr_report_print(const struct gr_report *r, enum gr_report_format f, FILE *fp);
+
+#endif
