@@ -13,6 +13,9 @@
 /* Every command, in the order `grprof --help` lists them. */
 static const struct gr_cmd *const commands[] = {
     &gr_cmd_exec,
+    &gr_cmd_explain,
+    &gr_cmd_run_suite,
+    &gr_cmd_list,
     NULL
 };
 

@@ -1,3 +1,172 @@
 #!/bin/sh
-# placeholder: being written in this session
-echo "1..0"
+# run.sh - CLI tests of `grprof run` and `grprof list`: tiny runs of the
+# quick suite (a filter, 2 rounds, --min-time 0.001), the run file they
+# write (exists, validates against docs/run-schema.md with
+# tests/check_runfile, has stats and one sample per round and repeat), the
+# Markdown report, the default output path, Ctrl-C, and every input error
+# (exit 2 before any benchmark runs, nothing written).
+#
+# Usage: GRPROF=build/grprof GR_SRCDIR=. sh tests/cli/run.sh
+. "${GR_SRCDIR:-.}/tests/cli/lib.sh"
+LC_ALL=C
+export LC_ALL
+NO_COLOR=1
+export NO_COLOR
+
+# the run-file validator built beside grprof (check_PROGRAMS)
+VALIDATE=$(dirname "$GRPROF")/tests/check_runfile
+FILTER='dispatch/step-call|pagerank/(native|fused)/uniform-1k-5k|compile/degree/parse'
+TINY="--suite quick --filter $FILTER --rounds 2 --repeat 2 --min-time 0.001"
+
+validates() {
+    if [ -x "$VALIDATE" ]; then
+        "$VALIDATE" "$1" >"$T_TMP/why" 2>&1
+    else
+        echo "no validator $VALIDATE" >"$T_TMP/why"
+        return 1
+    fi
+}
+
+# ---- help and list -----------------------------------------------------------
+
+run "$GRPROF" --help
+expect_out_line '^  run +Run a benchmark suite' "--help lists run"
+expect_out_line '^  list +List the benchmarks' "--help lists list"
+run "$GRPROF" run --help
+expect_ok "run --help exits 0"
+expect_out_line '^usage: grprof run ' "run --help prints the usage"
+expect_out_has "--min-time" "run --help lists --min-time"
+run "$GRPROF" list --help
+expect_ok "list --help exits 0"
+run "$GRPROF" --version
+expect_out_line '^grprof \(grperf\) [0-9]' "--version"
+
+run "$GRPROF" list --suite quick
+expect_rc 0 "list --suite quick exits 0"
+expect_out_line '^algorithms/pagerank/native/uniform-1k-5k +algorithms +v[0-9]+ +\{.*"max_iter": 10' \
+    "list shows PageRank with tol=0 max_iter=10"
+expect_out_line '^algorithms/sssp/native/uniform-1k-5k .*weights=uniform' "SSSP on the weighted variant"
+expect_out_line '^dispatch/step-call/scalar-add ' "list shows the dispatch group"
+expect_out_line '^ops/pull_sum/10k ' "quick ops run on 10k"
+expect_out_line '^compile/pagerank/parse ' "list shows the compile group"
+expect_out_line '^fusion/pagerank/passes ' "list shows the fusion group"
+expect_out_line '^loops/repeat-10/step/' "list shows the loops group"
+cp "$OUT" "$T_TMP/quick.list"
+run "$GRPROF" list --suite default --names
+expect_out_line '^algorithms/pagerank/native/uniform-1m-10m$' "default adds 1M/10M"
+expect_out_line '^algorithms/pagerank/native/rmat-18$' "default adds rmat scale 18"
+check "no step mode on 10M edges" test "$(grep -c '/step/uniform-1m-10m' "$OUT")" -eq 0
+run "$GRPROF" list --suite full --names
+expect_out_line '^algorithms/wcc/best/uniform-4m-64m$' "full adds uniform 4M/64M"
+run "$GRPROF" list --suite quick --names --filter '^algorithms/bfs/'
+check "a filter selects" test "$(wc -l <"$OUT")" -ge 4
+run "$GRPROF" list --suite quick --names --graph uniform:n=50,m=100,seed=3 --filter 'n-50'
+expect_out_line '^algorithms/pagerank/step/uniform-n-50-m-100-seed-3$' "--graph adds algorithms on SPEC"
+printf 'algorithm twice() {\n    x = fill(2.0)\n    return x * 2.0\n}\n' >"$T_TMP/twice.grl"
+run "$GRPROF" list --suite quick --names --program "$T_TMP/twice.grl" --filter '^user/'
+expect_out_line '^user/twice.grl/step/uniform-1k-5k$' "--program adds user benchmarks"
+
+# ---- a tiny run -----------------------------------------------------------------
+
+# shellcheck disable=SC2086
+run "$GRPROF" run $TINY --quiet -o "$T_TMP/r.json" --markdown "$T_TMP/r.md"
+expect_ok "tiny run exits 0, quiet"
+expect_file "$OUT" "$T_TMP/r.json" "--quiet prints only the run file's path"
+check "run file validates" validates "$T_TMP/r.json"
+[ -s "$T_TMP/why" ] && sed 's/^/#   /' "$T_TMP/why"
+check "run file has stats" grep -q '"median":' "$T_TMP/r.json"
+check "run file has 4 benchmarks" test "$(grep -c '"group":' "$T_TMP/r.json")" -eq 4
+check "run file records the config" grep -q '"rounds":[[:space:]]*2,' "$T_TMP/r.json"
+check "samples carry rounds 0 and 1" grep -q '"rounds":[[:space:]]*\[0, 0, 1, 1\]' "$T_TMP/r.json"
+check "checksums are 16 hex digits" grep -Eq '"checksum":[[:space:]]*"[0-9a-f]{16}"' "$T_TMP/r.json"
+check "perf availability recorded" grep -q '"perf_instructions":' "$T_TMP/r.json"
+check "no temporary files left" test -z "$(ls "$T_TMP" | grep '\.tmp\.')"
+check "markdown report written" grep -q '^# grperf baseline report' "$T_TMP/r.md"
+check "markdown has the key metrics" grep -q '^| boundary crossing' "$T_TMP/r.md"
+check "markdown has the fusion table" grep -q '^## Fusion' "$T_TMP/r.md"
+check "markdown has algorithms by mode" grep -q '^| pagerank | uniform-1k-5k |' "$T_TMP/r.md"
+
+# shellcheck disable=SC2086
+run "$GRPROF" run $TINY -o "$T_TMP/r2.json"
+expect_rc 0 "tiny run with the console report exits 0"
+expect_out_line '^dispatch$' "console report groups by group"
+expect_out_line '^key ratios' "console report shows key ratios"
+expect_out_line "^run file: $T_TMP/r2.json\$" "console report ends with the path"
+check "no colour escapes with NO_COLOR" test "$(grep -c "$(printf '\033')" "$OUT")" -eq 0
+check "second run file validates" validates "$T_TMP/r2.json"
+check "checksums are the same in both runs" test \
+    "$(grep '"checksum"' "$T_TMP/r.json")" = "$(grep '"checksum"' "$T_TMP/r2.json")"
+
+# the default path: runs/<UTC time>-<short sha>.json in the working directory
+mkdir "$T_TMP/wd"
+(cd "$T_TMP/wd" && "$GRPROF" run --suite quick --filter 'dispatch/step-call' --rounds 1 \
+    --repeat 1 --min-time 0.001 --quiet) >"$OUT" 2>"$ERR"
+RC=$?
+expect_ok "run with the default path exits 0"
+expect_out_line '^runs/[0-9]{8}T[0-9]{6}Z-[0-9a-z]+\.json$' "default path is runs/<UTC>-<sha>.json"
+check "default run file validates" validates "$T_TMP/wd/$(cat "$OUT")"
+
+# --instructions: callgrind counts per benchmark, deterministic
+if command -v valgrind >/dev/null 2>&1; then
+    for i in 1 2; do
+        run "$GRPROF" run --suite quick --filter 'dispatch/step-call|ops/fill' --rounds 1 \
+            --repeat 1 --min-time 0.001 --instructions --quiet -o "$T_TMP/cg$i.json"
+        expect_ok "--instructions run $i exits 0"
+        grep '"instructions":' "$T_TMP/cg$i.json" >"$T_TMP/cg$i.counts"
+    done
+    check "callgrind counts recorded" grep -q '"instructions":[[:space:]]*[0-9]' "$T_TMP/cg1.json"
+    check "callgrind available in the run file" grep -q '"available":[[:space:]]*true' "$T_TMP/cg1.json"
+    expect_same "$T_TMP/cg1.counts" "$T_TMP/cg2.counts" "instruction counts are deterministic"
+    check "--instructions run file validates" validates "$T_TMP/cg1.json"
+else
+    echo "# skipped --instructions checks: no valgrind"
+fi
+
+# ---- input errors: exit 2, one line, nothing run or written -----------------------
+
+ERR_PREFIX="grprof run: "
+run "$GRPROF" run --suite quick --filter 'no-such-benchmark' -o "$T_TMP/e.json"
+expect_err "a filter matching nothing" 2 "matches no benchmark"
+run "$GRPROF" run --suite quick --filter '(' -o "$T_TMP/e.json"
+expect_err "a bad regex" 2 "bad --filter"
+run "$GRPROF" run --suite quick --program "$T_TMP/missing.grl" -o "$T_TMP/e.json"
+expect_err "an unreadable program" 2 "cannot read program"
+printf 'algorithm broken( {\n' >"$T_TMP/broken.grl"
+run "$GRPROF" run --suite quick --program "$T_TMP/broken.grl" -o "$T_TMP/e.json"
+expect_rc 2 "a program that does not compile"
+run "$GRPROF" run --suite quick --graph 'uniform:n=abc' -o "$T_TMP/e.json"
+expect_err "a bad graph spec" 2 "bad graph spec 'uniform:n=abc'"
+run "$GRPROF" run --suite quick --graph "$T_TMP/missing.el" -o "$T_TMP/e.json"
+expect_err "a missing graph file" 2 "cannot read graph file"
+# shellcheck disable=SC2086
+run "$GRPROF" run $TINY -o "$T_TMP/no/such/dir/e.json"
+expect_err "an unwritable output path" 2 "$T_TMP/no/such/dir/e.json"
+# shellcheck disable=SC2086
+run "$GRPROF" run $TINY -o "$T_TMP"
+expect_err "an output path that is a directory" 2 "Is a directory"
+# shellcheck disable=SC2086
+run "$GRPROF" run $TINY -o "$T_TMP/e.json" --markdown "$T_TMP/no/dir/e.md"
+expect_err "an unwritable markdown path" 2 "e.md"
+run "$GRPROF" run --suite huge
+expect_err "an unknown suite" 2 "expected one of quick, default, full"
+run "$GRPROF" run --rounds 0
+expect_err "rounds must be >= 1" 2 "--rounds"
+expect_absent "$T_TMP/e.json" "no run file after input errors"
+ERR_PREFIX="grprof list: "
+run "$GRPROF" list --filter 'no-such-benchmark'
+expect_err "list: a filter matching nothing" 2 "matches no benchmark"
+
+# ---- Ctrl-C: no partial run file ---------------------------------------------------
+
+mkdir "$T_TMP/int"
+"$GRPROF" run --suite quick --rounds 50 --quiet -o "$T_TMP/int/i.json" >"$OUT" 2>"$ERR" &
+pid=$!
+sleep 2
+kill -INT "$pid"
+wait "$pid"
+RC=$?
+expect_rc 130 "SIGINT exits 130"
+check "SIGINT says so" grep -q 'interrupted; no run file written' "$ERR"
+check "SIGINT leaves no file at all" test -z "$(ls -A "$T_TMP/int")"
+
+done_testing
