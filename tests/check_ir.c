@@ -360,6 +360,8 @@ START_TEST(test_every_op_golden)
         case GR_SIG_CONST: case GR_SIG_PARAM: case GR_SIG_AGG: case GR_SIG_LOOP:
         case GR_SIG_YIELD: case GR_SIG_RETURN:
             continue; /* their own builder calls; tested elsewhere */
+        case GR_SIG_FUSED: case GR_SIG_AGG_FUSED:
+            continue; /* made by the fusion passes only: golden file fused.ir */
         case GR_SIG_SRC_I64: case GR_SIG_SRC_I64V: r = op0(b, op); break;
         case GR_SIG_FILL: r = op1(b, op, fs); break;
         case GR_SIG_NUM2: case GR_SIG_FLT2: case GR_SIG_CMP: case GR_SIG_DIST:
@@ -424,6 +426,8 @@ START_TEST(test_golden_files)
             if (strstr(t, pat) || (op == GR_OP_CONST && strstr(t, " = const ")) ||
                 (op == GR_OP_PARAM && strstr(t, " = param ")) ||
                 (op == GR_OP_AGG && strstr(t, " = agg[")) ||
+                (op == GR_OP_FUSED && strstr(t, " = fused[")) ||
+                (op == GR_OP_AGG_FUSED && strstr(t, " = agg_fused[")) ||
                 (op == GR_OP_LOOP && strstr(t, "loop ")) ||
                 (op == GR_OP_YIELD && strstr(t, " yield")) ||
                 (op == GR_OP_RETURN && strstr(t, " return")) ||
@@ -1266,7 +1270,7 @@ START_TEST(test_verify_structure)
     top(p, 4)->body = saved;
     gr_error_clear(&err);
     ERR_IS(gr_program_verify(p, &err), GR_ERR_INVALID,
-           "v.ir:6:3: op 'add' (%4): only loops have a body");
+           "v.ir:6:3: op 'add' (%4): only loops and fused kernels have a body");
     top(p, 4)->body = NULL;
     gr_error_clear(&err);
     ERR_IS(gr_program_verify(NULL, &err), GR_ERR_INVALID, "no program");
@@ -1312,14 +1316,14 @@ static const pcase pcases[] = {
     {HEAD "  %1 : f64v = agg[up, sum, x](%0)\n", GR_ERR_PARSE,
      "p.ir:3:19: unknown agg direction 'up'"},
     {HEAD "  %1 : f64v = agg[in, sum, x, both](%0)\n", GR_ERR_PARSE,
-     "p.ir:3:31: expected 'self', found 'both'"},
+     "p.ir:3:31: expected 'self' or 'masked', found 'both'"},
     {HEAD "  %99999999 : f64 = neg(%0)\n", GR_ERR_PARSE,
      "p.ir:3:3: value id too large (at most 1048575)"},
     {HEAD "  %1 : f64 = neg(%0) $\n", GR_ERR_PARSE, "p.ir:3:22: unexpected character '$'"},
     {HEAD "  \x01\n", GR_ERR_PARSE, "p.ir:3:3: unexpected character (byte 0x01)"},
     {HEAD "  %1, %2 : f64 = neg(%0)\n", GR_ERR_PARSE, "p.ir:3:5: expected ':', found ','"},
     {HEAD "  %1 : f64, %2 : f64 = neg(%0)\n", GR_ERR_PARSE,
-     "p.ir:3:3: only a loop defines several values"},
+     "p.ir:3:3: only a loop or a fused kernel defines several values"},
     {HEAD "  %1 : f64 = print(%0)\n", GR_ERR_PARSE, "p.ir:3:14: 'print' defines no value"},
     {HEAD "  loop repeat(test=0, max=%0) {\n", GR_ERR_PARSE,
      "p.ir:3:15: unexpected 'test=' in a repeat loop (it takes max= once)"},

@@ -11,6 +11,7 @@
 #include "common/mem.h"
 #include "engine/graph/graph_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +84,35 @@ START_TEST(test_battery_vs_ref)
         h = with_orig_ids(g);
         check_vs_ref(h, name);
         gr_graph_free(&h);
+        gr_graph_free(&g);
+    }
+}
+END_TEST
+
+/* Random multigraphs whose degrees cover every counting path (1, 2, the
+ * SIMD sizes up to 64, the table beyond), with many self-loops and
+ * parallel edges, against the reference. */
+START_TEST(test_degree_classes)
+{
+    static const uint64_t ms[] = {40, 200, 700, 1500, 2600, 4000, 9000};
+    size_t i;
+    for (i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        tu_rng r = {1000 + i};
+        gr_edges e;
+        gr_graph *g = NULL;
+        uint64_t k;
+        char name[64];
+        gr_edges_init(&e, 0);
+        for (k = 0; k < ms[i]; k++) {
+            uint32_t s = (uint32_t)tu_below(&r, 60);
+            /* One edge in five a self-loop; few labels, so many ties. */
+            uint32_t d = tu_below(&r, 5) == 0 ? s : (uint32_t)tu_below(&r, 60);
+            ck_assert_int_eq(gr_edges_push(&e, s, d, 0, NULL), GR_OK);
+        }
+        ck_assert_int_eq(gr_graph_build(&e, 60, 0, &g, NULL), GR_OK);
+        gr_edges_release(&e);
+        snprintf(name, sizeof name, "60 nodes / %llu edges", (unsigned long long)ms[i]);
+        check_vs_ref(g, name);
         gr_graph_free(&g);
     }
 }
@@ -322,6 +352,7 @@ static Suite *lpa_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_battery_vs_ref);
+    tcase_add_test(tc, test_degree_classes);
     tcase_add_test(tc, test_threads_bitwise);
     tcase_add_test(tc, test_two_triangles);
     tcase_add_test(tc, test_orig_ids);

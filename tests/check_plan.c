@@ -1,1 +1,1969 @@
-/* placeholder: being written in this session */
+/*
+ * check_plan.c - plans and the batched interpreter (lower.c, vm.c,
+ * fused_eval.c, plan_print.c).
+ *
+ * Every library algorithm (gr_library_source + gr_lang_compile), lowered
+ * as it is (mode batched) and fused (mode fused), runs in one
+ * gr_plan_run with debug checks on, over the tu_case battery and seeded
+ * random graphs (uniform and skewed, directed and symmetrized, weighted or
+ * not), and must give step mode's results bit for bit (NaN equal to NaN),
+ * with its names, types and iteration count, and native's within 1e-9.
+ * Thread counts 1 and 2 give identical bits.  Random programs (progen)
+ * check every op, loop shape and kernel kind the same way.  Then: a
+ * corrupted plan is caught by debug mode, the printed PageRank plan
+ * matches tests/golden/plan/pagerank.plan (GR_GOLDEN_UPDATE=1 rewrites
+ * it), registers are fewer than vector values, loops allocate nothing
+ * (50 iterations allocate as much as 5), every allocation failure is a
+ * clean GR_ERR_NOMEM without leak (valgrind: CK_FORK=no), and the push and
+ * pull aggregation kernels agree.
+ *
+ * Fused programs come from gr_optimize -O2 (GR_PLAN_TEST_OPTIMIZE=0 leaves
+ * them out) and from a small independent fuser below (mf_*), which also
+ * makes the constructs -O2 does not (masked aggregations of every monoid,
+ * folds of every kind, aggregations fused with weight messages) on random
+ * programs.
+ */
+#include "config.h"
+#include "testutil.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/mem.h"
+#include "engine/exec/plan_internal.h"
+#include "engine/ir/ir.h"
+#include "progen.h"
+
+#ifndef GR_PLAN_TEST_OPTIMIZE
+#define GR_PLAN_TEST_OPTIMIZE 1
+#endif
+
+#define NRANDOM 8        /* seeded random graphs per algorithm */
+#define NPROGRAMS 120    /* random programs */
+#define GOLDEN_PLAN GR_SRCDIR "/tests/golden/plan"
+
+/* ---- a test-only fuser ---------------------------------------------------------------------
+ *
+ * Until the optimizer's fusion passes land, fused programs for these tests
+ * are made here, straight through ir.h:
+ *  - element-wise chains (every value but the root used once, by the
+ *    chain) become FUSED kernels placed right after their last input's
+ *    definition; reductions of a kernel's root become its folds;
+ *  - an aggregation whose x is a kernel's only (map) output becomes an
+ *    AGG_FUSED (x + w / x * w added to the body for weight messages);
+ *  - a kernel right after the aggregation it reads becomes its epilogue;
+ *  - a loop watching a vector gets an explicit test: a fold of the
+ *    distance (converged) or of "changed" (unchanged), added to the kernel
+ *    that computes the next value when there is one;
+ *  - mf_mask gives aggregations a receiver mask (node_index mod 3 != 0).
+ * Step mode runs the result as the reference.  Fold arrays are freed by
+ * mf_free_folds before gr_program_free (which may not know them yet).
+ */
+
+typedef struct mf {
+    gr_program *p;
+    int32_t cap;             /* values the arrays hold */
+    int32_t *nuses;          /* [cap] operand uses anywhere */
+    const gr_block **ublk;   /* [cap] block of the last direct use */
+    int32_t *uidx;           /* [cap] its index there */
+    const gr_block **dblk;   /* [cap] defining block (direct results) */
+    int32_t *didx;           /* [cap] defining index */
+} mf;
+
+static void *mf_alloc(size_t n)
+{
+    void *q = gr_calloc(n ? n : 1, 1);
+    ck_assert_ptr_nonnull(q);
+    return q;
+}
+
+static gr_vid mf_val(gr_program *p, gr_type t)
+{
+    gr_vid v = gr_ir_new_value(p, t);
+    ck_assert_int_ge(v, 0);
+    return v;
+}
+
+static void mf_scan(mf *F, const gr_block *b)
+{
+    int32_t i, k;
+    for (i = 0; i < b->n; i++) {
+        const gr_inst *in = &b->insts[i];
+        for (k = 0; k < in->nargs; k++) {
+            gr_vid v = in->args[k];
+            if (v >= 0 && v < F->cap) {
+                F->nuses[v]++;
+                F->ublk[v] = b;
+                F->uidx[v] = i;
+            }
+        }
+        if (in->result >= 0 && in->result < F->cap) {
+            F->dblk[in->result] = b;
+            F->didx[in->result] = i;
+        }
+        for (k = 0; in->body && in->results && k < in->ncarry; k++) {
+            F->dblk[in->results[k]] = b; /* a loop's or kernel's results */
+            F->didx[in->results[k]] = i;
+        }
+        if (in->body) {
+            mf_scan(F, in->body);
+        }
+    }
+}
+
+static void mf_release(mf *F)
+{
+    gr_free(F->nuses);
+    gr_free(F->ublk);
+    gr_free(F->uidx);
+    gr_free(F->dblk);
+    gr_free(F->didx);
+    F->nuses = NULL;
+    F->ublk = NULL;
+    F->uidx = NULL;
+    F->dblk = NULL;
+    F->didx = NULL;
+}
+
+static void mf_analyze(mf *F)
+{
+    size_t n = (size_t)F->p->nvalues;
+    mf_release(F);
+    F->cap = (int32_t)n;
+    F->nuses = mf_alloc(n * sizeof *F->nuses);
+    F->ublk = mf_alloc(n * sizeof *F->ublk);
+    F->uidx = mf_alloc(n * sizeof *F->uidx);
+    F->dblk = mf_alloc(n * sizeof *F->dblk);
+    F->didx = mf_alloc(n * sizeof *F->didx);
+    mf_scan(F, &F->p->top);
+}
+
+/* Free every fold array (gr_program_free may not know them yet). */
+static void mf_free_folds(gr_block *b)
+{
+    int32_t i;
+    for (i = 0; i < b->n; i++) {
+        gr_free(b->insts[i].fold);
+        b->insts[i].fold = NULL;
+        if (b->insts[i].body) {
+            mf_free_folds(b->insts[i].body);
+        }
+    }
+}
+
+static void mf_fix_parents(gr_block *b)
+{
+    int32_t i;
+    for (i = 0; i < b->n; i++) {
+        if (b->insts[i].body) {
+            b->insts[i].body->parent = &b->insts[i];
+        }
+    }
+}
+
+static int red_fold(int op)
+{
+    switch (op) {
+    case GR_OP_REDUCE_SUM: return GR_FOLD_SUM;
+    case GR_OP_REDUCE_MIN: return GR_FOLD_MIN;
+    case GR_OP_REDUCE_MAX: return GR_FOLD_MAX;
+    case GR_OP_COUNT: return GR_FOLD_COUNT;
+    case GR_OP_ANY: return GR_FOLD_ANY;
+    case GR_OP_ALL: return GR_FOLD_ALL;
+    default: return -1;
+    }
+}
+
+/* A new instruction op(a, b) of type t appended to the array *arr. */
+static gr_vid mf_push(gr_program *p, gr_inst *arr, int32_t *n, gr_opcode op, gr_type t, gr_vid a,
+                      gr_vid b)
+{
+    gr_inst *d = &arr[(*n)++];
+    memset(d, 0, sizeof *d);
+    d->op = op;
+    d->nargs = b >= 0 ? 2 : 1;
+    d->args = mf_alloc(2 * sizeof *d->args);
+    d->args[0] = a;
+    d->args[1] = b;
+    d->result = mf_val(p, t);
+    return d->result;
+}
+
+/* A kernel being made from members of one block. */
+typedef struct mk {
+    int32_t anchor;          /* emit after this index of the block (-1: first) */
+    int32_t root;            /* index of the root member */
+    gr_vid *in, *lane;       /* external inputs and their lanes */
+    int32_t nin;
+    gr_vid *res, *yv;        /* outputs and the body values they yield */
+    uint8_t *fold;
+    int32_t nout;
+    gr_inst *body;           /* body instructions, the yield not included */
+    int32_t nbody;
+    gr_vid *bmap;            /* [nvalues] body value of a member's result, -1 */
+    int dead;                /* merged into an AGG_FUSED */
+} mk;
+
+static gr_vid mk_lane(gr_program *p, mk *K, gr_vid v)
+{
+    int32_t k;
+    if (K->bmap[v] >= 0) {
+        return K->bmap[v];
+    }
+    for (k = 0; k < K->nin; k++) {
+        if (K->in[k] == v) {
+            return K->lane[k];
+        }
+    }
+    K->in[K->nin] = v;
+    K->lane[K->nin] = mf_val(p, gr_type_elem(p->values[v].type));
+    return K->lane[K->nin++];
+}
+
+static void mk_free(mk *K)
+{
+    gr_free(K->in);
+    gr_free(K->lane);
+    gr_free(K->res);
+    gr_free(K->yv);
+    gr_free(K->fold);
+    gr_free(K->body);
+    gr_free(K->bmap);
+}
+
+/* K as a FUSED instruction into *out. */
+static void mk_fused(mk *K, gr_inst *out)
+{
+    gr_block *body = mf_alloc(sizeof *body);
+    gr_inst *y;
+    memset(out, 0, sizeof *out);
+    body->n = body->cap = K->nbody + 1;
+    body->insts = mf_alloc((size_t)body->n * sizeof *body->insts);
+    memcpy(body->insts, K->body, (size_t)K->nbody * sizeof *K->body);
+    y = &body->insts[K->nbody];
+    y->op = GR_OP_YIELD;
+    y->result = -1;
+    y->nargs = K->nout;
+    y->args = mf_alloc((size_t)K->nout * sizeof *y->args);
+    memcpy(y->args, K->yv, (size_t)K->nout * sizeof *y->args);
+    out->op = GR_OP_FUSED;
+    out->result = -1;
+    out->nargs = K->nin;
+    out->args = mf_alloc((size_t)K->nin * sizeof *out->args);
+    out->inner = mf_alloc((size_t)K->nin * sizeof *out->inner);
+    memcpy(out->args, K->in, (size_t)K->nin * sizeof *K->in);
+    memcpy(out->inner, K->lane, (size_t)K->nin * sizeof *K->lane);
+    out->ncarry = K->nout;
+    out->results = mf_alloc((size_t)K->nout * sizeof *out->results);
+    out->fold = mf_alloc((size_t)K->nout);
+    memcpy(out->results, K->res, (size_t)K->nout * sizeof *K->res);
+    memcpy(out->fold, K->fold, (size_t)K->nout);
+    out->body = body;
+    K->nbody = 0;
+}
+
+/* Aggregation a (taking over its arrays) as an AGG_FUSED of K's body. */
+static void mk_aggfused(gr_program *p, mk *K, gr_inst *a, gr_inst *out)
+{
+    gr_block *body = mf_alloc(sizeof *body);
+    const int masked = a->attrs.masked != 0;
+    gr_vid msg = K->yv[0], wl = mf_val(p, GR_T_F64);
+    gr_inst *y;
+    int32_t k;
+    if (a->attrs.msg != GR_MSG_X) {
+        if (p->values[msg].type != GR_T_F64) {
+            msg = mf_push(p, K->body, &K->nbody, GR_OP_TO_F64, GR_T_F64, msg, -1);
+        }
+        msg = mf_push(p, K->body, &K->nbody, a->attrs.msg == GR_MSG_ADD_W ? GR_OP_ADD : GR_OP_MUL,
+                      GR_T_F64, msg, wl);
+    }
+    body->n = body->cap = K->nbody + 1;
+    body->insts = mf_alloc((size_t)body->n * sizeof *body->insts);
+    memcpy(body->insts, K->body, (size_t)K->nbody * sizeof *K->body);
+    y = &body->insts[K->nbody];
+    y->op = GR_OP_YIELD;
+    y->result = -1;
+    y->nargs = 1;
+    y->args = mf_alloc(sizeof *y->args);
+    y->args[0] = msg;
+    *out = *a;
+    out->op = GR_OP_AGG_FUSED;
+    out->attrs.msg = GR_MSG_X;
+    out->nargs = K->nin + masked;
+    out->args = mf_alloc((size_t)out->nargs * sizeof *out->args);
+    out->inner = mf_alloc((size_t)(out->nargs + 1) * sizeof *out->inner);
+    for (k = 0; k < K->nin; k++) {
+        out->args[k] = K->in[k];
+        out->inner[k] = K->lane[k];
+    }
+    if (masked) {
+        out->args[K->nin] = a->args[a->nargs - 1];
+        out->inner[K->nin] = mf_val(p, GR_T_BOOL);
+    }
+    out->inner[out->nargs] = wl;
+    out->body = body;
+    gr_free(a->args);
+    a->args = NULL;
+    K->nbody = 0;
+}
+
+
+/* The explicit test of loop L (its body already fused). */
+static void mf_explicit(gr_program *p, gr_inst *L)
+{
+    gr_block *bd = L->body;
+    gr_inst *y = &bd->insts[bd->n - 1];
+    const int test = L->attrs.test, conv = L->attrs.loop == GR_LOOP_CONVERGED;
+    gr_vid nv, ov, t, r, la = -1, lb = -1, a, b2;
+    gr_type et;
+    gr_inst *host = NULL, ops[8];
+    int32_t i, k, nops = 0;
+
+    if (L->attrs.loop == GR_LOOP_REPEAT || L->attrs.explicit_test || y->nargs != L->ncarry) {
+        return;
+    }
+    nv = y->args[test];
+    ov = L->inner[test];
+    if (!gr_type_is_vector(p->values[nv].type) || nv == ov) {
+        return;
+    }
+    et = gr_type_elem(p->values[nv].type);
+    for (i = 0; i + 1 < bd->n; i++) { /* the kernel mapping the next value */
+        gr_inst *in = &bd->insts[i];
+        for (k = 0; in->op == GR_OP_FUSED && k < in->ncarry; k++) {
+            if (in->results[k] == nv && in->fold[k] == GR_FOLD_MAP) {
+                host = in;
+            }
+        }
+    }
+    if (host) {
+        gr_inst *hy = &host->body->insts[host->body->n - 1];
+        for (k = 0; k < host->ncarry; k++) {
+            if (host->results[k] == nv) {
+                la = hy->args[k];
+            }
+        }
+        for (k = 0; k < host->nargs; k++) {
+            if (host->args[k] == ov) {
+                lb = host->inner[k];
+            }
+        }
+        if (lb < 0) {
+            host->args = gr_realloc(host->args, (size_t)(host->nargs + 1) * sizeof(gr_vid));
+            host->inner = gr_realloc(host->inner, (size_t)(host->nargs + 1) * sizeof(gr_vid));
+            host->args[host->nargs] = ov;
+            lb = host->inner[host->nargs] = mf_val(p, et);
+            host->nargs++;
+        }
+    } else {
+        la = mf_val(p, et);
+        lb = mf_val(p, et);
+    }
+    a = la;
+    b2 = lb;
+    if (conv) {
+        if (et != GR_T_F64) {
+            a = mf_push(p, ops, &nops, GR_OP_TO_F64, GR_T_F64, a, -1);
+            b2 = mf_push(p, ops, &nops, GR_OP_TO_F64, GR_T_F64, b2, -1);
+        }
+        t = mf_push(p, ops, &nops, GR_OP_SUB, GR_T_F64, a, b2);
+        t = mf_push(p, ops, &nops, GR_OP_ABS, GR_T_F64, t, -1);
+    } else if (et == GR_T_F64) {
+        gr_vid c1 = mf_push(p, ops, &nops, GR_OP_NE, GR_T_BOOL, a, b2);
+        gr_vid c2 = mf_push(p, ops, &nops, GR_OP_NE, GR_T_BOOL, a, a);
+        gr_vid c3 = mf_push(p, ops, &nops, GR_OP_NE, GR_T_BOOL, b2, b2);
+        gr_vid c4 = mf_push(p, ops, &nops, GR_OP_AND, GR_T_BOOL, c2, c3);
+        gr_vid c5 = mf_push(p, ops, &nops, GR_OP_NOT, GR_T_BOOL, c4, -1);
+        t = mf_push(p, ops, &nops, GR_OP_AND, GR_T_BOOL, c1, c5);
+    } else if (et == GR_T_I64) {
+        t = mf_push(p, ops, &nops, GR_OP_NE, GR_T_BOOL, a, b2);
+    } else {
+        gr_vid c1 = mf_push(p, ops, &nops, GR_OP_NOT, GR_T_BOOL, b2, -1);
+        gr_vid c2 = mf_push(p, ops, &nops, GR_OP_AND, GR_T_BOOL, a, c1);
+        gr_vid c3 = mf_push(p, ops, &nops, GR_OP_NOT, GR_T_BOOL, a, -1);
+        gr_vid c4 = mf_push(p, ops, &nops, GR_OP_AND, GR_T_BOOL, c3, b2);
+        t = mf_push(p, ops, &nops, GR_OP_OR, GR_T_BOOL, c2, c4);
+    }
+    r = mf_val(p, conv ? GR_T_F64 : GR_T_BOOL);
+    if (host) { /* the ops before the host's yield, one more output */
+        gr_block *hb = host->body;
+        gr_inst hyield = hb->insts[hb->n - 1];
+        hb->insts = gr_realloc(hb->insts, (size_t)(hb->n + nops) * sizeof *hb->insts);
+        memcpy(&hb->insts[hb->n - 1], ops, (size_t)nops * sizeof *ops);
+        hb->n += nops;
+        hb->cap = hb->n;
+        hyield.args = gr_realloc(hyield.args, (size_t)(hyield.nargs + 1) * sizeof(gr_vid));
+        hyield.args[hyield.nargs++] = t;
+        hb->insts[hb->n - 1] = hyield;
+        host->results = gr_realloc(host->results, (size_t)(host->ncarry + 1) * sizeof(gr_vid));
+        host->fold = gr_realloc(host->fold, (size_t)(host->ncarry + 1));
+        host->results[host->ncarry] = r;
+        host->fold[host->ncarry] = conv ? GR_FOLD_SUM : GR_FOLD_ANY;
+        host->ncarry++;
+    } else { /* a kernel of its own, before the yield */
+        mk K;
+        gr_inst kin, *arr;
+        memset(&K, 0, sizeof K);
+        K.in = mf_alloc(2 * sizeof *K.in);
+        K.lane = mf_alloc(2 * sizeof *K.lane);
+        K.res = mf_alloc(sizeof *K.res);
+        K.yv = mf_alloc(sizeof *K.yv);
+        K.fold = mf_alloc(1);
+        K.body = mf_alloc(8 * sizeof *K.body);
+        K.in[0] = nv;
+        K.in[1] = ov;
+        K.lane[0] = la;
+        K.lane[1] = lb;
+        K.nin = 2;
+        memcpy(K.body, ops, (size_t)nops * sizeof *ops);
+        K.nbody = nops;
+        K.res[0] = r;
+        K.yv[0] = t;
+        K.fold[0] = (uint8_t)(conv ? GR_FOLD_SUM : GR_FOLD_ANY);
+        K.nout = 1;
+        mk_fused(&K, &kin);
+        mk_free(&K);
+        arr = mf_alloc((size_t)(bd->n + 1) * sizeof *arr);
+        memcpy(arr, bd->insts, (size_t)(bd->n - 1) * sizeof *arr);
+        arr[bd->n - 1] = kin;
+        arr[bd->n] = bd->insts[bd->n - 1];
+        gr_free(bd->insts);
+        bd->insts = arr;
+        bd->n = bd->cap = bd->n + 1;
+    }
+    mf_fix_parents(bd);
+    y = &bd->insts[bd->n - 1];
+    y->args = gr_realloc(y->args, (size_t)(y->nargs + 1) * sizeof(gr_vid));
+    y->args[y->nargs++] = r;
+    L->attrs.explicit_test = 1;
+}
+
+/* Pass 1: element-wise chains of block b (loop bodies first) into FUSED
+ * kernels with the folds of their root's reductions. */
+static void mf_chains(mf *F, gr_block *b)
+{
+    gr_program *p = F->p;
+    int32_t n = b->n, i, j, k, nk = 0, nn = 0, nv;
+    int32_t *grp;
+    gr_vid *rvs;
+    uint8_t *drop;
+    gr_inst *nw;
+    mk *K;
+
+    for (i = 0; i < n; i++) {
+        if (b->insts[i].op == GR_OP_LOOP) {
+            mf_chains(F, b->insts[i].body);
+        }
+    }
+    mf_analyze(F);
+    nv = p->nvalues;
+    grp = mf_alloc((size_t)n * sizeof *grp);
+    rvs = mf_alloc((size_t)n * sizeof *rvs);
+    drop = mf_alloc((size_t)n + 1);
+    K = mf_alloc((size_t)(n + 1) * sizeof *K);
+    for (i = n - 1; i >= 0; i--) {
+        const gr_inst *in = &b->insts[i];
+        const int ew = (gr_op_info(in->op)->flags & GR_F_EW) != 0;
+        gr_vid r = in->result;
+        grp[i] = -1;
+        if (!(ew || in->op == GR_OP_CONST) || r < 0) {
+            continue;
+        }
+        if (F->nuses[r] == 1 && F->ublk[r] == b && F->uidx[r] > i && grp[F->uidx[r]] >= 0) {
+            grp[i] = grp[F->uidx[r]];
+        } else if (ew && gr_type_is_vector(p->values[r].type)) {
+            grp[i] = i;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        mk *M;
+        if (grp[i] != i) {
+            continue;
+        }
+        M = &K[nk++];
+        M->root = i;
+        M->anchor = -1;
+        M->in = mf_alloc((size_t)(3 * n + 4) * sizeof *M->in);
+        M->lane = mf_alloc((size_t)(3 * n + 4) * sizeof *M->lane);
+        M->res = mf_alloc((size_t)(n + 4) * sizeof *M->res);
+        M->yv = mf_alloc((size_t)(n + 4) * sizeof *M->yv);
+        M->fold = mf_alloc((size_t)(n + 4));
+        M->body = mf_alloc((size_t)(n + 16) * sizeof *M->body);
+        M->bmap = mf_alloc((size_t)(nv + 1) * sizeof *M->bmap);
+        for (j = 0; j < nv; j++) {
+            M->bmap[j] = -1;
+        }
+        rvs[nk - 1] = b->insts[i].result;
+        for (j = 0; j <= i; j++) {
+            gr_inst *in = &b->insts[j];
+            if (grp[j] != i) {
+                continue;
+            }
+            for (k = 0; k < in->nargs; k++) {
+                gr_vid a = in->args[k];
+                if (M->bmap[a] >= 0) {
+                    in->args[k] = M->bmap[a];
+                    continue;
+                }
+                if (F->dblk[a] == b && F->didx[a] > M->anchor) {
+                    M->anchor = F->didx[a];
+                }
+                in->args[k] = mk_lane(p, M, a);
+            }
+            M->bmap[in->result] = mf_val(p, gr_type_elem(p->values[in->result].type));
+            M->body[M->nbody] = *in;
+            M->body[M->nbody++].result = M->bmap[in->result];
+            memset(in, 0, sizeof *in);
+            in->op = GR_OP_PRINT; /* a tombstone */
+            in->result = -1;
+            drop[j] = 1;
+        }
+    }
+    for (k = 0; k < nk; k++) {
+        mk *M = &K[k];
+        gr_vid rv = rvs[k], yr = M->bmap[rv];
+        for (j = 0; j < n; j++) {
+            gr_inst *in = &b->insts[j];
+            int fk = red_fold(in->op);
+            if (!drop[j] && fk >= 0 && in->nargs == 1 && in->args[0] == rv && in->result >= 0) {
+                M->res[M->nout] = in->result;
+                M->fold[M->nout] = (uint8_t)fk;
+                M->yv[M->nout] = yr;
+                M->nout++;
+                gr_free(in->args);
+                in->args = NULL;
+                drop[j] = 1;
+            }
+        }
+        if (F->nuses[rv] > M->nout || M->nout == 0) {
+            M->res[M->nout] = rv;
+            M->fold[M->nout] = GR_FOLD_MAP;
+            M->yv[M->nout] = yr;
+            M->nout++;
+        }
+    }
+    nw = mf_alloc((size_t)(2 * n + 4) * sizeof *nw);
+    for (k = 0; k < nk; k++) {
+        if (K[k].anchor < 0) {
+            mk_fused(&K[k], &nw[nn++]);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (!drop[i]) {
+            nw[nn++] = b->insts[i];
+        }
+        for (k = 0; k < nk; k++) {
+            if (K[k].anchor == i) {
+                mk_fused(&K[k], &nw[nn++]);
+            }
+        }
+    }
+    for (k = 0; k < nk; k++) {
+        mk_free(&K[k]);
+    }
+    gr_free(b->insts);
+    b->insts = nw;
+    b->n = b->cap = nn;
+    mf_fix_parents(b);
+    gr_free(grp);
+    gr_free(rvs);
+    gr_free(drop);
+    gr_free(K);
+}
+
+/* Pass 2: an AGG whose x is the only output (a map) of a FUSED of the same
+ * block, x used nowhere else, becomes an AGG_FUSED of that kernel's body. */
+static void mf_aggfuse(mf *F, gr_block *b)
+{
+    gr_program *p = F->p;
+    int32_t i, j, k;
+    for (i = 0; i < b->n; i++) {
+        if (b->insts[i].op == GR_OP_LOOP) {
+            mf_aggfuse(F, b->insts[i].body);
+        }
+    }
+    mf_analyze(F);
+    for (i = 0; i < b->n; i++) {
+        gr_inst *a = &b->insts[i];
+        if (a->op != GR_OP_AGG || a->attrs.msg == GR_MSG_W || F->nuses[a->args[0]] != 1) {
+            continue;
+        }
+        for (j = 0; j < i; j++) {
+            gr_inst *f = &b->insts[j];
+            if (f->op == GR_OP_FUSED && f->ncarry == 1 && f->fold[0] == GR_FOLD_MAP &&
+                f->results[0] == a->args[0]) {
+                mk K;
+                gr_inst out;
+                gr_block *fb = f->body;
+                memset(&K, 0, sizeof K);
+                K.nin = f->nargs;
+                K.in = f->args;
+                K.lane = f->inner;
+                K.body = mf_alloc((size_t)(fb->n + 4) * sizeof *K.body);
+                memcpy(K.body, fb->insts, (size_t)(fb->n - 1) * sizeof *K.body);
+                K.nbody = fb->n - 1;
+                K.yv = fb->insts[fb->n - 1].args;
+                mk_aggfused(p, &K, a, &out);
+                *a = out;
+                gr_free(K.body);
+                gr_free(K.yv);
+                gr_free(f->args);
+                gr_free(f->inner);
+                gr_free(f->results);
+                gr_free(f->fold);
+                gr_free(fb->insts);
+                gr_free(fb);
+                for (k = j; k + 1 < b->n; k++) {
+                    b->insts[k] = b->insts[k + 1];
+                }
+                b->n--;
+                i--;
+                mf_fix_parents(b);
+                mf_analyze(F);
+                break;
+            }
+        }
+    }
+}
+
+/* Pass 3: a FUSED right after an aggregation it reads is its epilogue. */
+static void mf_epilogues(gr_block *b)
+{
+    int32_t i, k;
+    for (i = 0; i < b->n; i++) {
+        gr_inst *a = &b->insts[i];
+        if (a->body && a->op == GR_OP_LOOP) {
+            mf_epilogues(a->body);
+        }
+        if ((a->op == GR_OP_AGG || a->op == GR_OP_AGG_FUSED) && i + 1 < b->n &&
+            b->insts[i + 1].op == GR_OP_FUSED) {
+            for (k = 0; k < b->insts[i + 1].nargs; k++) {
+                if (b->insts[i + 1].args[k] == a->result) {
+                    b->insts[i + 1].attrs.epilogue = 1;
+                }
+            }
+        }
+    }
+}
+
+/* Pass 4: explicit tests for every loop watching a vector. */
+static void mf_tests(gr_program *p, gr_block *b)
+{
+    int32_t i;
+    for (i = 0; i < b->n; i++) {
+        if (b->insts[i].op == GR_OP_LOOP) {
+            mf_tests(p, b->insts[i].body);
+            mf_explicit(p, &b->insts[i]);
+        }
+    }
+}
+
+/* Masks: every aggregation (chosen by seed) gets the receiver mask
+ * node_index() mod 3 != 0, made right before it. */
+static void mf_mask(gr_program *p, gr_block *b, uint64_t *seed, int all)
+{
+    int32_t i, nn = 0;
+    gr_inst *nw = mf_alloc((size_t)(6 * b->n + 4) * sizeof *nw);
+    for (i = 0; i < b->n; i++) {
+        gr_inst *in = &b->insts[i];
+        if (in->op == GR_OP_LOOP) {
+            mf_mask(p, in->body, seed, all);
+        }
+        *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        if (in->op == GR_OP_AGG && !in->attrs.masked && (all || ((*seed >> 33) & 1)) &&
+            (in->attrs.monoid == GR_MON_ANY || p->values[in->result].type != GR_T_MASK)) {
+            gr_vid ni, c3, md, c0, m;
+            gr_inst *d;
+            d = &nw[nn++];
+            memset(d, 0, sizeof *d);
+            d->op = GR_OP_NODE_INDEX;
+            d->result = ni = mf_val(p, GR_T_I64V);
+            d = &nw[nn++];
+            memset(d, 0, sizeof *d);
+            d->op = GR_OP_CONST;
+            d->attrs.i = 3;
+            d->result = c3 = mf_val(p, GR_T_I64);
+            md = mf_push(p, nw, &nn, GR_OP_MOD, GR_T_I64V, ni, c3);
+            d = &nw[nn++];
+            memset(d, 0, sizeof *d);
+            d->op = GR_OP_CONST;
+            d->result = c0 = mf_val(p, GR_T_I64);
+            m = mf_push(p, nw, &nn, GR_OP_NE, GR_T_MASK, md, c0);
+            in->args = gr_realloc(in->args, 2 * sizeof *in->args);
+            in->args[1] = m;
+            in->nargs = 2;
+            in->attrs.masked = 1;
+        }
+        nw[nn++] = *in;
+    }
+    gr_free(b->insts);
+    b->insts = nw;
+    b->n = b->cap = nn;
+    mf_fix_parents(b);
+}
+
+/* Fuse p in place (what the fusion passes would do, give or take). */
+static void mf_fuse(gr_program *p)
+{
+    mf F;
+    memset(&F, 0, sizeof F);
+    F.p = p;
+    mf_chains(&F, &p->top);
+    mf_aggfuse(&F, &p->top);
+    mf_epilogues(&p->top);
+    mf_tests(p, &p->top);
+    mf_release(&F);
+}
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static gr_program *compile_lib(const char *name)
+{
+    const char *src = gr_library_source(name);
+    gr_program *p = NULL;
+    gr_diags d = {0, NULL};
+    gr_error e;
+    char file[64];
+    ck_assert_msg(src != NULL, "no source for %s", name);
+    snprintf(file, sizeof file, "%s.grl", name);
+    gr_error_clear(&e);
+    if (gr_lang_compile(src, strlen(src), file, &p, &d, &e) != GR_OK) {
+        ck_abort_msg("%s does not compile: %s", name, d.text ? d.text : e.msg);
+    }
+    gr_diags_release(&d);
+    return p;
+}
+
+static void free_program(gr_program **p)
+{
+    if (*p) {
+        mf_free_folds(&(*p)->top);
+    }
+    gr_program_free(p);
+}
+
+/* The program of `name` in a mode: 0 as compiled, 1 fused by mf_fuse,
+ * 2 masked and fused, 3 gr_optimize -O2. */
+static gr_program *program_in(const char *name, int mode)
+{
+    gr_program *p = compile_lib(name);
+#if GR_PLAN_TEST_OPTIMIZE
+    if (mode == 3) {
+        gr_passopts o;
+        gr_program *q = NULL;
+        gr_error e;
+        char buf[600];
+        memset(&o, 0, sizeof o);
+        o.level = 2;
+        gr_error_clear(&e);
+        ck_assert_msg(gr_optimize(p, &o, &q, &e) == GR_OK, "%s -O2: %s", name,
+                      gr_error_format(&e, buf, sizeof buf));
+        gr_program_free(&p);
+        return q;
+    }
+#endif
+    if (mode == 2) {
+        uint64_t seed = 7;
+        mf_mask(p, &p->top, &seed, 0);
+    }
+    if (mode >= 1) {
+        mf_fuse(p);
+    }
+    return p;
+}
+
+static int param_index(const gr_program *p, const char *name)
+{
+    int i, n = gr_program_nparams(p);
+    for (i = 0; i < n; i++) {
+        const char *pn;
+        gr_program_param(p, i, &pn, NULL, NULL, NULL);
+        if (strcmp(pn, name) == 0) {
+            return i;
+        }
+    }
+    ck_abort_msg("%s has no parameter %s", gr_program_name(p), name);
+    return -1;
+}
+
+/* The native twin of p with ps's values; *iters -1 when it reports none. */
+static void run_native(const gr_graph *g, const gr_program *p, const gr_params *ps, double *f,
+                       int64_t *iv, int *is_f64, int64_t *iters)
+{
+    const char *name = gr_program_name(p);
+    char buf[600];
+    gr_error e;
+    int rc;
+    gr_error_clear(&e);
+    *iters = -1;
+    *is_f64 = 0;
+    if (strcmp(name, "pagerank") == 0) {
+        *is_f64 = 1;
+        rc = gr_native_pagerank(g, GR_NATIVE, gr_params_f64(ps, param_index(p, "damping")),
+                                gr_params_f64(ps, param_index(p, "tol")),
+                                gr_params_i64(ps, param_index(p, "max_iter")), f, iters, &e);
+    } else if (strcmp(name, "lpa") == 0) {
+        rc = gr_native_lpa(g, GR_NATIVE, gr_params_i64(ps, param_index(p, "max_iter")), iv,
+                           iters, &e);
+    } else if (strcmp(name, "wcc") == 0) {
+        rc = gr_native_wcc(g, GR_NATIVE, iv, iters, &e);
+    } else if (strcmp(name, "bfs") == 0) {
+        rc = gr_native_bfs(g, GR_NATIVE, gr_params_i64(ps, param_index(p, "source")), iv, iters,
+                           &e);
+    } else if (strcmp(name, "sssp") == 0) {
+        *is_f64 = 1;
+        rc = gr_native_sssp(g, GR_NATIVE, gr_params_i64(ps, param_index(p, "source")), f, iters,
+                            &e);
+    } else if (strcmp(name, "degree") == 0) {
+        *is_f64 = 1;
+        rc = gr_native_degree(g, GR_NATIVE, f, &e);
+    } else {
+        ck_abort_msg("algorithm %s has no native twin in this test", name);
+        return;
+    }
+    ck_assert_msg(rc == GR_OK, "native %s: %s", name, gr_error_format(&e, buf, sizeof buf));
+}
+
+static int close_enough(double a, double b)
+{
+    if (isnan(a) || isnan(b)) {
+        return isnan(a) && isnan(b);
+    }
+    if (a == b) {
+        return 1;
+    }
+    return fabs(a - b) <= 1e-9 * (fabs(b) > 1.0 ? fabs(b) : 1.0);
+}
+
+/* Whether a and b are the same results bit for bit (NaNs equal), with the
+ * same names, types and iterations; why says where they differ. */
+static int same_results(const gr_result *a, const gr_result *b, char *why, size_t len)
+{
+    int k;
+    size_t i;
+    if (a->nout != b->nout || a->iters != b->iters) {
+        snprintf(why, len, "%d outputs and %lld iterations vs %d and %lld", a->nout,
+                 (long long)a->iters, b->nout, (long long)b->iters);
+        return 0;
+    }
+    for (k = 0; k < a->nout; k++) {
+        const gr_output *x = &a->out[k], *y = &b->out[k];
+        if (x->type != y->type || x->len != y->len || strcmp(x->name, y->name) != 0) {
+            snprintf(why, len, "output %d: %s %s[%zu] vs %s %s[%zu]", k, x->name,
+                     gr_type_name(x->type), x->len, y->name, gr_type_name(y->type), y->len);
+            return 0;
+        }
+        for (i = 0; i < x->len; i++) {
+            if (x->f64) {
+                double u = x->f64[i], v = y->f64[i];
+                if (memcmp(&u, &v, sizeof u) != 0 && !(isnan(u) && isnan(v))) {
+                    snprintf(why, len, "output %s[%zu]: %.17g vs %.17g", x->name, i, u, v);
+                    return 0;
+                }
+            } else if (x->i64[i] != y->i64[i]) {
+                snprintf(why, len, "output %s[%zu]: %lld vs %lld", x->name, i,
+                         (long long)x->i64[i], (long long)y->i64[i]);
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Step mode on g; GR_OK or its status (err filled). */
+static int run_step(const gr_graph *g, const gr_program *p, const gr_params *ps,
+                    gr_result *res, gr_error *err)
+{
+    gr_ctx *c = NULL;
+    int rc;
+    ck_assert_int_eq(gr_ctx_new(g, &c, err), GR_OK);
+    rc = gr_step_run(c, p, ps, res, err);
+    gr_ctx_free(&c);
+    return rc;
+}
+
+/* Lower p and run it on g in debug mode. */
+static int run_plan(const gr_graph *g, const gr_program *p, const gr_params *ps, gr_result *res,
+                    gr_error *err)
+{
+    gr_plan *pl = NULL;
+    int rc = gr_plan_lower(p, &pl, err);
+    if (rc == GR_OK) {
+        rc = gr_plan_run(pl, g, ps, 1, res, err);
+    }
+    gr_plan_free(&pl);
+    return rc;
+}
+
+/* The plan of p on g equals step mode on p (both succeed or fail alike). */
+static void plan_equals_step(const gr_graph *g, const char *gname, const gr_program *p,
+                             const gr_params *ps, const char *what)
+{
+    gr_result rs, rp;
+    gr_error es, ep;
+    char why[300], b1[600], b2[600];
+    int cs, cp;
+    gr_error_clear(&es);
+    gr_error_clear(&ep);
+    cs = run_step(g, p, ps, &rs, &es);
+    cp = run_plan(g, p, ps, &rp, &ep);
+    ck_assert_msg(cs == cp, "%s %s on %s: step %s, plan %s", what, gr_program_name(p), gname,
+                  cs ? gr_error_format(&es, b1, sizeof b1) : "ok",
+                  cp ? gr_error_format(&ep, b2, sizeof b2) : "ok");
+    if (cs == GR_OK) {
+        ck_assert_msg(same_results(&rs, &rp, why, sizeof why), "%s %s on %s: step vs plan: %s",
+                      what, gr_program_name(p), gname, why);
+        gr_result_release(&rs);
+        gr_result_release(&rp);
+    }
+}
+
+/* Plan (debug) against step (bit for bit) and native (1e-9) on g. */
+static void compare_on(const gr_graph *g, const char *gname, const gr_program *p,
+                       const gr_params *ps, const char *what)
+{
+    gr_result rp;
+    gr_error e;
+    char buf[600];
+    double *f = malloc(((size_t)g->n + 1) * sizeof *f);
+    int64_t *iv = malloc(((size_t)g->n + 1) * sizeof *iv), iters;
+    int is_f64;
+    uint32_t v;
+
+    plan_equals_step(g, gname, p, ps, what);
+    run_native(g, p, ps, f, iv, &is_f64, &iters);
+    gr_error_clear(&e);
+    ck_assert_msg(run_plan(g, p, ps, &rp, &e) == GR_OK, "%s %s on %s: %s", what,
+                  gr_program_name(p), gname, gr_error_format(&e, buf, sizeof buf));
+    ck_assert_uint_eq(rp.out[0].len, g->n);
+    for (v = 0; v < g->n; v++) {
+        if (is_f64) {
+            ck_assert_msg(close_enough(rp.out[0].f64[v], f[v]),
+                          "%s %s on %s: node %u: plan %.17g, native %.17g", what,
+                          gr_program_name(p), gname, v, rp.out[0].f64[v], f[v]);
+        } else {
+            ck_assert_msg(rp.out[0].i64[v] == iv[v], "%s %s on %s: node %u: plan %lld, native "
+                          "%lld", what, gr_program_name(p), gname, v,
+                          (long long)rp.out[0].i64[v], (long long)iv[v]);
+        }
+    }
+    if (iters >= 0) {
+        ck_assert_msg(rp.iters == iters, "%s %s on %s: plan ran %lld iterations, native %lld",
+                      what, gr_program_name(p), gname, (long long)rp.iters, (long long)iters);
+    }
+    gr_result_release(&rp);
+    free(f);
+    free(iv);
+}
+
+/* Seeded random graph k: uniform or skewed, directed or symmetrized,
+ * weighted or not. */
+static gr_graph *random_case(int k, char *name, size_t len)
+{
+    int skew = k & 1, sym = (k >> 1) & 1, w = (k >> 2) & 1;
+    uint32_t n = 300 + 97 * (uint32_t)k;
+    uint64_t m = (uint64_t)n * (skew ? 6 : 4);
+    unsigned flags = sym ? GR_BUILD_SYMMETRIZE : 0;
+    snprintf(name, len, "%s %s %s %u/%llu seed %d", skew ? "skewed" : "uniform",
+             sym ? "sym" : "directed", w ? "weighted" : "unweighted", n,
+             (unsigned long long)m, 2000 + k);
+    return skew ? tu_skewed_graph(n, m, 2000 + k, w, flags)
+                : tu_random_graph(n, m, 2000 + k, w, flags);
+}
+
+/* Compare with the defaults and with the algorithm's other interesting
+ * parameters. */
+static void compare_params(const gr_graph *g, const char *gname, const gr_program *p, int native,
+                           const char *what)
+{
+    gr_params *ps = NULL;
+    gr_error e;
+    const char *name = gr_program_name(p);
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_params_new(p, &ps, &e), GR_OK);
+    if (native) {
+        compare_on(g, gname, p, ps, what);
+    } else {
+        plan_equals_step(g, gname, p, ps, what);
+    }
+    if (strcmp(name, "bfs") == 0 || strcmp(name, "sssp") == 0) {
+        char src[32];
+        snprintf(src, sizeof src, "%lld", (long long)gr_graph_orig_id(g, g->n / 2));
+        ck_assert_int_eq(gr_params_set(ps, "source", src, &e), GR_OK);
+        native ? compare_on(g, gname, p, ps, what) : plan_equals_step(g, gname, p, ps, what);
+    }
+    if (strcmp(name, "pagerank") == 0) {
+        ck_assert_int_eq(gr_params_set(ps, "damping", "0.5", &e), GR_OK);
+        ck_assert_int_eq(gr_params_set(ps, "max_iter", "7", &e), GR_OK);
+        native ? compare_on(g, gname, p, ps, what) : plan_equals_step(g, gname, p, ps, what);
+        ck_assert_int_eq(gr_params_set(ps, "max_iter", "0", &e), GR_OK);
+        native ? compare_on(g, gname, p, ps, what) : plan_equals_step(g, gname, p, ps, what);
+    }
+    if (strcmp(name, "lpa") == 0) {
+        ck_assert_int_eq(gr_params_set(ps, "max_iter", "2", &e), GR_OK);
+        native ? compare_on(g, gname, p, ps, what) : plan_equals_step(g, gname, p, ps, what);
+    }
+    gr_params_free(&ps);
+}
+
+static int count_names(void)
+{
+    const char *const *names = gr_library_names();
+    int n = 0;
+    while (names && names[n]) {
+        n++;
+    }
+    return n;
+}
+
+static const char *const mode_names[] = {"batched", "fused", "masked fused", "fused -O2"};
+
+/* Algorithm _i / 4 in mode _i % 4 on every test graph. */
+START_TEST(test_library)
+{
+    const char *const *names = gr_library_names();
+    const int alg = _i / 4, mode = _i % 4;
+    gr_program *p;
+    int i;
+    if (alg >= count_names() || (mode == 3 && !GR_PLAN_TEST_OPTIMIZE)) {
+        return;
+    }
+    p = program_in(names[alg], mode);
+    for (i = 0;; i++) {
+        const char *gname;
+        gr_graph *g = tu_case(i, &gname);
+        if (!g) {
+            break;
+        }
+        compare_params(g, gname, p, mode != 2, mode_names[mode]);
+        gr_graph_free(&g);
+    }
+    for (i = 0; i < NRANDOM; i++) {
+        char gname[128];
+        gr_graph *g = random_case(i, gname, sizeof gname);
+        compare_params(g, gname, p, mode != 2, mode_names[mode]);
+        gr_graph_free(&g);
+    }
+    free_program(&p);
+}
+END_TEST
+
+/* One and two threads give the same bits, on graphs large enough for the
+ * kernels to go parallel. */
+START_TEST(test_threads)
+{
+    const char *const *names = gr_library_names();
+    const int saved = gr_threads();
+    int a, mode, i;
+    for (i = 0; i < 3; i++) {
+        char gname[64];
+        gr_graph *g = i < 2 ? tu_case(18 + i, NULL)
+                            : tu_skewed_graph(60000, 400000, 77, 1, 0);
+        snprintf(gname, sizeof gname, "graph %d", i);
+        for (a = 0; names[a]; a++) {
+            for (mode = 0; mode < 4; mode++) {
+                gr_program *p;
+                gr_result r1, r2;
+                gr_error e;
+                char why[300], buf[600];
+                if (mode == 3 && !GR_PLAN_TEST_OPTIMIZE) {
+                    continue;
+                }
+                p = program_in(names[a], mode);
+                gr_error_clear(&e);
+                gr_set_threads(1);
+                ck_assert_msg(run_plan(g, p, NULL, &r1, &e) == GR_OK, "%s: %s", names[a],
+                              gr_error_format(&e, buf, sizeof buf));
+                gr_set_threads(2);
+                ck_assert_msg(run_plan(g, p, NULL, &r2, &e) == GR_OK, "%s: %s", names[a],
+                              gr_error_format(&e, buf, sizeof buf));
+                ck_assert_msg(same_results(&r1, &r2, why, sizeof why),
+                              "%s %s on %s: 1 vs 2 threads: %s", mode_names[mode], names[a],
+                              gname, why);
+                gr_result_release(&r1);
+                gr_result_release(&r2);
+                free_program(&p);
+            }
+        }
+        gr_graph_free(&g);
+    }
+    gr_set_threads(saved);
+}
+END_TEST
+
+/* ---- random programs ------------------------------------------------------------------------- */
+
+static int count_ops(const gr_block *b, int op)
+{
+    int32_t i;
+    int c = 0;
+    for (i = 0; i < b->n; i++) {
+        c += b->insts[i].op == op;
+        if (b->insts[i].body) {
+            c += count_ops(b->insts[i].body, op);
+        }
+    }
+    return c;
+}
+
+static int count_attr(const gr_block *b, int which)
+{
+    int32_t i;
+    int c = 0;
+    for (i = 0; i < b->n; i++) {
+        const gr_inst *in = &b->insts[i];
+        c += which == 0 ? in->attrs.epilogue : which == 1 ? in->attrs.explicit_test
+                                                          : in->attrs.masked;
+        if (which == 3 && in->op == GR_OP_FUSED) {
+            int32_t k;
+            for (k = 0; k < in->ncarry; k++) {
+                c += in->fold[k] != GR_FOLD_MAP;
+            }
+        }
+        if (in->body) {
+            c += count_attr(in->body, which);
+        }
+    }
+    return c;
+}
+
+/* Programs _i*NPROGRAMS/4 ..: batched, fused (mf_fuse), masked fused and
+ * -O2 plans equal step mode on the same program, on three battery graphs
+ * (and a parallel-sized one for some). */
+START_TEST(test_progen)
+{
+    static const int cases[] = {5, 6, 12, 18};
+    int seen[5] = {0, 0, 0, 0, 0};
+    gr_graph *g[4];
+    progen_opts o;
+    uint64_t seed, lo = (uint64_t)_i * NPROGRAMS / 4, hi = (uint64_t)(_i + 1) * NPROGRAMS / 4;
+    int k, mode;
+    for (k = 0; k < 4; k++) {
+        g[k] = tu_case(cases[k], NULL);
+    }
+    progen_defaults(&o);
+    for (seed = lo; seed < hi; seed++) {
+        for (mode = 0; mode < 4; mode++) {
+            gr_program *p = NULL;
+            gr_error e;
+            char buf[600], what[64];
+            gr_error_clear(&e);
+            ck_assert_msg(progen_build(seed, &o, &p, &e) == GR_OK, "progen %llu: %s",
+                          (unsigned long long)seed, gr_error_format(&e, buf, sizeof buf));
+#if GR_PLAN_TEST_OPTIMIZE
+            if (mode == 3) {
+                gr_passopts po;
+                gr_program *q = NULL;
+                memset(&po, 0, sizeof po);
+                po.level = 2;
+                ck_assert_msg(gr_optimize(p, &po, &q, &e) == GR_OK, "progen %llu -O2: %s",
+                              (unsigned long long)seed, gr_error_format(&e, buf, sizeof buf));
+                gr_program_free(&p);
+                p = q;
+            }
+#else
+            if (mode == 3) {
+                gr_program_free(&p);
+                continue;
+            }
+#endif
+            if (mode == 2) {
+                uint64_t s = seed;
+                mf_mask(p, &p->top, &s, 0);
+            }
+            if (mode == 1 || mode == 2) {
+                mf_fuse(p);
+                seen[0] += count_ops(&p->top, GR_OP_FUSED) > 0;
+                seen[1] += count_ops(&p->top, GR_OP_AGG_FUSED) > 0;
+                seen[2] += count_attr(&p->top, 0) > 0;
+                seen[3] += count_attr(&p->top, 1) > 0;
+                seen[4] += count_attr(&p->top, 3) > 0;
+            }
+            snprintf(what, sizeof what, "%s progen %llu", mode_names[mode],
+                     (unsigned long long)seed);
+            for (k = 0; k < 4; k++) {
+                if (k == 3 && seed % 8 != 0) {
+                    continue;
+                }
+                plan_equals_step(g[k], "a test graph", p, NULL, what);
+            }
+            free_program(&p);
+        }
+    }
+    for (k = 0; k < 4; k++) {
+        gr_graph_free(&g[k]);
+    }
+    /* the fuser made every kind of construct the plan evaluates */
+    ck_assert_msg(seen[0] > 0 && seen[1] > 0 && seen[2] > 0 && seen[3] > 0 && seen[4] > 0,
+                  "fused kernels %d, agg_fused %d, epilogues %d, explicit tests %d, folds %d",
+                  seen[0], seen[1], seen[2], seen[3], seen[4]);
+}
+END_TEST
+
+/* ---- debug mode ---------------------------------------------------------------------------- */
+
+START_TEST(test_debug_catches)
+{
+    gr_program *p = compile_lib("pagerank");
+    gr_graph *g = tu_case(11, NULL);
+    gr_plan *pl = NULL, *bad = NULL;
+    gr_result res;
+    gr_error e;
+    int32_t pc, ew = -1, later = -1, other = -1;
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+    ck_assert_int_eq(gr_plan_run(pl, g, NULL, 1, &res, &e), GR_OK);
+    gr_result_release(&res);
+    /* an element-wise vector instruction, and a slot written only after it */
+    for (pc = 0; pc < pl->ninst && ew < 0; pc++) {
+        if (pl->inst[pc].op == GR_P_EW && !pl->inst[pc].scalar) {
+            ew = pc;
+        }
+    }
+    ck_assert_int_ge(ew, 0);
+    for (pc = pl->ninst - 1; pc > ew && later < 0; pc--) {
+        int32_t d = pl->inst[pc].dst;
+        if (d >= 0 && pl->slots[d].type == pl->slots[pl->inst[ew].a[0]].type) {
+            later = d;
+        }
+    }
+    ck_assert_int_ge(later, 0);
+    /* a slot read before it is written */
+    ck_assert_int_eq(gr_plan_copy(pl, &bad, &e), GR_OK);
+    bad->inst[ew].a[0] = later;
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_plan_run(bad, g, NULL, 1, &res, &e), GR_ERR_INTERNAL);
+    ck_assert_msg(strstr(e.msg, "before it is written") != NULL, "%s", e.msg);
+    ck_assert_ptr_null(res.out);
+    gr_plan_free(&bad);
+    /* a slot index out of range */
+    ck_assert_int_eq(gr_plan_copy(pl, &bad, &e), GR_OK);
+    bad->inst[ew].a[0] = bad->nslots + 5;
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_plan_run(bad, g, NULL, 1, &res, &e), GR_ERR_INTERNAL);
+    ck_assert_msg(strstr(e.msg, "does not exist") != NULL, "%s", e.msg);
+    gr_plan_free(&bad);
+    /* a register given to two live slots: the value read was overwritten */
+    ck_assert_int_eq(gr_plan_copy(pl, &bad, &e), GR_OK);
+    for (pc = 0; pc < bad->nslots && other < 0; pc++) {
+        int32_t s = bad->inst[ew].a[0];
+        if (pc != s && gr_type_is_vector(bad->slots[pc].type) &&
+            bad->slots[pc].reg != bad->slots[s].reg && bad->slots[pc].type == GR_T_F64V) {
+            other = pc;
+        }
+    }
+    ck_assert_int_ge(other, 0);
+    {
+        int32_t r0 = bad->slots[bad->inst[ew].a[0]].reg, s;
+        for (s = 0; s < bad->nslots; s++) {
+            if (gr_type_is_vector(bad->slots[s].type) && bad->slots[s].reg != r0) {
+                bad->slots[s].reg = r0; /* everything in one register */
+            }
+        }
+    }
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_plan_run(bad, g, NULL, 1, &res, &e), GR_ERR_INTERNAL);
+    ck_assert_msg(strstr(e.msg, "overwrote") != NULL, "%s", e.msg);
+    ck_assert_msg(strstr(e.msg, "instruction") != NULL, "%s", e.msg);
+    gr_plan_free(&bad);
+    gr_plan_free(&pl);
+    gr_program_free(&p);
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* ---- printing, registers, allocation ----------------------------------------------------- */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long n;
+    if (!f) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq((long)fread(buf, 1, (size_t)n, f), n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* The golden plans: PageRank from the library as compiled, and the IR
+ * goldens of every op, loops and fused kernels (tests/golden/ir). */
+static const char *const golden_src[][2] = {
+    {"pagerank", NULL},
+    {"every_op", GR_SRCDIR "/tests/golden/ir/every_op.ir"},
+    {"loops", GR_SRCDIR "/tests/golden/ir/loops.ir"},
+    {"fused", GR_SRCDIR "/tests/golden/ir/fused.ir"},
+};
+#define NGOLDEN ((int)(sizeof golden_src / sizeof golden_src[0]))
+
+static gr_program *golden_program(int k)
+{
+    gr_program *p = NULL;
+    gr_error e;
+    char *text, buf[600];
+    if (!golden_src[k][1]) {
+        return compile_lib(golden_src[k][0]);
+    }
+    text = slurp(golden_src[k][1]);
+    ck_assert_msg(text != NULL, "missing %s", golden_src[k][1]);
+    gr_error_clear(&e);
+    ck_assert_msg(gr_program_parse(text, golden_src[k][1], &p, &e) == GR_OK, "%s",
+                  gr_error_format(&e, buf, sizeof buf));
+    free(text);
+    return p;
+}
+
+/* Golden plan _i: printed as tests/golden/plan/NAME.plan (GR_GOLDEN_UPDATE=1
+ * rewrites it), and run as step mode runs it. */
+START_TEST(test_golden)
+{
+    gr_program *p = golden_program(_i);
+    gr_graph *g = tu_case(16, NULL);
+    gr_plan *pl = NULL;
+    gr_error e;
+    char *text = NULL, *want, path[512];
+    const char *u = getenv("GR_GOLDEN_UPDATE");
+    snprintf(path, sizeof path, "%s/%s.plan", GOLDEN_PLAN, golden_src[_i][0]);
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+    ck_assert_int_eq(gr_plan_print(pl, &text, &e), GR_OK);
+    if (u && *u && strcmp(u, "0") != 0) {
+        FILE *f = fopen(path, "wb");
+        ck_assert_msg(f != NULL, "cannot write %s", path);
+        fputs(text, f);
+        fclose(f);
+    }
+    want = slurp(path);
+    ck_assert_msg(want != NULL, "missing %s (GR_GOLDEN_UPDATE=1 writes it)", path);
+    ck_assert_msg(strcmp(text, want) == 0, "the printed plan differs from %s:\n%s", path, text);
+    ck_assert_ptr_nonnull(strstr(text, "registers:"));
+    free(want);
+    gr_free_string(&text);
+    ck_assert_int_eq(gr_plan_print(NULL, &text, &e), GR_ERR_INVALID);
+    plan_equals_step(g, "skewed 1000/6000 sym weighted", p, NULL, "golden");
+    gr_plan_free(&pl);
+    gr_program_free(&p);
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* Every plan op has its "Op:" doc block and case in vm.c and appears in
+ * some golden plan (SQLite's opcode documentation rule). */
+START_TEST(test_op_docs)
+{
+    char *vm = slurp(GR_SRCDIR "/src/engine/exec/vm.c"), *golden[NGOLDEN];
+    int op, k;
+    ck_assert_ptr_nonnull(vm);
+    for (k = 0; k < NGOLDEN; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s.plan", GOLDEN_PLAN, golden_src[k][0]);
+        golden[k] = slurp(path);
+        ck_assert_msg(golden[k] != NULL, "missing %s", path);
+    }
+    for (op = 0; op <= GR_P_RETURN; op++) {
+        const char *name = gr_pop_name(op);
+        char want[96], kase[96];
+        int used = 0;
+        size_t i;
+        snprintf(want, sizeof want, "/* Op: %s\n", name);
+        snprintf(kase, sizeof kase, "case GR_P_");
+        for (i = 0; name[i] && strlen(kase) + 2 < sizeof kase; i++) {
+            size_t l = strlen(kase);
+            kase[l] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+            kase[l + 1] = '\0';
+        }
+        strcat(kase, ":");
+        ck_assert_msg(strstr(vm, want) != NULL, "vm.c: op %s has no doc block", name);
+        ck_assert_msg(strstr(vm, kase) != NULL, "vm.c: op %s has no %s", name, kase);
+        for (k = 0; k < NGOLDEN && !used; k++) {
+            char col[64];
+            snprintf(col, sizeof col, ": %-10s", name);
+            used = strstr(golden[k], col) != NULL;
+            if (!used) {
+                snprintf(col, sizeof col, ":   %-10s", name); /* in a loop */
+                used = strstr(golden[k], col) != NULL;
+            }
+        }
+        ck_assert_msg(used, "no golden plan uses op %s", name);
+    }
+    ck_assert_str_eq(gr_pop_name(-1), "?");
+    for (k = 0; k < NGOLDEN; k++) {
+        free(golden[k]);
+    }
+    free(vm);
+}
+END_TEST
+
+START_TEST(test_registers)
+{
+    const char *const *names = gr_library_names();
+    int a, mode;
+    for (a = 0; names[a]; a++) {
+        for (mode = 0; mode < 2; mode++) {
+            gr_program *p = program_in(names[a], mode);
+            gr_plan *pl = NULL;
+            gr_error e;
+            gr_error_clear(&e);
+            ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+            ck_assert_int_le(pl->nregs, pl->nvecvals);
+            if (pl->nvecvals > 3) {
+                ck_assert_msg(pl->nregs < pl->nvecvals, "%s: %d registers for %d vectors",
+                              names[a], (int)pl->nregs, (int)pl->nvecvals);
+            }
+            ck_assert_uint_eq(gr_plan_buffer_bytes(pl, 1000), (size_t)pl->nregs * 8000);
+            ck_assert_int_eq(gr_plan_size(pl), pl->ninst);
+            gr_plan_free(&pl);
+            free_program(&p);
+        }
+    }
+    /* pagerank: 9 vector values in 5 registers or fewer */
+    {
+        gr_program *p = compile_lib("pagerank");
+        gr_plan *pl = NULL;
+        gr_error e;
+        gr_error_clear(&e);
+        ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+        ck_assert_int_ge(pl->nvecvals, 8);
+        ck_assert_int_le(pl->nregs, 5);
+        gr_plan_free(&pl);
+        gr_program_free(&p);
+    }
+    ck_assert_int_eq(gr_plan_size(NULL), 0);
+    ck_assert_uint_eq(gr_plan_buffer_bytes(NULL, 10), 0);
+}
+END_TEST
+
+/* Allocations of a run of p with max_iter = it (tol 0: every iteration). */
+static long run_allocs(const gr_plan *pl, const gr_program *p, const gr_graph *g, const char *it,
+                       int64_t *iters)
+{
+    gr_params *ps = NULL;
+    gr_result res;
+    gr_error e;
+    long n;
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_params_new(p, &ps, &e), GR_OK);
+    ck_assert_int_eq(gr_params_set(ps, "max_iter", it, &e), GR_OK);
+    if (strcmp(gr_program_name(p), "pagerank") == 0) {
+        ck_assert_int_eq(gr_params_set(ps, "tol", "0", &e), GR_OK);
+    }
+    gr_mem_fail_after(LONG_MAX);
+    ck_assert_int_eq(gr_plan_run(pl, g, ps, 0, &res, &e), GR_OK);
+    n = gr_mem_count();
+    gr_mem_fail_after(-1);
+    *iters = res.iters;
+    gr_result_release(&res);
+    gr_params_free(&ps);
+    return n;
+}
+
+START_TEST(test_no_alloc_in_loops)
+{
+    static const char *const algs[] = {"pagerank", "lpa"};
+    int a, mode, i;
+    for (i = 0; i < 2; i++) {
+        gr_graph *g = i ? tu_case(19, NULL) : tu_case(16, NULL);
+        for (a = 0; a < 2; a++) {
+            for (mode = 0; mode < 3; mode++) {
+                gr_program *p = program_in(algs[a], mode);
+                gr_plan *pl = NULL;
+                gr_error e;
+                int64_t i5, i50;
+                long n5, n50;
+                gr_error_clear(&e);
+                ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+                n5 = run_allocs(pl, p, g, "5", &i5);
+                n50 = run_allocs(pl, p, g, "50", &i50);
+                ck_assert_msg(n5 == n50, "%s %s: %ld allocations for %lld iterations, %ld for "
+                              "%lld", mode_names[mode], algs[a], n5, (long long)i5, n50,
+                              (long long)i50);
+                if (a == 0) {
+                    ck_assert_int_eq(i5, 5);
+                    ck_assert_int_eq(i50, 50);
+                }
+                gr_plan_free(&pl);
+                free_program(&p);
+            }
+        }
+        gr_graph_free(&g);
+    }
+}
+END_TEST
+
+/* Every allocation of lower + run failing in turn: GR_ERR_NOMEM, no leak
+ * (valgrind), then success. */
+START_TEST(test_nomem)
+{
+    static const char *const algs[] = {"pagerank", "lpa", "wcc", "bfs"};
+    gr_graph *g = tu_case(16, NULL);
+    int a, mode;
+    for (a = 0; a < 4; a++) {
+        for (mode = 0; mode < 3; mode++) {
+            gr_program *p = program_in(algs[a], mode);
+            long k;
+            int ok = 0;
+            for (k = 0; k < 100000 && !ok; k++) {
+                gr_plan *pl = NULL;
+                gr_result res;
+                gr_error e;
+                int rc;
+                memset(&res, 0, sizeof res);
+                gr_error_clear(&e);
+                gr_mem_fail_after(k);
+                rc = gr_plan_lower(p, &pl, &e);
+                if (rc == GR_OK) {
+                    rc = gr_plan_run(pl, g, NULL, 1, &res, &e);
+                }
+                gr_mem_fail_after(-1);
+                if (rc == GR_OK) {
+                    ok = 1;
+                    gr_result_release(&res);
+                } else {
+                    ck_assert_msg(rc == GR_ERR_NOMEM, "%s %s after %ld allocations: %d %s",
+                                  mode_names[mode], algs[a], k, rc, e.msg);
+                    ck_assert_int_eq(e.code, GR_ERR_NOMEM);
+                    ck_assert_ptr_null(res.out);
+                }
+                gr_plan_free(&pl);
+            }
+            ck_assert_msg(ok, "%s never succeeded", algs[a]);
+            free_program(&p);
+        }
+    }
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* ops counts the instructions executed: every one once without loops;
+ * each extra iteration adds the loop body. */
+START_TEST(test_ops)
+{
+    gr_program *p = compile_lib("degree"), *q = compile_lib("pagerank");
+    gr_graph *g = tu_case(11, NULL);
+    gr_plan *pl = NULL;
+    gr_result res;
+    gr_error e;
+    int64_t ops[3];
+    int k;
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+    ck_assert_int_eq(gr_plan_run(pl, g, NULL, 0, &res, &e), GR_OK);
+    ck_assert_int_eq(res.ops, gr_plan_size(pl));
+    ck_assert_int_eq(res.iters, 0);
+    gr_result_release(&res);
+    gr_plan_free(&pl);
+    ck_assert_int_eq(gr_plan_lower(q, &pl, &e), GR_OK);
+    for (k = 0; k < 3; k++) {
+        gr_params *ps = NULL;
+        char it[8];
+        snprintf(it, sizeof it, "%d", k + 1);
+        ck_assert_int_eq(gr_params_new(q, &ps, &e), GR_OK);
+        ck_assert_int_eq(gr_params_set(ps, "max_iter", it, &e), GR_OK);
+        ck_assert_int_eq(gr_params_set(ps, "tol", "0", &e), GR_OK);
+        ck_assert_int_eq(gr_plan_run(pl, g, ps, 0, &res, &e), GR_OK);
+        ck_assert_int_eq(res.iters, k + 1);
+        ops[k] = res.ops;
+        gr_result_release(&res);
+        gr_params_free(&ps);
+    }
+    ck_assert_int_gt(ops[1] - ops[0], 2);
+    ck_assert_int_eq(ops[1] - ops[0], ops[2] - ops[1]);
+    gr_plan_free(&pl);
+    gr_program_free(&p);
+    gr_program_free(&q);
+    gr_graph_free(&g);
+}
+END_TEST
+
+START_TEST(test_api_errors)
+{
+    gr_program *p = compile_lib("degree");
+    gr_graph *g = tu_case(2, NULL);
+    gr_plan *pl = NULL;
+    gr_result res;
+    gr_error e;
+    char *text = NULL;
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_plan_lower(NULL, &pl, &e), GR_ERR_INVALID);
+    ck_assert_ptr_null(pl);
+    ck_assert_int_eq(gr_plan_lower(p, NULL, &e), GR_ERR_INVALID);
+    ck_assert_int_eq(gr_plan_lower(p, &pl, NULL), GR_OK);
+    ck_assert_int_eq(gr_plan_run(pl, NULL, NULL, 0, &res, &e), GR_ERR_INVALID);
+    ck_assert_int_eq(res.nout, 0);
+    ck_assert_int_eq(gr_plan_run(NULL, g, NULL, 0, &res, &e), GR_ERR_INVALID);
+    ck_assert_int_eq(gr_plan_run(pl, g, NULL, 0, NULL, &e), GR_ERR_INVALID);
+    ck_assert_int_eq(gr_plan_print(pl, NULL, &e), GR_ERR_INVALID);
+    ck_assert_int_eq(gr_plan_print(pl, &text, NULL), GR_OK);
+    ck_assert_ptr_nonnull(strstr(text, "plan degree:"));
+    gr_free_string(&text);
+    gr_plan_free(&pl);
+    ck_assert_ptr_null(pl);
+    gr_plan_free(&pl);
+    gr_plan_free(NULL);
+    gr_program_free(&p);
+    gr_graph_free(&g);
+}
+END_TEST
+
+/* sssp with its aggregation's message made w * w (an edge kernel: step
+ * mode cannot run it): the plan gives min(dist0, the smallest squared
+ * in-weight); with self or mode such a message is refused. */
+static gr_program *sssp_w2(int self, int mode)
+{
+    gr_program *p = compile_lib("sssp");
+    int32_t i, k;
+    int changed = 0;
+    for (i = 0; i < p->top.n; i++) {
+        gr_inst *L = &p->top.insts[i];
+        for (k = 0; L->op == GR_OP_LOOP && k < L->body->n; k++) {
+            gr_inst *a = &L->body->insts[k];
+            if (a->op == GR_OP_AGG) {
+                /* agg[in, min, add_w](dist) -> agg_fused(dist) { m = w * w; yield m } */
+                gr_block *b = gr_calloc(1, sizeof *b);
+                gr_vid lane = gr_ir_new_value(p, GR_T_F64), w = gr_ir_new_value(p, GR_T_F64);
+                gr_vid m = gr_ir_new_value(p, GR_T_F64);
+                ck_assert_ptr_nonnull(b);
+                b->n = b->cap = 2;
+                b->insts = gr_calloc(2, sizeof *b->insts);
+                b->insts[0].op = GR_OP_MUL;
+                b->insts[0].nargs = 2;
+                b->insts[0].args = gr_malloc(2 * sizeof(gr_vid));
+                b->insts[0].args[0] = w;
+                b->insts[0].args[1] = w;
+                b->insts[0].result = m;
+                b->insts[1].op = GR_OP_YIELD;
+                b->insts[1].result = -1;
+                b->insts[1].nargs = 1;
+                b->insts[1].args = gr_malloc(sizeof(gr_vid));
+                b->insts[1].args[0] = m;
+                b->parent = a;
+                a->op = GR_OP_AGG_FUSED;
+                a->attrs.msg = GR_MSG_X;
+                a->attrs.self = (uint8_t)self;
+                if (mode) {
+                    a->attrs.monoid = GR_MON_MODE;
+                }
+                a->inner = gr_malloc(2 * sizeof(gr_vid));
+                a->inner[0] = lane;
+                a->inner[1] = w;
+                a->body = b;
+                changed = 1;
+            }
+        }
+    }
+    ck_assert(changed);
+    return p;
+}
+
+/* Program "y = DIR_MON(x + weight)" over x = node_index * 0.5 (for any and
+ * count: "DIR_MON(x > 100.0)"), masked by node_index mod 3 != 0 when
+ * masked, its aggregation made an AGG_FUSED whose message is x + w * w (for
+ * any and count: (x > 100) && w * w > 4): a weight used twice, which only
+ * an edge kernel evaluates. */
+static gr_program *edge_program(const char *mon, const char *dir, int masked, int epi)
+{
+    const int boolmsg = strcmp(mon, "any") == 0 || strcmp(mon, "count") == 0;
+    char src[300];
+    gr_program *p = NULL;
+    gr_diags d = {0, NULL};
+    gr_error e;
+    int32_t i;
+    snprintf(src, sizeof src, "algorithm edges() {\n  x = to_f64(node_index()) * 0.5\n"
+             "  y = %s_%s(%s)%s\n  return y\n}\n", dir, mon,
+             boolmsg ? "x > 100.0" : "x + weight", epi ? " * 2" : "");
+    gr_error_clear(&e);
+    if (gr_lang_compile(src, strlen(src), "edges.grl", &p, &d, &e) != GR_OK) {
+        ck_abort_msg("%s", d.text ? d.text : e.msg);
+    }
+    gr_diags_release(&d);
+    if (masked) {
+        uint64_t seed = 1;
+        mf_mask(p, &p->top, &seed, 1);
+    }
+    for (i = 0; i < p->top.n; i++) {
+        gr_inst *a = &p->top.insts[i];
+        if (a->op == GR_OP_AGG) {
+            gr_block *b = gr_calloc(1, sizeof *b);
+            const int32_t nl = a->nargs; /* x, and the mask */
+            gr_vid w = gr_ir_new_value(p, GR_T_F64), w2 = gr_ir_new_value(p, GR_T_F64);
+            gr_vid m = gr_ir_new_value(p, boolmsg ? GR_T_BOOL : GR_T_F64);
+            int32_t k, n = 0;
+            ck_assert_ptr_nonnull(b);
+            b->insts = gr_calloc(5, sizeof *b->insts);
+            a->inner = gr_malloc((size_t)(nl + 1) * sizeof(gr_vid));
+            for (k = 0; k < nl; k++) {
+                a->inner[k] = gr_ir_new_value(p, gr_type_elem(p->values[a->args[k]].type));
+            }
+            a->inner[nl] = w;
+            b->insts[n].op = GR_OP_MUL;
+            b->insts[n].nargs = 2;
+            b->insts[n].args = gr_malloc(2 * sizeof(gr_vid));
+            b->insts[n].args[0] = w;
+            b->insts[n].args[1] = w;
+            b->insts[n++].result = w2;
+            if (boolmsg) { /* m = x_lane && w2 > 4 */
+                gr_vid four = gr_ir_new_value(p, GR_T_F64), gt = gr_ir_new_value(p, GR_T_BOOL);
+                b->insts[n].op = GR_OP_CONST;
+                b->insts[n].attrs.f = 4.0;
+                b->insts[n++].result = four;
+                b->insts[n].op = GR_OP_GT;
+                b->insts[n].nargs = 2;
+                b->insts[n].args = gr_malloc(2 * sizeof(gr_vid));
+                b->insts[n].args[0] = w2;
+                b->insts[n].args[1] = four;
+                b->insts[n++].result = gt;
+                b->insts[n].op = GR_OP_AND;
+                b->insts[n].nargs = 2;
+                b->insts[n].args = gr_malloc(2 * sizeof(gr_vid));
+                b->insts[n].args[0] = a->inner[0];
+                b->insts[n].args[1] = gt;
+                b->insts[n++].result = m;
+            } else { /* m = x_lane + w2 */
+                ck_assert_int_eq(a->attrs.msg, GR_MSG_ADD_W);
+                b->insts[n].op = GR_OP_ADD;
+                b->insts[n].nargs = 2;
+                b->insts[n].args = gr_malloc(2 * sizeof(gr_vid));
+                b->insts[n].args[0] = a->inner[0];
+                b->insts[n].args[1] = w2;
+                b->insts[n++].result = m;
+            }
+            b->insts[n].op = GR_OP_YIELD;
+            b->insts[n].result = -1;
+            b->insts[n].nargs = 1;
+            b->insts[n].args = gr_malloc(sizeof(gr_vid));
+            b->insts[n++].args[0] = m;
+            b->n = b->cap = n;
+            b->parent = a;
+            a->op = GR_OP_AGG_FUSED;
+            a->attrs.msg = GR_MSG_X;
+            a->body = b;
+            if (epi) { /* "* 2" becomes the aggregation's epilogue */
+                mf_fuse(p);
+                ck_assert_int_eq(count_attr(&p->top, 0), 1);
+            }
+            return p;
+        }
+    }
+    ck_abort_msg("no aggregation in %s", src);
+    return NULL;
+}
+
+/* The reference: node v's monoid over the edge messages in agg_node's
+ * edge order; masked-off receivers the empty value. */
+static void edge_reference(const gr_graph *g, int mon, int dir, int masked, uint32_t v,
+                           double *f, int64_t *iv)
+{
+    double s = mon == GR_MON_MIN ? INFINITY : mon == GR_MON_MAX ? -INFINITY : 0.0;
+    int64_t c = 0;
+    int side;
+    uint64_t j;
+    if (!(masked && v % 3 == 0)) {
+        for (side = 0; side < 2; side++) {
+            const uint64_t *off = side ? g->out_off : g->in_off;
+            const uint32_t *adj = side ? g->out_adj : g->in_adj;
+            const double *ws = side ? g->out_w : g->in_w;
+            if ((side == 0 && dir == GR_DIR_OUT) || (side == 1 && dir == GR_DIR_IN)) {
+                continue;
+            }
+            for (j = off[v]; j < off[v + 1]; j++) {
+                double w = ws ? ws[j] : 1.0, x = (double)adj[j] * 0.5, m = x + w * w;
+                if (side == 1 && dir == GR_DIR_BOTH && adj[j] == v) {
+                    continue;
+                }
+                switch (mon) {
+                case GR_MON_SUM: s += m; break;
+                case GR_MON_MIN: s = m < s ? m : s; break;
+                case GR_MON_MAX: s = m > s ? m : s; break;
+                case GR_MON_MEAN: s += m; c++; break;
+                default: c += x > 100.0 && w * w > 4.0; break;
+                }
+            }
+        }
+    }
+    *f = mon == GR_MON_MEAN ? (c ? s / (double)c : 0.0) : s;
+    *iv = mon == GR_MON_ANY ? c > 0 : c;
+}
+
+START_TEST(test_agg_fused_edges)
+{
+    static const char *const mons[] = {"sum", "min", "max", "mean", "count", "any"};
+    static const int monv[] = {GR_MON_SUM, GR_MON_MIN, GR_MON_MAX, GR_MON_MEAN, GR_MON_COUNT,
+                               GR_MON_ANY};
+    static const char *const dirs[] = {"pull", "out", "nbr"};
+    const int saved = gr_threads();
+    int gi, mi, di, masked, nt;
+    for (gi = 0; gi < 4; gi++) {
+        gr_graph *g = tu_case(gi == 0 ? 10 : gi == 1 ? 14 : gi == 2 ? 16 : 18, NULL);
+        for (mi = 0; mi < 6; mi++) {
+            for (di = 0; di < 3; di++) {
+                for (masked = 0; masked < 4; masked++) {
+                    const int epi = masked >= 2 && monv[mi] != GR_MON_ANY;
+                    gr_program *p = edge_program(mons[mi], dirs[di], masked & 1, epi);
+                    for (nt = 1; nt <= 2; nt++) {
+                        gr_result res;
+                        gr_error e;
+                        char buf[600];
+                        uint32_t v;
+                        gr_set_threads(nt);
+                        gr_error_clear(&e);
+                        ck_assert_msg(run_plan(g, p, NULL, &res, &e) == GR_OK, "%s",
+                                      gr_error_format(&e, buf, sizeof buf));
+                        for (v = 0; v < g->n; v++) {
+                            double f;
+                            int64_t iv;
+                            edge_reference(g, monv[mi], di, masked & 1, v, &f, &iv);
+                            f *= epi ? 2.0 : 1.0;
+                            iv *= epi ? 2 : 1;
+                            if (res.out[0].f64) {
+                                ck_assert_msg(memcmp(&res.out[0].f64[v], &f, sizeof f) == 0,
+                                              "%s_%s%s node %u: %.17g, want %.17g", dirs[di],
+                                              mons[mi], masked & 1 ? " masked" : "", v,
+                                              res.out[0].f64[v], f);
+                            } else {
+                                ck_assert_msg(res.out[0].i64[v] == iv, "%s_%s%s node %u: %lld, "
+                                              "want %lld", dirs[di], mons[mi],
+                                              masked & 1 ? " masked" : "", v,
+                                              (long long)res.out[0].i64[v], (long long)iv);
+                            }
+                        }
+                        gr_result_release(&res);
+                    }
+                    free_program(&p);
+                }
+            }
+        }
+        gr_graph_free(&g);
+    }
+    gr_set_threads(saved);
+    /* such a message has no self or mode semantics: refused */
+    for (gi = 0; gi < 2; gi++) {
+        gr_program *p = sssp_w2(gi == 0, gi == 1);
+        gr_plan *pl = NULL;
+        gr_error e;
+        gr_error_clear(&e);
+        ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_ERR_INVALID);
+        ck_assert_msg(strstr(e.msg, "weight") != NULL, "%s", e.msg);
+        ck_assert_ptr_null(pl);
+        free_program(&p);
+    }
+}
+END_TEST
+
+/* ---- aggregation kernels: push and pull agree ------------------------------------------------ */
+
+START_TEST(test_push_pull)
+{
+    static const int mons[] = {GR_MON_ANY, GR_MON_MIN};
+    int gi, pays = 0, pulls = 0;
+    for (gi = 0; gi < 4; gi++) {
+        gr_graph *g = gi < 2 ? tu_case(15 + gi, NULL) : tu_case(18 + (gi - 2), NULL);
+        const uint32_t n = g->n;
+        tu_rng rng = {(uint64_t)gi + 99};
+        int64_t *xi = malloc(n * sizeof *xi), *o1 = malloc(n * sizeof *o1);
+        int64_t *o2 = malloc(n * sizeof *o2);
+        uint8_t *xb = malloc(n), *mask = malloc(n);
+        double *xf = malloc(n * sizeof *xf);
+        int dir, mi, kind, self, masked, dens;
+        for (dens = 0; dens < 3; dens++) {
+            uint64_t every = dens == 0 ? 1000 : dens == 1 ? 20 : 2;
+            uint32_t v;
+            for (v = 0; v < n; v++) {
+                int on = tu_below(&rng, every) == 0;
+                xb[v] = (uint8_t)on;
+                xi[v] = on ? (int64_t)tu_below(&rng, 1000) - 500 : INT64_MAX;
+                xf[v] = on ? (tu_below(&rng, 50) == 0 ? NAN : 1.5) : 0.0;
+                mask[v] = tu_below(&rng, 3) != 0;
+            }
+            for (dir = 0; dir < 3; dir++) {
+                for (mi = 0; mi < 2; mi++) {
+                    for (kind = 0; kind < 3; kind++) {
+                        for (self = 0; self < 2; self++) {
+                            for (masked = 0; masked < 2; masked++) {
+                                gr_kagg J;
+                                gr_kpol pol = {0};
+                                gr_error e;
+                                gr_ek xek = kind == 0 ? GR_EK_U8 : kind == 1 ? GR_EK_I64
+                                                                             : GR_EK_F64;
+                                gr_ek oek = mons[mi] == GR_MON_ANY ? GR_EK_U8 : xek;
+                                const void *x = kind == 0 ? (const void *)xb
+                                              : kind == 1 ? (const void *)xi : (const void *)xf;
+                                gr_error_clear(&e);
+                                if (mons[mi] == GR_MON_MIN && kind == 2) {
+                                    continue; /* f64 min is not pushed */
+                                }
+                                ck_assert_int_eq(gr_k_agg_prepare(&J, g, (gr_dir)dir,
+                                                                  (gr_monoid)mons[mi], GR_MSG_X,
+                                                                  self, x, xek,
+                                                                  masked ? mask : NULL, oek,
+                                                                  NULL, NULL, NULL, 0, pol,
+                                                                  &e), GR_OK);
+                                ck_assert(gr_k_agg_can_push(&J));
+                                memset(o1, 0x5a, n * sizeof *o1);
+                                memset(o2, 0xa5, n * sizeof *o2);
+                                gr_k_agg_run(&J, o1, 0, pol);
+                                gr_k_agg_run(&J, o2, 1, pol);
+                                ck_assert_msg(memcmp(o1, o2, n * gr_k_size(oek)) == 0,
+                                              "push and pull differ: graph %d dir %d monoid %d "
+                                              "kind %d self %d masked %d density %d", gi, dir,
+                                              mons[mi], kind, self, masked, dens);
+                                pays += gr_k_agg_push_pays(&J, pol);
+                                pulls += !gr_k_agg_push_pays(&J, pol);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        free(xi);
+        free(o1);
+        free(o2);
+        free(xb);
+        free(mask);
+        free(xf);
+        gr_graph_free(&g);
+    }
+    /* sparse inputs pushed, dense ones pulled */
+    ck_assert_int_gt(pays, 0);
+    ck_assert_int_gt(pulls, 0);
+}
+END_TEST
+
+static Suite *plan_suite(void)
+{
+    Suite *s = suite_create("plan");
+    TCase *tc = tcase_create("library");
+    tcase_set_timeout(tc, 1200);
+    tcase_add_loop_test(tc, test_library, 0, 4 * 8);
+    tcase_add_test(tc, test_threads);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("progen");
+    tcase_set_timeout(tc, 1200);
+    tcase_add_loop_test(tc, test_progen, 0, 4);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("plan");
+    tcase_set_timeout(tc, 1200);
+    tcase_add_test(tc, test_debug_catches);
+    tcase_add_loop_test(tc, test_golden, 0, NGOLDEN);
+    tcase_add_test(tc, test_op_docs);
+    tcase_add_test(tc, test_registers);
+    tcase_add_test(tc, test_no_alloc_in_loops);
+    tcase_add_test(tc, test_nomem);
+    tcase_add_test(tc, test_ops);
+    tcase_add_test(tc, test_api_errors);
+    tcase_add_test(tc, test_agg_fused_edges);
+    tcase_add_test(tc, test_push_pull);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return tu_run(plan_suite()); }

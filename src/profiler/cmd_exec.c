@@ -10,9 +10,10 @@
  * Two tables drive the rest.  `algos` holds each library algorithm's native
  * implementation and how to summarize its result (user programs get a
  * summary by result type).  `modes` holds each way of running an
- * algorithm: native and best (hand-written C, library algorithms only) and
- * step (the step executor over the program).  --help is generated from
- * both tables and the compiled library.
+ * algorithm: native and best (hand-written C, library algorithms only),
+ * step (the step executor over the program), batched and fused (the
+ * program, unoptimized or at -O2, lowered to a plan run in one call).
+ * --help is generated from both tables and the compiled library.
  */
 #include "config.h"
 #include "profiler/cli.h"
@@ -68,6 +69,7 @@ struct exec_mode {
     const char *help;            /* one line for --help */
     gr_native_kind kind;         /* for the native modes */
     int native;                  /* 1: needs a library algorithm's native code */
+    int level;                   /* plan modes: optimization level */
     int (*run)(const struct exec_mode *mode, const gr_graph *g,
                const struct exec_prog *ep, gr_result *res, gr_error *err);
 };
@@ -304,6 +306,28 @@ static int run_step(const struct exec_mode *mode, const gr_graph *g,
     return st;
 }
 
+/* batched: the plan of the program as compiled; fused: of its -O2 form. */
+static int run_plan(const struct exec_mode *mode, const gr_graph *g,
+                    const struct exec_prog *ep, gr_result *res, gr_error *err)
+{
+    gr_passopts po;
+    gr_program *opt = NULL;
+    gr_plan *plan = NULL;
+    int st;
+    memset(&po, 0, sizeof po);
+    po.level = mode->level;
+    st = gr_optimize(ep->prog, &po, &opt, err);
+    if (st == GR_OK) {
+        st = gr_plan_lower(opt, &plan, err);
+    }
+    if (st == GR_OK) {
+        st = gr_plan_run(plan, g, ep->ps, 0, res, err);
+    }
+    gr_plan_free(&plan);
+    gr_program_free(&opt);
+    return st;
+}
+
 /* View output 0 of a run as the algorithm's result: a node vector. */
 static int result_view(const gr_result *res, uint32_t n, struct exec_result *r,
                        gr_error *err)
@@ -327,11 +351,15 @@ static int result_view(const gr_result *res, uint32_t n, struct exec_result *r,
 
 static const struct exec_mode modes[] = {
     {"native", "hand-written C in the same formulation as the .grl algorithm",
-     GR_NATIVE, 1, run_native},
-    {"best", "the fastest known C algorithm for the same result", GR_BEST, 1,
+     GR_NATIVE, 1, 0, run_native},
+    {"best", "the fastest known C algorithm for the same result", GR_BEST, 1, 0,
      run_native},
     {"step", "the step executor: one engine API call per op of the program",
-     GR_NATIVE, 0, run_step},
+     GR_NATIVE, 0, 0, run_step},
+    {"batched", "the program as compiled, lowered to a plan, run in one call",
+     GR_NATIVE, 0, 0, run_plan},
+    {"fused", "the -O2 program (fused kernels) lowered to a plan, run in one call",
+     GR_NATIVE, 0, 2, run_plan},
 };
 #define N_MODES (sizeof modes / sizeof modes[0])
 

@@ -1,1 +1,1109 @@
-/* placeholder: being written in this session */
+/*
+ * agg.c - neighbour aggregation (gr_k_agg, declared in kernels.h), the
+ * pull kernel every execution mode runs for the agg op.
+ *
+ * Each node v combines the messages of its CSC row (in), its CSR row
+ * (out), or both (the in-row, then the out-row minus its self-loops, so a
+ * self-loop counts once), optionally preceded by its own value (self).
+ * A node's messages are combined sequentially in edge order, so results are
+ * the same for any thread count; nodes are spread over threads in dynamic
+ * chunks, which keeps skewed (power-law) degrees balanced.
+ *
+ * The message "form" (x[u] from an f64, i64 or mask vector; x[u] + w,
+ * x[u] + 1, x[u] * w, w, 1) and the accumulator (monoid x kind) are
+ * compile-time constants of an always-inlined per-node function, so each
+ * common pairing gets its own tight loop; rare pairings share one generic
+ * instance of the same function.  Mode counts messages in a per-thread
+ * open-addressing table sized to the node's degree (allocated once per
+ * call, never per node).
+ */
+#include "config.h"
+#include "engine/exec/kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/mem.h"
+#include "engine/ir/sem.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(__GNUC__)
+#define AGG_INLINE static inline __attribute__((always_inline))
+#define AGG_NOINLINE static __attribute__((noinline))
+#else
+#define AGG_INLINE static inline
+#define AGG_NOINLINE static
+#endif
+
+#define AGG_CHUNK 256       /* nodes per dynamically scheduled chunk */
+#define AGG_PAR_MIN 20000   /* below this n + m, one thread */
+#define MODE_MIN_BITS 3     /* smallest mode table: 8 slots */
+#ifndef AGG_PREFETCH
+#define AGG_PREFETCH 32     /* edges ahead the random reads are prefetched */
+#endif
+
+/* Message forms. */
+enum {
+    F_XF,    /* xf[u] */
+    F_XI,    /* xi[u] */
+    F_XB,    /* xb[u] */
+    F_ADDW,  /* xf[u] + w */
+    F_ADD1,  /* xf[u] + 1.0 (unweighted add_w) */
+    F_MULW,  /* xf[u] * w (unweighted mul_w is F_XF: x * 1.0 == x) */
+    F_W,     /* w */
+    F_ONE,   /* 1.0 (unweighted w) */
+    F__N
+};
+
+/* Accumulators: the monoid and the kind it combines in. */
+enum {
+    A_SUM_F, A_SUM_I, A_SUM_B,
+    A_MIN_F, A_MIN_I, A_MIN_B,
+    A_MAX_F, A_MAX_I, A_MAX_B,
+    A_MEAN, A_COUNT, A_ANY, A_MODE,
+    A__N
+};
+
+/* The job is the public gr_kagg (kernels.h): form and acc hold F_* and A_*. */
+typedef gr_kagg agg_job;
+
+/* ---- messages ------------------------------------------------------- */
+
+AGG_INLINE double msg_f(const agg_job *J, const int F, uint32_t u, const double *w,
+                        uint64_t j)
+{
+    switch (F) {
+    case F_XF: return J->xf[u];
+    case F_XI: return (double)J->xi[u];
+    case F_XB: return (double)J->xb[u];
+    case F_ADDW: return J->xf[u] + w[j];
+    case F_ADD1: return J->xf[u] + 1.0;
+    case F_MULW: return J->xf[u] * w[j];
+    case F_W: return w[j];
+    default: return 1.0;
+    }
+}
+
+AGG_INLINE int64_t msg_i(const agg_job *J, const int F, uint32_t u, const double *w,
+                         uint64_t j)
+{
+    switch (F) {
+    case F_XI: return J->xi[u];
+    case F_XB: return J->xb[u];
+    default: return gr_f2i(msg_f(J, F, u, w, j));
+    }
+}
+
+AGG_INLINE int msg_nz(const agg_job *J, const int F, uint32_t u, const double *w,
+                      uint64_t j)
+{
+    switch (F) {
+    case F_XI: return J->xi[u] != 0;
+    case F_XB: return J->xb[u] != 0;
+    default: return msg_f(J, F, u, w, j) != 0;
+    }
+}
+
+/* The self message: the node's own value x[v], whatever the form. */
+AGG_INLINE double self_f(const agg_job *J, const int F, uint32_t v)
+{
+    switch (F) {
+    case F_XI: return (double)J->xi[v];
+    case F_XB: return (double)J->xb[v];
+    default: return J->xf[v];
+    }
+}
+
+AGG_INLINE int64_t self_i(const agg_job *J, const int F, uint32_t v)
+{
+    switch (F) {
+    case F_XI: return J->xi[v];
+    case F_XB: return J->xb[v];
+    default: return gr_f2i(J->xf[v]);
+    }
+}
+
+/* ---- accumulators ------------------------------------------------------- */
+
+typedef struct acc {
+    double f;
+    int64_t i;
+    uint64_t u;
+    int b;
+    int64_t cnt;
+} acc;
+
+AGG_INLINE int acc_wants_f(const int A)
+{
+    return A == A_SUM_F || A == A_MIN_F || A == A_MAX_F || A == A_MEAN;
+}
+
+AGG_INLINE int acc_wants_i(const int A) { return A == A_SUM_I || A == A_MIN_I || A == A_MAX_I; }
+
+AGG_INLINE void acc_init(acc *s, const int A)
+{
+    s->f = A == A_MIN_F ? INFINITY : A == A_MAX_F ? -INFINITY : 0.0;
+    s->i = A == A_MIN_I ? INT64_MAX : INT64_MIN;
+    s->u = 0;
+    s->b = A == A_MIN_B;
+    s->cnt = 0;
+}
+
+AGG_INLINE void acc_f(acc *s, const int A, double m)
+{
+    switch (A) {
+    case A_SUM_F: s->f += m; break;
+    case A_MIN_F: s->f = gr_fmin(s->f, m); break;
+    case A_MAX_F: s->f = gr_fmax(s->f, m); break;
+    default: s->f += m; s->cnt++; break; /* A_MEAN */
+    }
+}
+
+AGG_INLINE void acc_i(acc *s, const int A, int64_t m)
+{
+    switch (A) {
+    case A_SUM_I: s->u += (uint64_t)m; break;
+    case A_MIN_I: s->i = m < s->i ? m : s->i; break;
+    default: s->i = m > s->i ? m : s->i; break; /* A_MAX_I */
+    }
+}
+
+AGG_INLINE void acc_nz(acc *s, const int A, int nz)
+{
+    switch (A) {
+    case A_MIN_B: s->b &= nz; break;
+    case A_COUNT: s->cnt += nz; break;
+    default: s->b |= nz; break; /* A_SUM_B, A_MAX_B, A_ANY */
+    }
+}
+
+/* One edge message into the accumulator. */
+AGG_INLINE void acc_edge(acc *s, const agg_job *J, const int F, const int A, uint32_t u,
+                         const double *w, uint64_t j)
+{
+    if (acc_wants_f(A)) {
+        acc_f(s, A, msg_f(J, F, u, w, j));
+    } else if (acc_wants_i(A)) {
+        acc_i(s, A, msg_i(J, F, u, w, j));
+    } else {
+        acc_nz(s, A, msg_nz(J, F, u, w, j));
+    }
+}
+
+AGG_INLINE void acc_self(acc *s, const agg_job *J, const int F, const int A, uint32_t v)
+{
+    if (acc_wants_f(A)) {
+        acc_f(s, A, self_f(J, F, v));
+    } else if (acc_wants_i(A)) {
+        acc_i(s, A, self_i(J, F, v));
+    } else {
+        acc_nz(s, A, self_f(J, F, v) != 0);
+    }
+}
+
+/* Store a result (an f64 or an i64) as J->oek into out[i]. */
+static inline void put_f(const agg_job *J, void *out, size_t i, double r)
+{
+    switch (J->oek) {
+    case GR_EK_F64: ((double *)out)[i] = r; break;
+    case GR_EK_I64: ((int64_t *)out)[i] = gr_f2i(r); break;
+    default: ((uint8_t *)out)[i] = r != 0; break;
+    }
+}
+
+static inline void put_i(const agg_job *J, void *out, size_t i, int64_t r)
+{
+    switch (J->oek) {
+    case GR_EK_F64: ((double *)out)[i] = (double)r; break;
+    case GR_EK_I64: ((int64_t *)out)[i] = r; break;
+    default: ((uint8_t *)out)[i] = r != 0; break;
+    }
+}
+
+AGG_INLINE void acc_store(const agg_job *J, void *out, size_t v, const int A, const acc *s)
+{
+    switch (A) {
+    case A_SUM_F:
+    case A_MIN_F:
+    case A_MAX_F:
+        put_f(J, out, v, s->f);
+        break;
+    case A_MEAN:
+        put_f(J, out, v, s->cnt ? s->f / (double)s->cnt : 0.0);
+        break;
+    case A_SUM_I:
+        put_i(J, out, v, (int64_t)s->u);
+        break;
+    case A_MIN_I:
+    case A_MAX_I:
+        put_i(J, out, v, s->i);
+        break;
+    case A_COUNT:
+        put_i(J, out, v, s->cnt);
+        break;
+    default:
+        put_i(J, out, v, s->b);
+        break;
+    }
+}
+
+/* ---- one node ------------------------------------------------------------ */
+
+/* Where the message of form F from u is read (for prefetching), or NULL
+ * for the forms that read no node value. */
+AGG_INLINE const void *msg_addr(const agg_job *J, const int F, uint32_t u)
+{
+    switch (F) {
+    case F_XI: return &J->xi[u];
+    case F_XB: return &J->xb[u];
+    case F_W:
+    case F_ONE: return NULL;
+    default: return &J->xf[u];
+    }
+}
+
+/* Node v's result into out[oi].  Rows that end far enough from the end of
+ * the adjacency prefetch the value AGG_PREFETCH edges ahead (the random
+ * reads are the cost of an aggregation on a large graph); results do not
+ * depend on it. */
+AGG_INLINE void agg_node(const agg_job *J, uint32_t v, const int F, const int A, void *out,
+                         size_t oi)
+{
+    const gr_graph *g = J->g;
+    const uint64_t pflim = g->m > AGG_PREFETCH ? g->m - AGG_PREFETCH : 0;
+    uint64_t j, e;
+    acc s;
+    acc_init(&s, A);
+    if (J->self) {
+        acc_self(&s, J, F, A, v);
+    }
+    if (J->dir != GR_DIR_OUT) {
+        const uint32_t *adj = g->in_adj;
+        j = g->in_off[v];
+        e = g->in_off[v + 1];
+        if (msg_addr(J, F, 0) && e <= pflim) {
+            for (; j < e; j++) {
+                __builtin_prefetch(msg_addr(J, F, adj[j + AGG_PREFETCH]));
+                acc_edge(&s, J, F, A, adj[j], J->win, j);
+                if (A == A_ANY && s.b) {
+                    goto done; /* the answer cannot change */
+                }
+            }
+        } else {
+            for (; j < e; j++) {
+                acc_edge(&s, J, F, A, adj[j], J->win, j);
+                if (A == A_ANY && s.b) {
+                    goto done;
+                }
+            }
+        }
+    }
+    if (J->dir != GR_DIR_IN) {
+        const uint32_t *adj = g->out_adj;
+        const int skip_loops = J->dir == GR_DIR_BOTH;
+        j = g->out_off[v];
+        e = g->out_off[v + 1];
+        if (msg_addr(J, F, 0) && e <= pflim) {
+            for (; j < e; j++) {
+                uint32_t u = adj[j];
+                __builtin_prefetch(msg_addr(J, F, adj[j + AGG_PREFETCH]));
+                if (skip_loops && u == v) {
+                    continue; /* counted once, in the in-row */
+                }
+                acc_edge(&s, J, F, A, u, J->wout, j);
+                if (A == A_ANY && s.b) {
+                    goto done;
+                }
+            }
+        } else {
+            for (; j < e; j++) {
+                uint32_t u = adj[j];
+                if (skip_loops && u == v) {
+                    continue;
+                }
+                acc_edge(&s, J, F, A, u, J->wout, j);
+                if (A == A_ANY && s.b) {
+                    goto done;
+                }
+            }
+        }
+    }
+done:
+    acc_store(J, out, oi, A, &s);
+}
+
+/* Nodes v..v+3 with one direction's rows (not both, not any: they stop
+ * early or skip self-loops): the rows' common length runs as four
+ * interleaved chains, each row still combined in its own edge order, so
+ * the results are those of agg_node, with four loads in flight. */
+AGG_INLINE void agg_quad(const agg_job *J, uint32_t v, const int F, const int A, void *out,
+                         size_t oi)
+{
+    const gr_graph *g = J->g;
+    const int in = J->dir == GR_DIR_IN;
+    const uint64_t *off = in ? g->in_off : g->out_off;
+    const uint32_t *adj = in ? g->in_adj : g->out_adj;
+    const double *w = in ? J->win : J->wout;
+    const uint64_t j0 = off[v], j1 = off[v + 1], j2 = off[v + 2], j3 = off[v + 3];
+    const uint64_t j4 = off[v + 4];
+    uint64_t k = j1 - j0, q;
+    acc s0, s1, s2, s3;
+    acc_init(&s0, A);
+    acc_init(&s1, A);
+    acc_init(&s2, A);
+    acc_init(&s3, A);
+    if (J->self) {
+        acc_self(&s0, J, F, A, v);
+        acc_self(&s1, J, F, A, v + 1);
+        acc_self(&s2, J, F, A, v + 2);
+        acc_self(&s3, J, F, A, v + 3);
+    }
+    k = j2 - j1 < k ? j2 - j1 : k;
+    k = j3 - j2 < k ? j3 - j2 : k;
+    k = j4 - j3 < k ? j4 - j3 : k;
+    for (q = 0; q < k; q++) {
+        acc_edge(&s0, J, F, A, adj[j0 + q], w, j0 + q);
+        acc_edge(&s1, J, F, A, adj[j1 + q], w, j1 + q);
+        acc_edge(&s2, J, F, A, adj[j2 + q], w, j2 + q);
+        acc_edge(&s3, J, F, A, adj[j3 + q], w, j3 + q);
+    }
+    for (q = j0 + k; q < j1; q++) {
+        acc_edge(&s0, J, F, A, adj[q], w, q);
+    }
+    for (q = j1 + k; q < j2; q++) {
+        acc_edge(&s1, J, F, A, adj[q], w, q);
+    }
+    for (q = j2 + k; q < j3; q++) {
+        acc_edge(&s2, J, F, A, adj[q], w, q);
+    }
+    for (q = j3 + k; q < j4; q++) {
+        acc_edge(&s3, J, F, A, adj[q], w, q);
+    }
+    acc_store(J, out, oi, A, &s0);
+    acc_store(J, out, oi + 1, A, &s1);
+    acc_store(J, out, oi + 2, A, &s2);
+    acc_store(J, out, oi + 3, A, &s3);
+}
+
+/* The monoid's empty value (a masked-off receiver) into out[oi]. */
+static void agg_empty(const agg_job *J, uint32_t v, int F, int A, void *out, size_t oi)
+{
+    acc s;
+    if (A == A_MODE) {
+        put_i(J, out, oi, self_i(J, F, v));
+        return;
+    }
+    acc_init(&s, A);
+    acc_store(J, out, oi, A, &s);
+}
+
+/* Rows [lo, hi) into out[0..hi-lo), the form and accumulator known at run
+ * time: the one instance for the rare pairings. */
+AGG_NOINLINE void agg_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A,
+                                   void *out)
+{
+    uint32_t v;
+    for (v = lo; v < hi; v++) {
+        agg_node(J, v, F, A, out, v - lo);
+    }
+}
+
+/* ---- mode ----------------------------------------------------------------- */
+
+/* One message into the table; tracks the best (count, lowest key). */
+AGG_INLINE void mode_add(int64_t *key, uint32_t *cnt, uint64_t mask, unsigned shift,
+                         int64_t m, int64_t *best, uint32_t *bestc)
+{
+    uint64_t h = ((uint64_t)m * 0x9e3779b97f4a7c15ULL) >> shift;
+    uint32_t c;
+    while (cnt[h] != 0 && key[h] != m) {
+        h = (h + 1) & mask;
+    }
+    if (cnt[h] == 0) {
+        key[h] = m;
+    }
+    c = ++cnt[h];
+    /* A count that reaches the best count second wins only when lower, so
+     * the final best is the lowest of the most frequent. */
+    if (c > *bestc || (c == *bestc && m < *best)) {
+        *bestc = c;
+        *best = m;
+    }
+}
+
+/* Node v's mode into out[oi]: the messages counted in the table (key,
+ * cnt) sized to twice their number. */
+AGG_INLINE void mode_node(const agg_job *J, uint32_t v, const int F, int64_t *key,
+                          uint32_t *cnt, void *out, size_t oi)
+{
+    const gr_graph *g = J->g;
+    uint64_t d = (uint64_t)(J->self != 0), j, e, mask;
+    unsigned bits = MODE_MIN_BITS;
+    int64_t best = 0;
+    uint32_t bestc = 0;
+    if (J->dir != GR_DIR_OUT) {
+        d += g->in_off[v + 1] - g->in_off[v];
+    }
+    if (J->dir != GR_DIR_IN) {
+        d += g->out_off[v + 1] - g->out_off[v];
+    }
+    if (d == 0) {
+        put_i(J, out, oi, self_i(J, F, v));
+        return;
+    }
+    while (((uint64_t)1 << bits) < 2 * d) {
+        bits++;
+    }
+    mask = ((uint64_t)1 << bits) - 1;
+    memset(cnt, 0, (size_t)(mask + 1) * sizeof *cnt);
+    if (J->self) {
+        mode_add(key, cnt, mask, 64 - bits, self_i(J, F, v), &best, &bestc);
+    }
+    if (J->dir != GR_DIR_OUT) {
+        for (j = g->in_off[v], e = g->in_off[v + 1]; j < e; j++) {
+            mode_add(key, cnt, mask, 64 - bits, msg_i(J, F, g->in_adj[j], J->win, j), &best,
+                     &bestc);
+        }
+    }
+    if (J->dir != GR_DIR_IN) {
+        const int skip_loops = J->dir == GR_DIR_BOTH;
+        for (j = g->out_off[v], e = g->out_off[v + 1]; j < e; j++) {
+            uint32_t u = g->out_adj[j];
+            if (skip_loops && u == v) {
+                continue;
+            }
+            mode_add(key, cnt, mask, 64 - bits, msg_i(J, F, u, J->wout, j), &best, &bestc);
+        }
+    }
+    put_i(J, out, oi, bestc ? best : self_i(J, F, v));
+}
+
+AGG_NOINLINE void mode_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, int F,
+                                    int64_t *key, uint32_t *cnt, void *out)
+{
+    uint32_t v;
+    for (v = lo; v < hi; v++) {
+        mode_node(J, v, F, key, cnt, out, v - lo);
+    }
+}
+
+/* ---- dispatch ----------------------------------------------------------------- */
+
+/* The pairings that get their own loop. */
+#define AGG_FAST(X)                                                                  \
+    X(F_XF, A_SUM_F) X(F_ADDW, A_SUM_F) X(F_ADD1, A_SUM_F) X(F_MULW, A_SUM_F)      \
+    X(F_W, A_SUM_F) X(F_ONE, A_SUM_F) X(F_XI, A_SUM_F)                            \
+    X(F_XF, A_MIN_F) X(F_ADDW, A_MIN_F) X(F_ADD1, A_MIN_F) X(F_MULW, A_MIN_F)      \
+    X(F_W, A_MIN_F) X(F_ONE, A_MIN_F)                                             \
+    X(F_XF, A_MAX_F) X(F_ADDW, A_MAX_F) X(F_ADD1, A_MAX_F) X(F_MULW, A_MAX_F)      \
+    X(F_W, A_MAX_F) X(F_ONE, A_MAX_F)                                             \
+    X(F_XF, A_MEAN) X(F_XI, A_MEAN) X(F_MULW, A_MEAN) X(F_W, A_MEAN)               \
+    X(F_XI, A_SUM_I) X(F_XI, A_MIN_I) X(F_XI, A_MAX_I) X(F_XB, A_SUM_I)            \
+    X(F_XF, A_COUNT) X(F_XI, A_COUNT) X(F_XB, A_COUNT)                             \
+    X(F_XF, A_ANY) X(F_XI, A_ANY) X(F_XB, A_ANY)                                   \
+    X(F_XB, A_MIN_B) X(F_XB, A_MAX_B)
+
+/* Unmasked rows [lo, hi) into out[0..hi-lo) on thread tid (which owns mode
+ * table tid). */
+static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, int tid,
+                     void *out)
+{
+    uint32_t v;
+    if (A == A_MODE) {
+        int64_t *key = J->mkey + (size_t)tid * J->mcap;
+        uint32_t *cnt = J->mcnt + (size_t)tid * J->mcap;
+        if (F == F_XI) {
+            for (v = lo; v < hi; v++) {
+                mode_node(J, v, F_XI, key, cnt, out, v - lo);
+            }
+        } else {
+            mode_rows_generic(J, lo, hi, F, key, cnt, out);
+        }
+        return;
+    }
+    switch (F * A__N + A) {
+#define AGG_CASE(FF, AA)                                                            \
+    case FF * A__N + AA:                                                            \
+        v = lo;                                                                     \
+        if (AA != A_ANY && J->dir != GR_DIR_BOTH) {                                 \
+            for (; v + 4 <= hi; v += 4) {                                           \
+                agg_quad(J, v, FF, AA, out, v - lo);                                \
+            }                                                                       \
+        }                                                                           \
+        for (; v < hi; v++) {                                                       \
+            agg_node(J, v, FF, AA, out, v - lo);                                    \
+        }                                                                           \
+        return;
+        AGG_FAST(AGG_CASE)
+#undef AGG_CASE
+    default:
+        agg_rows_generic(J, lo, hi, F, A, out);
+        return;
+    }
+}
+
+/* See kernels.h: rows [lo, hi), masked-off receivers getting the empty
+ * value; runs of active receivers go through the unmasked loops. */
+void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid)
+{
+    const size_t osz = gr_k_size(J->oek);
+    uint32_t v, e;
+    if (!J->mask) {
+        agg_rows(J, lo, hi, J->form, J->acc, tid, out);
+        return;
+    }
+    for (v = lo; v < hi; v = e) {
+        if (!J->mask[v]) {
+            agg_empty(J, v, J->form, J->acc, out, v - lo);
+            e = v + 1;
+            continue;
+        }
+        for (e = v + 1; e < hi && J->mask[e]; e++) {
+        }
+        agg_rows(J, v, e, J->form, J->acc, tid, (char *)out + (size_t)(v - lo) * osz);
+    }
+}
+
+/* ---- messages computed by the caller ---------------------------------------- */
+
+/* One message m of the form F (F_XF, F_XI or F_XB: the kind of the
+ * caller's messages) into the accumulator, converted exactly as acc_edge
+ * converts x[u]. */
+AGG_INLINE void acc_value(acc *s, const int F, const int A, const void *msg, size_t e)
+{
+    double f;
+    int64_t i;
+    switch (F) {
+    case F_XF: f = ((const double *)msg)[e]; i = gr_f2i(f); break;
+    case F_XI: i = ((const int64_t *)msg)[e]; f = (double)i; break;
+    default: i = ((const uint8_t *)msg)[e]; f = (double)i; break;
+    }
+    if (acc_wants_f(A)) {
+        acc_f(s, A, f);
+    } else if (acc_wants_i(A)) {
+        acc_i(s, A, i);
+    } else {
+        acc_nz(s, A, F == F_XF ? f != 0 : i != 0);
+    }
+}
+
+/* The state of gr_k_agg_rows_msg: the node whose messages are being
+ * combined and its accumulator or mode table. */
+typedef struct msg_run {
+    const agg_job *J;
+    const gr_kmsgs *M;
+    void *out;
+    uint32_t lo;             /* out[v - lo] */
+    int F, A;
+    int open;                /* a node is being combined */
+    uint32_t v;              /* that node */
+    acc s;
+    int64_t *key;            /* mode */
+    uint32_t *cnt;
+    uint64_t mask;
+    unsigned bits;
+    int64_t best;
+    uint32_t bestc;
+} msg_run;
+
+static void msg_close(msg_run *R)
+{
+    if (!R->open) {
+        return;
+    }
+    if (R->A == A_MODE) {
+        put_i(R->J, R->out, R->v - R->lo, R->bestc ? R->best : self_i(R->J, R->F, R->v));
+    } else {
+        acc_store(R->J, R->out, R->v - R->lo, R->A, &R->s);
+    }
+    R->open = 0;
+}
+
+static void msg_open(msg_run *R, uint32_t v)
+{
+    const gr_graph *g = R->J->g;
+    R->open = 1;
+    R->v = v;
+    if (R->A == A_MODE) {
+        uint64_t d = 0;
+        if (R->J->dir != GR_DIR_OUT) {
+            d += g->in_off[v + 1] - g->in_off[v];
+        }
+        if (R->J->dir != GR_DIR_IN) {
+            d += g->out_off[v + 1] - g->out_off[v];
+        }
+        R->bits = MODE_MIN_BITS;
+        while (((uint64_t)1 << R->bits) < 2 * d) {
+            R->bits++;
+        }
+        R->mask = ((uint64_t)1 << R->bits) - 1;
+        memset(R->cnt, 0, (size_t)(R->mask + 1) * sizeof *R->cnt);
+        R->best = 0;
+        R->bestc = 0;
+    } else {
+        acc_init(&R->s, R->A);
+    }
+}
+
+/* Compute the k pending messages and combine them in order. */
+static void msg_flush(msg_run *R, size_t k, int tid)
+{
+    const gr_kmsgs *M = R->M;
+    size_t e;
+    if (k == 0) {
+        return;
+    }
+    M->fn(M->ctx, M->src, M->w, k, M->msg, tid);
+    for (e = 0; e < k; e++) {
+        if (!R->open || M->dst[e] != R->v) {
+            msg_close(R);
+            msg_open(R, M->dst[e]);
+        }
+        if (R->A == A_MODE) {
+            int64_t m;
+            switch (R->F) {
+            case F_XF: m = gr_f2i(((const double *)M->msg)[e]); break;
+            case F_XI: m = ((const int64_t *)M->msg)[e]; break;
+            default: m = ((const uint8_t *)M->msg)[e]; break;
+            }
+            mode_add(R->key, R->cnt, R->mask, 64 - R->bits, m, &R->best, &R->bestc);
+        } else {
+            acc_value(&R->s, R->F, R->A, M->msg, e);
+        }
+    }
+}
+
+/* See kernels.h: rows [lo, hi) from messages the caller computes per edge,
+ * in the edge order of agg_node (in-row, then the out-row without its
+ * self-loops for both). */
+void gr_k_agg_rows_msg(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
+                       const gr_kmsgs *M)
+{
+    const gr_graph *g = J->g;
+    msg_run R;
+    size_t k = 0;
+    uint32_t v;
+    memset(&R, 0, sizeof R);
+    R.J = J;
+    R.M = M;
+    R.out = out;
+    R.lo = lo;
+    R.F = J->form;
+    R.A = J->acc;
+    if (R.A == A_MODE) {
+        R.key = J->mkey + (size_t)tid * J->mcap;
+        R.cnt = J->mcnt + (size_t)tid * J->mcap;
+    }
+    for (v = lo; v < hi; v++) {
+        uint64_t j, e;
+        int any = 0;
+        if (J->mask && !J->mask[v]) {
+            agg_empty(J, v, R.F, R.A, out, v - lo);
+            continue;
+        }
+        if (J->dir != GR_DIR_OUT) {
+            for (j = g->in_off[v], e = g->in_off[v + 1]; j < e; j++) {
+                M->src[k] = g->in_adj[j];
+                M->dst[k] = v;
+                M->w[k] = J->win ? J->win[j] : 1.0;
+                any = 1;
+                if (++k == M->cap) {
+                    msg_flush(&R, k, tid);
+                    k = 0;
+                }
+            }
+        }
+        if (J->dir != GR_DIR_IN) {
+            for (j = g->out_off[v], e = g->out_off[v + 1]; j < e; j++) {
+                uint32_t u = g->out_adj[j];
+                if (J->dir == GR_DIR_BOTH && u == v) {
+                    continue; /* counted once, in the in-row */
+                }
+                M->src[k] = u;
+                M->dst[k] = v;
+                M->w[k] = J->wout ? J->wout[j] : 1.0;
+                any = 1;
+                if (++k == M->cap) {
+                    msg_flush(&R, k, tid);
+                    k = 0;
+                }
+            }
+        }
+        if (!any) { /* no message at all: the empty result (x[v] for mode) */
+            msg_flush(&R, k, tid);
+            k = 0;
+            msg_close(&R);
+            agg_empty(J, v, R.F, R.A, out, v - lo);
+        }
+    }
+    msg_flush(&R, k, tid);
+    msg_close(&R);
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+/* The largest number of messages any node gets (mode table sizing). */
+static uint64_t max_messages(const gr_graph *g, int dir, int self)
+{
+    uint64_t mx = 0;
+    uint32_t v;
+    for (v = 0; v < g->n; v++) {
+        uint64_t d = (uint64_t)(self != 0);
+        if (dir != GR_DIR_OUT) {
+            d += g->in_off[v + 1] - g->in_off[v];
+        }
+        if (dir != GR_DIR_IN) {
+            d += g->out_off[v + 1] - g->out_off[v];
+        }
+        mx = d > mx ? d : mx;
+    }
+    return mx;
+}
+
+/* The message form of msg over x of kind xek. */
+static int agg_form(const gr_graph *g, gr_msg msg, gr_ek xek)
+{
+    const int weighted = g->in_w != NULL && g->out_w != NULL;
+    switch (msg) {
+    case GR_MSG_X: return xek == GR_EK_F64 ? F_XF : xek == GR_EK_I64 ? F_XI : F_XB;
+    case GR_MSG_ADD_W: return weighted ? F_ADDW : F_ADD1;
+    case GR_MSG_MUL_W: return weighted ? F_MULW : F_XF;
+    default: return weighted ? F_W : F_ONE;
+    }
+}
+
+/* Whether form F (with self) reads x as f64. */
+static int form_needs_xf(int F, int self)
+{
+    return F == F_XF || F == F_ADDW || F == F_ADD1 || F == F_MULW ||
+           ((F == F_W || F == F_ONE) && self);
+}
+
+static int agg_bad_args(const gr_graph *g, gr_dir dir, gr_monoid mon, gr_msg msg, gr_ek xek,
+                        gr_ek oek)
+{
+    return !g || (unsigned)dir > GR_DIR_BOTH || (unsigned)mon > GR_MON_MODE ||
+           (unsigned)msg > GR_MSG_W || (unsigned)xek > GR_EK_U8 || (unsigned)oek > GR_EK_U8;
+}
+
+/* See kernels.h: conversion and mode-table sizes. */
+void gr_k_agg_scratch(const gr_graph *g, gr_dir dir, gr_monoid mon, gr_msg msg, int self,
+                      gr_ek xek, size_t *conv, size_t *mode_slots)
+{
+    *conv = 0;
+    *mode_slots = 0;
+    if (agg_bad_args(g, dir, mon, msg, xek, GR_EK_F64)) {
+        return;
+    }
+    if (form_needs_xf(agg_form(g, msg, xek), self != 0) && xek != GR_EK_F64) {
+        *conv = g->n;
+    }
+    if (mon == GR_MON_MODE) {
+        uint64_t d = max_messages(g, (int)dir, self != 0);
+        unsigned bits = MODE_MIN_BITS;
+        while (((uint64_t)1 << bits) < 2 * d) {
+            bits++;
+        }
+        *mode_slots = (size_t)1 << bits;
+    }
+}
+
+/* See kernels.h: J ready for gr_k_agg_rows / gr_k_agg_run. */
+int gr_k_agg_prepare(gr_kagg *J, const gr_graph *g, gr_dir dir, gr_monoid mon, gr_msg msg,
+                     int self, const void *x, gr_ek xek, const uint8_t *mask, gr_ek oek,
+                     double *conv, int64_t *mkey, uint32_t *mcnt, size_t mcap, gr_kpol pol,
+                     gr_error *err)
+{
+    int F, A;
+    if (!g || !x) {
+        return gr_err(err, GR_ERR_INVALID, "agg: NULL %s", !g ? "graph" : "operand");
+    }
+    if (agg_bad_args(g, dir, mon, msg, xek, oek)) {
+        return gr_err(err, GR_ERR_INVALID, "agg: invalid direction, monoid, message or kind");
+    }
+    memset(J, 0, sizeof *J);
+    J->g = g;
+    J->dir = (int)dir;
+    J->self = self != 0;
+    J->oek = oek;
+    J->mask = mask;
+    J->win = g->in_w;
+    J->wout = g->out_w;
+
+    F = agg_form(g, msg, xek);
+    switch (mon) {
+    case GR_MON_SUM: A = oek == GR_EK_F64 ? A_SUM_F : oek == GR_EK_I64 ? A_SUM_I : A_SUM_B; break;
+    case GR_MON_MIN: A = oek == GR_EK_F64 ? A_MIN_F : oek == GR_EK_I64 ? A_MIN_I : A_MIN_B; break;
+    case GR_MON_MAX: A = oek == GR_EK_F64 ? A_MAX_F : oek == GR_EK_I64 ? A_MAX_I : A_MAX_B; break;
+    case GR_MON_MEAN: A = A_MEAN; break;
+    case GR_MON_COUNT: A = A_COUNT; break;
+    case GR_MON_ANY: A = A_ANY; break;
+    default: A = A_MODE; break;
+    }
+    J->form = F;
+    J->acc = A;
+
+    /* x itself, or as f64 when a weight form (or a self message in one)
+     * reads it as f64. */
+    if (form_needs_xf(F, J->self) && xek != GR_EK_F64) {
+        if (!conv) {
+            return gr_err(err, GR_ERR_INVALID, "agg: no conversion buffer");
+        }
+        gr_k_convert(x, xek, conv, GR_EK_F64, g->n, pol);
+        J->xf = conv;
+    } else if (xek == GR_EK_F64) {
+        J->xf = x;
+    } else if (xek == GR_EK_I64) {
+        J->xi = x;
+    } else {
+        J->xb = x;
+    }
+    if (A == A_MODE) {
+        if (!mkey || !mcnt || !mcap) {
+            return gr_err(err, GR_ERR_INVALID, "agg: no mode tables");
+        }
+        J->mkey = mkey;
+        J->mcnt = mcnt;
+        J->mcap = mcap;
+    }
+    return GR_OK;
+}
+
+/* ---- push ------------------------------------------------------------------- */
+
+#define PUSH_ALPHA 15      /* push when sender edges * alpha < receiver edges */
+
+/* See kernels.h: the monoids a push computes exactly. */
+int gr_k_agg_can_push(const gr_kagg *J)
+{
+    return (J->acc == A_ANY && (J->form == F_XF || J->form == F_XI || J->form == F_XB)) ||
+           (J->acc == A_MIN_I && J->form == F_XI) || (J->acc == A_MIN_B && J->form == F_XB);
+}
+
+/* Whether u sends a message that can change a receiver's result. */
+static inline int push_sender(const agg_job *J, uint32_t u)
+{
+    switch (J->acc) {
+    case A_ANY:
+        return J->form == F_XF ? J->xf[u] != 0 : J->form == F_XI ? J->xi[u] != 0 : J->xb[u] != 0;
+    case A_MIN_I:
+        return J->xi[u] != INT64_MAX;
+    default: /* A_MIN_B */
+        return J->xb[u] == 0;
+    }
+}
+
+/* Edges along which u pushes (u's rows opposite to the pull direction). */
+static inline uint64_t push_degree(const gr_graph *g, int dir, uint32_t u)
+{
+    uint64_t d = 0;
+    if (dir != GR_DIR_OUT) {
+        d += g->out_off[u + 1] - g->out_off[u];
+    }
+    if (dir != GR_DIR_IN) {
+        d += g->in_off[u + 1] - g->in_off[u];
+    }
+    return d;
+}
+
+/* Whether pushing is cheaper.  Counting the active receivers R (n when
+ * unmasked) reads the mask only; the senders are then counted with an
+ * early exit as soon as they are too many to push (R / PUSH_ALPHA), so a
+ * dense input costs a short scan; only a sparse one has its senders' edges
+ * counted, against the receivers' estimated R * m / n. */
+static int push_pays(const agg_job *J, int nt)
+{
+    const gr_graph *g = J->g;
+    long long v, n = g->n;
+    uint64_t recv = 0, send = 0, sedges = 0, cap;
+    (void)nt;
+    if (J->mask) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(+:recv) if(nt > 1)
+#endif
+        for (v = 0; v < n; v++) {
+            recv += J->mask[v] != 0;
+        }
+    } else {
+        recv = (uint64_t)n;
+    }
+    cap = recv / PUSH_ALPHA;
+    for (v = 0; v < n && send <= cap; v++) {
+        if (push_sender(J, (uint32_t)v)) {
+            send++;
+            sedges += push_degree(g, J->dir, (uint32_t)v);
+        }
+    }
+    if (send > cap) {
+        return 0;
+    }
+    /* receivers' edges ~ recv * (edges per node in the pull direction) */
+    return (double)sedges * PUSH_ALPHA <
+           (double)recv * (double)g->m * (J->dir == GR_DIR_BOTH ? 2.0 : 1.0) / (double)n;
+}
+
+/* One pushed message from u to receiver v. */
+static inline void push_one(const agg_job *J, void *out, uint32_t u, uint32_t v)
+{
+    if (J->mask && !J->mask[v]) {
+        return;
+    }
+    switch (J->acc) {
+    case A_ANY:
+        __atomic_store_n(&((uint8_t *)out)[v], (uint8_t)1, __ATOMIC_RELAXED);
+        break;
+    case A_MIN_I: {
+        int64_t *p = &((int64_t *)out)[v], m = J->xi[u];
+        int64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+        while (m < cur &&
+               !__atomic_compare_exchange_n(p, &cur, m, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        }
+        break;
+    }
+    default: /* A_MIN_B: a false message makes the and false */
+        __atomic_store_n(&((uint8_t *)out)[v], (uint8_t)0, __ATOMIC_RELAXED);
+        break;
+    }
+}
+
+/* The push: every receiver starts at its empty value (plus its own value
+ * with self), then each sender updates the receivers along its edges. */
+static void agg_push(const agg_job *J, void *out, int nt)
+{
+    const gr_graph *g = J->g;
+    long long v, n = g->n;
+    (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)
+#endif
+    for (v = 0; v < n; v++) {
+        acc s;
+        acc_init(&s, J->acc);
+        if (J->self && (!J->mask || J->mask[v])) {
+            acc_self(&s, J, J->form, J->acc, (uint32_t)v);
+        }
+        acc_store(J, out, (size_t)v, J->acc, &s);
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, AGG_CHUNK) if(nt > 1)
+#endif
+    for (v = 0; v < n; v++) {
+        uint32_t u = (uint32_t)v;
+        uint64_t j, e;
+        if (!push_sender(J, u)) {
+            continue;
+        }
+        if (J->dir != GR_DIR_OUT) { /* u -> w: w receives from its in-neighbour u */
+            for (j = g->out_off[u], e = g->out_off[u + 1]; j < e; j++) {
+                push_one(J, out, u, g->out_adj[j]);
+            }
+        }
+        if (J->dir != GR_DIR_IN) { /* w -> u: w receives from its out-neighbour u */
+            for (j = g->in_off[u], e = g->in_off[u + 1]; j < e; j++) {
+                push_one(J, out, u, g->in_adj[j]);
+            }
+        }
+    }
+}
+
+/* ---- running ------------------------------------------------------------------ */
+
+/* Threads for an aggregation over g. */
+static int agg_threads(const gr_graph *g, gr_kpol pol)
+{
+    int nt = 1;
+#ifdef _OPENMP
+    if ((uint64_t)g->n + g->m >= AGG_PAR_MIN && pol.threads != 1) {
+        nt = pol.threads > 0 ? pol.threads : omp_get_max_threads();
+    }
+#else
+    (void)g;
+    (void)pol;
+#endif
+    return nt;
+}
+
+/* See kernels.h. */
+int gr_k_agg_push_pays(const gr_kagg *J, gr_kpol pol)
+{
+    return gr_k_agg_can_push(J) && J->g->n > 0 && push_pays(J, agg_threads(J->g, pol));
+}
+
+/* See kernels.h: push or pull over every node. */
+void gr_k_agg_run(const gr_kagg *J, void *out, int push, gr_kpol pol)
+{
+    const gr_graph *g = J->g;
+    size_t nchunks = ((size_t)g->n + AGG_CHUNK - 1) / AGG_CHUNK;
+    int nt = agg_threads(g, pol);
+    if (push < 0) {
+        push = gr_k_agg_push_pays(J, pol);
+    }
+    if (push && gr_k_agg_can_push(J)) {
+        agg_push(J, out, nt);
+        return;
+    }
+    if (nt <= 1 || nchunks <= 1) {
+        gr_k_agg_rows(J, 0, g->n, out, 0);
+    } else {
+#ifdef _OPENMP
+        const size_t osz = gr_k_size(J->oek);
+#pragma omp parallel num_threads(nt)
+        {
+            int tid = omp_get_thread_num();
+            long long ch;
+#pragma omp for schedule(dynamic, 1)
+            for (ch = 0; ch < (long long)nchunks; ch++) {
+                uint32_t lo = (uint32_t)ch * AGG_CHUNK;
+                uint32_t hi = g->n - lo > AGG_CHUNK ? lo + AGG_CHUNK : g->n;
+                gr_k_agg_rows(J, lo, hi, (char *)out + (size_t)lo * osz, tid);
+            }
+        }
+#endif
+    }
+}
+
+/* See kernels.h: neighbour aggregation into out; GR_OK, GR_ERR_NOMEM (mode
+ * tables, the f64 copy of x) or GR_ERR_INVALID.  A thin wrapper: scratch,
+ * prepare, run. */
+int gr_k_agg(const gr_graph *g, gr_dir dir, gr_monoid mon, gr_msg msg, int self,
+             const void *x, gr_ek xek, void *out, gr_ek oek, gr_kpol pol, gr_error *err)
+{
+    agg_job J;
+    double *conv = NULL;
+    int64_t *mkey = NULL;
+    uint32_t *mcnt = NULL;
+    size_t nconv = 0, mcap = 0, total = 0;
+    int nt, rc;
+
+    if (!g || !x || !out) {
+        return gr_err(err, GR_ERR_INVALID, "agg: NULL %s", !g ? "graph" : !x ? "operand" : "result");
+    }
+    if (agg_bad_args(g, dir, mon, msg, xek, oek)) {
+        return gr_err(err, GR_ERR_INVALID, "agg: invalid direction, monoid, message or kind");
+    }
+    gr_k_agg_scratch(g, dir, mon, msg, self, xek, &nconv, &mcap);
+    nt = agg_threads(g, pol);
+    if (nconv && !(conv = gr_alloc_big(nconv, sizeof *conv))) {
+        return gr_err_nomem(err, "aggregation operand");
+    }
+    if (mcap && (!gr_mul_ok(mcap, (size_t)nt, &total) ||
+                 !(mkey = gr_malloc(total * sizeof *mkey)) ||
+                 !(mcnt = gr_malloc(total * sizeof *mcnt)))) {
+        gr_free(mkey);
+        gr_free_big(conv);
+        return gr_err_nomem(err, "mode tables");
+    }
+    rc = gr_k_agg_prepare(&J, g, dir, mon, msg, self, x, xek, NULL, oek, conv, mkey, mcnt, mcap,
+                          pol, err);
+    if (rc == GR_OK) {
+        gr_k_agg_run(&J, out, -1, pol);
+    }
+    gr_free(mkey);
+    gr_free(mcnt);
+    gr_free_big(conv);
+    return rc;
+}

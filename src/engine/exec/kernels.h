@@ -249,6 +249,34 @@ int gr_k_agg_prepare(gr_kagg *J, const gr_graph *g, gr_dir dir, gr_monoid mon, g
  * mode table tid.  out must not overlap x. */
 void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid);
 
+/* Messages computed by the caller, edge by edge (AGG_FUSED): for a chunk
+ * of count edges, fn writes the message of edge e, from source src[e] with
+ * weight w[e] (1.0 when the graph is unweighted), into msg[e] (kind mek),
+ * on thread tid.  The buffers hold cap edges and are the calling thread's;
+ * dst receives each edge's receiver. */
+typedef void (*gr_kmsg_fn)(void *ctx, const uint32_t *src, const double *w, size_t count,
+                           void *msg, int tid);
+
+typedef struct gr_kmsgs {
+    gr_kmsg_fn fn;           /* computes a chunk's messages */
+    void *ctx;               /* its context */
+    uint32_t *src;           /* [cap] sources */
+    uint32_t *dst;           /* [cap] receivers */
+    double *w;               /* [cap] weights */
+    void *msg;               /* [cap] messages, of J's x kind */
+    size_t cap;              /* edges per chunk */
+} gr_kmsgs;
+
+/* The results of nodes [lo, hi) into out[0 .. hi-lo) like gr_k_agg_rows,
+ * with the message of each edge computed by M instead of read from x: J is
+ * prepared with msg x over a vector of the messages' kind (x itself is not
+ * read, except as a mode node's own value when it gets no message; J must
+ * not count self).  Edges come in agg_node's order, each node's messages
+ * are combined in that order: the results are those of gr_k_agg_rows over
+ * a vector holding every edge's message. */
+void gr_k_agg_rows_msg(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
+                       const gr_kmsgs *M);
+
 /* Whether J may be pushed (any over x, i64 or bool min over x: monoids
  * whose result does not depend on the order of the messages). */
 int gr_k_agg_can_push(const gr_kagg *J);

@@ -407,6 +407,9 @@ int gr_builder_op(gr_builder *b, gr_opcode op, const gr_vid *args, int nargs, gr
                      info->sig == GR_SIG_CONST ? "const_f64/_i64/_bool" :
                      info->sig == GR_SIG_LOOP ? "loop_begin" :
                      info->sig == GR_SIG_YIELD ? "loop_end" : info->name);
+    case GR_SIG_FUSED: case GR_SIG_AGG_FUSED:
+        return bfail(b, err, GR_ERR_INVALID, "%s kernels are made by the optimizer's fusion "
+                     "passes, not built", info->name);
     default:
         break;
     }

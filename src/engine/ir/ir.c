@@ -4,9 +4,11 @@
  * of gr_program (name, parameters, op count) and its destructor.
  *
  * Everything a program points to is owned by it: the value and parameter
- * tables, the instruction arrays of every block (loop bodies are separately
- * allocated blocks, so a body never moves when its parent block grows),
- * operand arrays, and every string, interned once in the program's pool.
+ * tables, the instruction arrays of every block (loop and kernel bodies
+ * are separately allocated blocks, so a body never moves when its parent
+ * block grows), operand, inner, result and fold arrays
+ * (gr_ir_inst_release frees one instruction's), and every string,
+ * interned once in the program's pool.
  * The builder, the IR parser and the passes construct programs only
  * through the functions here and in ir.h.
  */
@@ -449,18 +451,20 @@ int gr_program_param(const gr_program *p, int i, const char **name, gr_type *typ
     return GR_OK;
 }
 
-/* Count instructions other than yield and return. */
+/* Count instructions other than yield and return, and not inside a fused
+ * kernel's body. */
 static int count_op(gr_inst *in, gr_block *owner, void *ctx)
 {
-    (void)owner;
-    if (in->op != GR_OP_YIELD && in->op != GR_OP_RETURN) {
+    if (in->op != GR_OP_YIELD && in->op != GR_OP_RETURN &&
+        (!owner->parent || owner->parent->op == GR_OP_LOOP)) {
         ++*(int *)ctx;
     }
     return 0;
 }
 
 /* gr_program_op_count: ops of p, loop bodies included, yield and return
- * not counted. */
+ * not counted; a fused kernel (fused, agg_fused) is one op, its body's
+ * instructions are the kernel's work, not ops of their own. */
 int gr_program_op_count(const gr_program *p)
 {
     int n = 0;

@@ -64,6 +64,11 @@ typedef enum gr_fold {
     GR_FOLD_ALL        /* bool scalar */
 } gr_fold;
 
+/* A fold kind's printed name ("map", "sum", "min", "max", "count", "any",
+ * "all"; NULL when out of range) and the kind a name stands for (-1). */
+const char *gr_fold_name(int fold);
+int gr_fold_lookup(const char *s);
+
 struct gr_block;
 
 typedef struct gr_inst {
@@ -89,7 +94,11 @@ typedef struct gr_inst {
 /* FUSED bodies hold only element-wise ops and constants and end with a
  * YIELD of ncarry lanes.  AGG_FUSED bodies end with a YIELD of one lane,
  * the message; its result is typed by gr_agg_result_type as if the message
- * were a vector of the lane's type.  AGG_FUSED's result is in `result`. */
+ * were a vector of the lane's type.  AGG_FUSED's result is in `result`.
+ * (Details the verifier also checks: a body reads only its kernel's lanes
+ * and its own values; AGG_FUSED's msg attribute is GR_MSG_X, and a masked
+ * AGG_FUSED's mask, its last operand, has a lane like the others, before
+ * the weight's; a FUSED has at least one output and no `result`.) */
 
 typedef struct gr_block {
     gr_inst *insts;      /* owned array */
@@ -134,6 +143,11 @@ gr_vid gr_ir_new_value(gr_program *p, gr_type t);
 gr_inst *gr_ir_append(gr_block *b);
 /* A deep copy of a program (passes work on copies). */
 int gr_ir_clone(const gr_program *p, gr_program **out, gr_error *err);
+/* Free everything instruction in owns (operands, inner values, results,
+ * fold kinds, its body with everything in it) and zero it; in itself (an
+ * element of a block's array) is not freed.  For passes replacing an
+ * instruction in place. */
+void gr_ir_inst_release(gr_inst *in);
 
 /* --- walking ------------------------------------------------------------ */
 

@@ -13,10 +13,20 @@
  *            | "yield" [ref {"," ref}] | "return" [NAME "=" ref {"," ...}]
  *   defs    := def {"," def}          def := REF ":" TYPE
  *   rhs     := "const" literal | "param" NAME | "loop" loop
- *            | "agg" "[" DIR "," MONOID "," MSG ["," "self"] "]" "(" ref ")"
+ *            | "agg" "[" DIR "," MONOID "," MSG ["," "self"] ["," "masked"] "]"
+ *              "(" ref ["," ref] ")"
+ *            | "fused" "[" [FOLD {"," FOLD}] ["," "epilogue"] "]" lanes body
+ *            | "agg_fused" "[" DIR "," MONOID ["," "self"] ["," "masked"] "]"
+ *              lanes body
  *            | OP "(" [ref {"," ref}] ")"
- *   loop    := KIND "(" key "=" val {"," ...} ")"      keys test, max, tol
- *              ["carry" "(" def "=" ref {"," ...} ")"] "{" stmt* "}"
+ *   loop    := KIND "(" key "=" val {"," ...} ")"      keys test, max, tol,
+ *              ["carry" "(" def "=" ref {"," ...} ")"] body    explicit
+ *   lanes   := "(" [def "=" (ref | "weight") {"," ...}] ")"
+ *   body    := "{" stmt* "}"
+ *
+ * A fused kernel has one fold kind per value it defines; a fused
+ * aggregation's lanes end with the one bound to "weight".  As with a loop,
+ * a kernel's lanes are defined for its body and its results after it.
  *
  * The parser resolves names (ops, types, attributes, parameters: the
  * tables of ir/types.c) and value references: a value must be defined
@@ -608,7 +618,7 @@ static int loop(parser *ps, gr_block *blk, int32_t base, int line, int col)
     vids args = {NULL, 0, 0}, inner = {NULL, 0, 0};
     gr_vid max = -1, tol = -1;
     int64_t test = -1;
-    int kind, have_test = 0, rc;
+    int kind, have_test = 0, expl = -1, rc;
     int32_t nres = ps->ndefs - base, k, inner_base, index;
     gr_inst *in = NULL;
     char key[MAX_NAME + 1];
@@ -636,12 +646,17 @@ static int loop(parser *ps, gr_block *blk, int32_t base, int line, int col)
             TRY(ref(ps, &max));
         } else if (strcmp(key, "tol") == 0 && tol < 0 && kind == GR_LOOP_CONVERGED) {
             TRY(ref(ps, &tol));
+        } else if (strcmp(key, "explicit") == 0 && expl < 0 && kind != GR_LOOP_REPEAT) {
+            double unused;
+            int64_t flag;
+            TRY(literal(ps, GR_T_BOOL, &unused, &flag));
+            expl = (int)flag;
         } else {
             return perr_at(ps, kline, kcol, "unexpected '%s=' in a %s loop (it takes %s)", key,
                            gr_loop_name((gr_loop_kind)kind),
                            kind == GR_LOOP_REPEAT ? "max= once" :
-                           kind == GR_LOOP_CONVERGED ? "test=, max= and tol= once each" :
-                           "test= and max= once each");
+                           kind == GR_LOOP_CONVERGED ? "test=, max=, tol= and explicit= once "
+                           "each" : "test=, max= and explicit= once each");
         }
         if (!is_punct(ps, ',')) {
             break;
@@ -689,6 +704,7 @@ static int loop(parser *ps, gr_block *blk, int32_t base, int line, int col)
     index = blk->n - 1;
     in->attrs.loop = (uint8_t)kind;
     in->attrs.test = (int32_t)test;
+    in->attrs.explicit_test = (uint8_t)(expl > 0);
     in->ncarry = nres;
     in->inner = inner.a;
     inner.a = NULL;
@@ -720,6 +736,166 @@ fail:
     return rc;
 }
 
+/* The optional ", self" and ", masked" closing an aggregation's
+ * attribute list, and its "]". */
+static int agg_flags(parser *ps, int *self, int *masked)
+{
+    int rc;
+    *self = *masked = 0;
+    while (is_punct(ps, ',')) {
+        TRY(next(ps));
+        if (is_word(ps, "self") && !*self && !*masked) {
+            *self = 1;
+        } else if (is_word(ps, "masked") && !*masked) {
+            *masked = 1;
+        } else {
+            return expected(ps, *masked ? "']'" : *self ? "'masked'" : "'self' or 'masked'");
+        }
+        TRY(next(ps));
+    }
+    return expect_punct(ps, ']');
+fail:
+    return rc;
+}
+
+/* The rest of a fused kernel (op FUSED) or fused aggregation (AGG_FUSED)
+ * after its op name: attributes, lanes and body.  Its results are the
+ * pending definitions from base on. */
+static int region(parser *ps, gr_block *blk, gr_opcode op, int32_t base, int line, int col)
+{
+    vids args = {NULL, 0, 0}, inner = {NULL, 0, 0};
+    uint8_t *fold = NULL;
+    int32_t nres = ps->ndefs - base, nfold = 0, k, lanes_base, index;
+    int epilogue = 0, self = 0, masked = 0, dir = 0, mon = 0, weight = 0, rc;
+    gr_inst *in = NULL;
+    char name[MAX_NAME + 1];
+
+    if (ps->depth >= MAX_DEPTH) {
+        return perr_at(ps, line, col, "regions nested too deeply (at most %d)", MAX_DEPTH);
+    }
+    TRY(expect_punct(ps, '['));
+    if (op == GR_OP_FUSED) {
+        if (nres > 0 && !(fold = gr_malloc((size_t)nres * sizeof *fold))) {
+            rc = nomem(ps);
+            goto fail;
+        }
+        while (!is_punct(ps, ']')) {
+            int nline = ps->tok.line, ncol = ps->tok.col, f;
+            if (nfold > 0 || epilogue) {
+                TRY(expect_punct(ps, ','));
+                nline = ps->tok.line;
+                ncol = ps->tok.col;
+            }
+            if (epilogue) {
+                rc = expected(ps, "']'");
+                goto fail;
+            }
+            TRY(take_name(ps, name, "a fold kind or 'epilogue'"));
+            if (strcmp(name, "epilogue") == 0) {
+                epilogue = 1;
+            } else if ((f = gr_fold_lookup(name)) < 0) {
+                rc = perr_at(ps, nline, ncol, "unknown fold kind '%s' (map, sum, min, max, "
+                             "count, any or all)", name);
+                goto fail;
+            } else if (nfold >= nres) {
+                rc = perr_at(ps, nline, ncol, "more fold kinds than the %d value%s the kernel "
+                             "defines", (int)nres, nres == 1 ? "" : "s");
+                goto fail;
+            } else {
+                fold[nfold++] = (uint8_t)f;
+            }
+        }
+        if (nfold != nres) {
+            rc = perr_at(ps, line, col, "the kernel defines %d value%s but has %d fold kind%s",
+                         (int)nres, nres == 1 ? "" : "s", (int)nfold, nfold == 1 ? "" : "s");
+            goto fail;
+        }
+        TRY(next(ps));
+    } else {
+        TRY(take_lookup(ps, gr_dir_lookup, "agg direction", &dir));
+        TRY(expect_punct(ps, ','));
+        TRY(take_lookup(ps, gr_monoid_lookup, "agg monoid", &mon));
+        TRY(agg_flags(ps, &self, &masked));
+    }
+
+    /* (%lane : type = %operand, ...): the lanes are pending until the
+     * list ends; a fused aggregation's last is bound to the weight. */
+    lanes_base = ps->ndefs;
+    TRY(expect_punct(ps, '('));
+    while (!is_punct(ps, ')')) {
+        if (inner.n > 0) {
+            TRY(expect_punct(ps, ','));
+        }
+        if (weight) {
+            rc = expected(ps, "')' after the weight lane");
+            goto fail;
+        }
+        TRY(def(ps));
+        TRY(expect_punct(ps, '='));
+        TRY(vids_push(ps, &inner, ps->defs[ps->ndefs - 1].id));
+        if (op == GR_OP_AGG_FUSED && is_word(ps, "weight")) {
+            weight = 1;
+            TRY(next(ps));
+        } else {
+            gr_vid a;
+            TRY(ref(ps, &a));
+            TRY(vids_push(ps, &args, a));
+        }
+    }
+    if (op == GR_OP_AGG_FUSED && !weight) {
+        rc = perr_at(ps, ps->tok.line, ps->tok.col, "a fused aggregation's lanes end with one "
+                     "bound to the edge weight ('%%N : f64 = weight')");
+        goto fail;
+    }
+    TRY(next(ps));
+    TRY(commit(ps, lanes_base));
+
+    TRY(add_inst(ps, blk, op, op == GR_OP_AGG_FUSED ? ps->defs[base].id : -1, &args, line, col,
+                 &in));
+    index = blk->n - 1;
+    in->inner = inner.a;
+    inner.a = NULL;
+    if (op == GR_OP_FUSED) {
+        in->ncarry = nres;
+        in->fold = fold;
+        fold = NULL;
+        in->attrs.epilogue = (uint8_t)epilogue;
+        if (nres > 0 && !(in->results = gr_malloc((size_t)nres * sizeof *in->results))) {
+            rc = nomem(ps);
+            goto fail;
+        }
+        for (k = 0; k < nres; k++) {
+            in->results[k] = ps->defs[base + k].id;
+        }
+    } else {
+        in->attrs.dir = (uint8_t)dir;
+        in->attrs.monoid = (uint8_t)mon;
+        in->attrs.msg = GR_MSG_X;
+        in->attrs.self = (uint8_t)self;
+        in->attrs.masked = (uint8_t)masked;
+    }
+    if (!(in->body = gr_calloc(1, sizeof *in->body))) {
+        rc = nomem(ps);
+        goto fail;
+    }
+    in->body->parent = in;
+    TRY(expect_punct(ps, '{'));
+    ps->depth++;
+    rc = block(ps, blk->insts[index].body);
+    ps->depth--;
+    if (rc < 0) {
+        goto fail;
+    }
+    TRY(expect_punct(ps, '}'));
+    TRY(commit(ps, base)); /* the results exist after the body */
+    return GR_OK;
+fail:
+    gr_free(args.a);
+    gr_free(inner.a);
+    gr_free(fold);
+    return rc;
+}
+
 /* The right-hand side of "defs =" with the pending definitions from base. */
 static int rhs(parser *ps, gr_block *blk, int32_t base, int line, int col)
 {
@@ -734,15 +910,15 @@ static int rhs(parser *ps, gr_block *blk, int32_t base, int line, int col)
         TRY(next(ps));
         return loop(ps, blk, base, line, col);
     }
-    if (ps->ndefs - base != 1) {
-        return perr_at(ps, line, col, "only a loop defines several values");
-    }
-    result = ps->defs[base].id;
-    type = ps->defs[base].type;
     TRY(take_name(ps, name, "an op"));
     if ((op = gr_op_lookup(name)) < 0) {
         return perr_at(ps, nline, ncol, "unknown op '%s'", name);
     }
+    if (ps->ndefs - base != 1 && op != GR_OP_FUSED) {
+        return perr_at(ps, line, col, "only a loop or a fused kernel defines several values");
+    }
+    result = ps->defs[base].id;
+    type = ps->defs[base].type;
     switch (op) {
     case GR_OP_CONST:
         TRY(add_inst(ps, blk, GR_OP_CONST, result, NULL, line, col, &in));
@@ -769,19 +945,14 @@ static int rhs(parser *ps, gr_block *blk, int32_t base, int line, int col)
         break;
     }
     case GR_OP_AGG: {
-        int dir, mon, msg, self = 0;
+        int dir, mon, msg, self = 0, masked = 0;
         TRY(expect_punct(ps, '['));
         TRY(take_lookup(ps, gr_dir_lookup, "agg direction", &dir));
         TRY(expect_punct(ps, ','));
         TRY(take_lookup(ps, gr_monoid_lookup, "agg monoid", &mon));
         TRY(expect_punct(ps, ','));
         TRY(take_lookup(ps, gr_msg_lookup, "agg message", &msg));
-        if (is_punct(ps, ',')) {
-            TRY(next(ps));
-            TRY(expect_word(ps, "self"));
-            self = 1;
-        }
-        TRY(expect_punct(ps, ']'));
+        TRY(agg_flags(ps, &self, &masked));
         TRY(expect_punct(ps, '('));
         TRY(ref_list(ps, &args, ')'));
         TRY(expect_punct(ps, ')'));
@@ -790,8 +961,12 @@ static int rhs(parser *ps, gr_block *blk, int32_t base, int line, int col)
         in->attrs.monoid = (uint8_t)mon;
         in->attrs.msg = (uint8_t)msg;
         in->attrs.self = (uint8_t)self;
+        in->attrs.masked = (uint8_t)masked;
         break;
     }
+    case GR_OP_FUSED:
+    case GR_OP_AGG_FUSED:
+        return region(ps, blk, (gr_opcode)op, base, line, col);
     case GR_OP_LOOP: case GR_OP_YIELD: case GR_OP_RETURN: case GR_OP_PRINT:
         return perr_at(ps, nline, ncol, "'%s' defines no value", name);
     default:

@@ -19,6 +19,26 @@
  *     return rank = %20, iters = %21
  *   }
  *
+ * The optimizer's constructs (ir.h):
+ *
+ *     %15 : mask = agg[in, any, x, masked](%12, %17)     (mask last)
+ *     %28 : f64v = loop converged(test=0, max=%2, tol=%1, explicit=true) ...
+ *     %18 : f64v, %17.dang : f64 = fused[map, sum](%30 : f64 = %14,
+ *         %31.sink : bool = %9) {                              (one line)
+ *       %32 : f64 = where(%31, %30, ...)
+ *       yield %33, %32
+ *     }
+ *     %27 : f64v = fused[map, epilogue](%40 : f64 = %19, ...) { ... }
+ *     %19 : f64v = agg_fused[in, max, self, masked](%30 : f64 = %9,
+ *         %31 : bool = %17, %32 : f64 = weight) { ... yield %34 }
+ *
+ * A fused kernel's outputs stand on the left with one fold kind each in
+ * its brackets (then "epilogue" for an aggregation's epilogue); its lanes
+ * are bound to its operands like a loop's carried values to their initial
+ * values; a fused aggregation's last lane is bound to the edge weight.
+ * An explicit loop test ends the loop's key list ("explicit=true"), and
+ * its yield then has one more value, the test's.
+ *
  * Value ids are the program's own (%N); a name hint follows the id where
  * the value is defined ("%4.deg").  A loop's results stand on the left of
  * "loop", its inner values in carry(), each with its type; repeat loops
@@ -202,6 +222,9 @@ static void put_loop(sbuf *b, const gr_program *p, const gr_inst *in)
             putf(b, ", tol=%%%d", (int)in->args[1]);
         }
     }
+    if (in->attrs.explicit_test) {
+        puts_(b, ", explicit=true");
+    }
     puts_(b, ")");
     if (n > 0) {
         puts_(b, " carry(");
@@ -213,6 +236,61 @@ static void put_loop(sbuf *b, const gr_program *p, const gr_inst *in)
         puts_(b, ")");
     }
     puts_(b, " {");
+}
+
+/* The lanes of a fused kernel bound to its operands, "(%l : t = %a, ...)";
+ * a fused aggregation's last lane "%w : f64 = weight". */
+static void put_lanes(sbuf *b, const gr_program *p, const gr_inst *in)
+{
+    int32_t k, n = in->op == GR_OP_AGG_FUSED ? in->nargs + 1 : in->nargs;
+    puts_(b, "(");
+    for (k = 0; in->inner && k < n; k++) {
+        puts_(b, k ? ", " : "");
+        put_def(b, p, in->inner[k]);
+        if (k < in->nargs && in->args) {
+            putf(b, " = %%%d", (int)in->args[k]);
+        } else {
+            puts_(b, " = weight");
+        }
+    }
+    puts_(b, ") {");
+}
+
+/* A fused kernel's line, "%r : t, ... = fused[fold, ..., epilogue](lanes) {". */
+static void put_fused(sbuf *b, const gr_program *p, const gr_inst *in)
+{
+    int32_t k, n = in->results && in->fold ? in->ncarry : 0;
+    const char *f;
+    for (k = 0; k < n; k++) {
+        puts_(b, k ? ", " : "");
+        put_def(b, p, in->results[k]);
+    }
+    puts_(b, n ? " = fused[" : "fused[");
+    for (k = 0; k < n; k++) {
+        f = gr_fold_name(in->fold[k]);
+        puts_(b, k ? ", " : "");
+        if (f) {
+            puts_(b, f);
+        } else {
+            putf(b, "?fold%d", (int)in->fold[k]);
+        }
+    }
+    if (in->attrs.epilogue) {
+        puts_(b, n ? ", epilogue" : "epilogue");
+    }
+    puts_(b, "]");
+    put_lanes(b, p, in);
+}
+
+/* A fused aggregation's line, "%r : t = agg_fused[dir, monoid(, self)(,
+ * masked)](lanes) {". */
+static void put_agg_fused(sbuf *b, const gr_program *p, const gr_inst *in)
+{
+    put_def(b, p, in->result);
+    putf(b, " = agg_fused[%s, %s%s%s]", gr_dir_name((gr_dir)in->attrs.dir),
+         gr_monoid_name((gr_monoid)in->attrs.monoid), in->attrs.self ? ", self" : "",
+         in->attrs.masked ? ", masked" : "");
+    put_lanes(b, p, in);
 }
 
 /* The text of one instruction after its indentation, up to the newline
@@ -261,9 +339,9 @@ static void put_inst(sbuf *b, const gr_program *p, const gr_inst *in)
         }
         return;
     case GR_OP_AGG:
-        putf(b, "agg[%s, %s, %s%s](", gr_dir_name((gr_dir)in->attrs.dir),
+        putf(b, "agg[%s, %s, %s%s%s](", gr_dir_name((gr_dir)in->attrs.dir),
              gr_monoid_name((gr_monoid)in->attrs.monoid), gr_msg_name((gr_msg)in->attrs.msg),
-             in->attrs.self ? ", self" : "");
+             in->attrs.self ? ", self" : "", in->attrs.masked ? ", masked" : "");
         break;
     default:
         putf(b, "%s(", name);
@@ -287,11 +365,26 @@ static void put_loc(sbuf *b, const gr_inst *in)
  * (a loop: up to its "{"); the one place choosing how an op's line looks. */
 static void put_head(sbuf *b, const gr_program *p, const gr_inst *in)
 {
-    if (in->op == GR_OP_LOOP) {
+    switch (in->op) {
+    case GR_OP_LOOP:
         put_loop(b, p, in);
-    } else {
+        break;
+    case GR_OP_FUSED:
+        put_fused(b, p, in);
+        break;
+    case GR_OP_AGG_FUSED:
+        put_agg_fused(b, p, in);
+        break;
+    default:
         put_inst(b, p, in);
+        break;
     }
+}
+
+/* Whether in's line opens a body (ends with "{"). */
+static int opens_body(const gr_inst *in)
+{
+    return in->op == GR_OP_LOOP || in->op == GR_OP_FUSED || in->op == GR_OP_AGG_FUSED;
 }
 
 /* The instructions of blk at indentation depth, loop bodies nested. */
@@ -307,7 +400,7 @@ static void put_block(sbuf *b, const gr_program *p, const gr_block *blk, int dep
             put_loc(b, in);
         }
         puts_(b, "\n");
-        if (in->op == GR_OP_LOOP) {
+        if (opens_body(in)) {
             if (in->body) {
                 put_block(b, p, in->body, depth + 1, with_locs);
             }

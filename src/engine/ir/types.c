@@ -234,6 +234,7 @@ gr_type gr_op_result_type(gr_opcode op, const gr_type *in, int nargs, char *why,
     switch (info->sig) {
     case GR_SIG_CONST: case GR_SIG_PARAM: case GR_SIG_AGG:
     case GR_SIG_LOOP: case GR_SIG_YIELD: case GR_SIG_RETURN:
+    case GR_SIG_FUSED: case GR_SIG_AGG_FUSED:
         return fail(why, whylen, "the type of %s does not follow from its operands", name);
     default:
         break;

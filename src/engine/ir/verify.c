@@ -16,7 +16,24 @@
  *    and -1 otherwise, a test index in range (-1 for repeat) watching a
  *    number (converged), inner and result values typed like the initial
  *    values, a body that ends with the only yield of the body, whose values
- *    match the carried types;
+ *    match the carried types; with an explicit test (not for repeat) the
+ *    yield has one more value: an f64 distance (converged) or a bool
+ *    "changed" (unchanged);
+ *  - the optimizer's constructs (ir.h): attributes only on their ops
+ *    (masked: agg and agg_fused; epilogue: fused; explicit_test: loops),
+ *    each 0 or 1.  A masked aggregation's last operand is a mask.  Fused
+ *    kernels (fused, agg_fused): one lane per operand typed as the
+ *    operand's element type (agg_fused: then an f64 weight lane); a body of
+ *    element-wise ops and constants only, reading only its lanes and its
+ *    own values, ending with its only yield.  fused: no `result`, at least
+ *    one output; the yield has one value per output and each fold kind is
+ *    typed: map gives a vector of the lane's type, sum/min/max a scalar of
+ *    a number lane's type, count an i64, any/all (bool lanes) a bool; an
+ *    epilogue directly follows an agg or agg_fused and reads its result.
+ *    agg_fused: message attribute x (the body computes the message), at
+ *    least one vector operand besides the mask, a yield of one value (the
+ *    message), the result typed by gr_agg_result_type for a vector of the
+ *    message's type; no outputs or fold kinds;
  *  - the top block ends with the program's only return.
  * Messages carry the instruction's location and name the op and its result:
  * "op 'add' (%7): operand 2 of add is a mask; use to_i64() or to_f64()".
@@ -42,6 +59,10 @@ typedef struct vstate {
     int32_t *ndefs;      /* per value: definitions in the whole program */
     int32_t *stack;      /* values defined in the open blocks, in order */
     int32_t nstack;
+    int32_t *at;         /* per value: its index in stack when defined */
+    uint8_t *inker;      /* per value: defined by or in a fused kernel's body */
+    int32_t kmark;       /* inside a fused body: the stack index where its
+                            lanes start (what it may read), else -1 */
 } vstate;
 
 /* Report a violation at instruction in (NULL: a program-level rule). */
@@ -114,18 +135,25 @@ static int count_defs(gr_inst *in, gr_block *owner, void *ctx)
 {
     vstate *vs = ctx;
     int32_t i;
+    int32_t ninner = 0, nres = 0;
     (void)owner;
     if (valid_vid(vs->p, in->result)) {
         vs->ndefs[in->result]++;
     }
-    if (in->op == GR_OP_LOOP) {
-        for (i = 0; i < in->ncarry; i++) {
-            if (in->inner && valid_vid(vs->p, in->inner[i])) {
-                vs->ndefs[in->inner[i]]++;
-            }
-            if (in->results && valid_vid(vs->p, in->results[i])) {
-                vs->ndefs[in->results[i]]++;
-            }
+    switch (in->op) {
+    case GR_OP_LOOP: ninner = nres = in->ncarry; break;
+    case GR_OP_FUSED: ninner = in->nargs; nres = in->ncarry; break;
+    case GR_OP_AGG_FUSED: ninner = in->nargs + 1; break;
+    default: break;
+    }
+    for (i = 0; in->inner && i < ninner; i++) {
+        if (valid_vid(vs->p, in->inner[i])) {
+            vs->ndefs[in->inner[i]]++;
+        }
+    }
+    for (i = 0; in->results && i < nres; i++) {
+        if (valid_vid(vs->p, in->results[i])) {
+            vs->ndefs[in->results[i]]++;
         }
     }
     return 0;
@@ -141,10 +169,14 @@ static int use(vstate *vs, const gr_inst *in, const char *what, gr_vid v)
     }
     switch (vs->state[v]) {
     case V_VISIBLE:
+        if (vs->kmark >= 0 && vs->at[v] < vs->kmark) {
+            return vfail(vs, in, GR_ERR_INVALID, "%s (%%%d) is defined outside the fused kernel; "
+                         "a kernel body reads only its lanes and its own values", what, (int)v);
+        }
         return GR_OK;
     case V_GONE:
-        return vfail(vs, in, GR_ERR_INVALID,
-                     "value %%%d is defined inside a loop body and used after it", (int)v);
+        return vfail(vs, in, GR_ERR_INVALID, "value %%%d is defined inside a %s and used after "
+                     "it", (int)v, vs->inker[v] ? "fused kernel's body" : "loop body");
     default:
         if (vs->ndefs[v] == 0) {
             return vfail(vs, in, GR_ERR_INVALID, "%s (%%%d) is never defined", what, (int)v);
@@ -175,8 +207,18 @@ static int define(vstate *vs, const gr_inst *in, const char *what, gr_vid v)
         return vfail(vs, in, GR_ERR_INVALID, "%s %%%d has no type", what, (int)v);
     }
     vs->state[v] = V_VISIBLE;
+    vs->at[v] = vs->nstack;
+    vs->inker[v] = vs->kmark >= 0;
     vs->stack[vs->nstack++] = v;
     return GR_OK;
+}
+
+/* The values defined since stack index mark leave scope. */
+static void pop_scope(vstate *vs, int32_t mark)
+{
+    while (vs->nstack > mark) {
+        vs->state[vs->stack[--vs->nstack]] = V_GONE;
+    }
 }
 
 /* The type of value v (checked by use()). */
@@ -223,6 +265,10 @@ static int check_typed(vstate *vs, const gr_inst *in)
         if (in->attrs.self > 1) {
             return vfail(vs, in, GR_ERR_INVALID, "agg self flag %d is not 0 or 1",
                          in->attrs.self);
+        }
+        if (in->attrs.masked && ins[1] != GR_T_MASK) {
+            return vfail(vs, in, GR_ERR_TYPE, "the mask of a masked agg (operand 2) is %s; "
+                         "expected a mask", gr_type_name(ins[1]));
         }
         want = gr_agg_result_type((gr_monoid)in->attrs.monoid, (gr_msg)in->attrs.msg, ins[0],
                                   why, sizeof why);
@@ -305,6 +351,13 @@ static int check_loop(vstate *vs, const gr_inst *in)
         snprintf(what, sizeof what, "initial value %d", (int)i + 1);
         TRY(use(vs, in, what, in->args[2 + i]));
     }
+    if (in->attrs.explicit_test > 1) {
+        return vfail(vs, in, GR_ERR_INVALID, "explicit_test flag %d is not 0 or 1",
+                     in->attrs.explicit_test);
+    }
+    if (in->attrs.explicit_test && in->attrs.loop == GR_LOOP_REPEAT) {
+        return vfail(vs, in, GR_ERR_INVALID, "a repeat loop has no exit test to make explicit");
+    }
     if (in->attrs.loop == GR_LOOP_REPEAT) {
         if (in->attrs.test != -1) {
             return vfail(vs, in, GR_ERR_INVALID, "a repeat loop has test index %d; expected -1",
@@ -334,9 +387,7 @@ static int check_loop(vstate *vs, const gr_inst *in)
         }
     }
     TRY(verify_block(vs, in->body, in));
-    while (vs->nstack > mark) {
-        vs->state[vs->stack[--vs->nstack]] = V_GONE;
-    }
+    pop_scope(vs, mark);
     for (i = 0; i < in->ncarry; i++) {
         snprintf(what, sizeof what, "result %d", (int)i + 1);
         TRY(define(vs, in, what, in->results[i]));
@@ -352,17 +403,95 @@ fail:
     return rc;
 }
 
-/* The yield ending the body of `loop`. */
+/* The type a fused kernel's output with fold kind `fold` has for a lane
+ * of type lt; GR_T_NONE (and a reason) when the fold does not take it. */
+static gr_type fold_type(int fold, gr_type lt, char *why, size_t n)
+{
+    const char *name = gr_fold_name(fold);
+    why[0] = '\0';
+    switch (fold) {
+    case GR_FOLD_MAP:
+        return gr_type_vec(lt);
+    case GR_FOLD_SUM:
+    case GR_FOLD_MIN:
+    case GR_FOLD_MAX:
+        if (lt == GR_T_F64 || lt == GR_T_I64) {
+            return lt;
+        }
+        snprintf(why, n, "fold %s needs a number lane, not %s", name, gr_type_name(lt));
+        return GR_T_NONE;
+    case GR_FOLD_COUNT:
+        return GR_T_I64;
+    case GR_FOLD_ANY:
+    case GR_FOLD_ALL:
+        if (lt == GR_T_BOOL) {
+            return GR_T_BOOL;
+        }
+        snprintf(why, n, "fold %s needs a bool lane, not %s", name, gr_type_name(lt));
+        return GR_T_NONE;
+    default:
+        snprintf(why, n, "unknown fold kind %d", fold);
+        return GR_T_NONE;
+    }
+}
+
+/* The yield ending a fused kernel's body: one value per output (fused,
+ * each typed for its fold) or the message (agg_fused). */
+static int check_kernel_yield(vstate *vs, const gr_inst *in, const gr_inst *k)
+{
+    char why[96];
+    int32_t i, want = k->op == GR_OP_FUSED ? k->ncarry : 1;
+    int rc;
+    if (in->nargs != want && k->op == GR_OP_FUSED) {
+        return vfail(vs, in, GR_ERR_INVALID, "yields %d value%s for %d output%s",
+                     (int)in->nargs, in->nargs == 1 ? "" : "s", (int)want, want == 1 ? "" : "s");
+    }
+    if (in->nargs != want) {
+        return vfail(vs, in, GR_ERR_INVALID, "yields %d values; a fused aggregation yields one, "
+                     "its message", (int)in->nargs);
+    }
+    for (i = 0; i < in->nargs; i++) {
+        TRY(use_arg(vs, in, i));
+        if (k->op == GR_OP_FUSED &&
+            fold_type(k->fold[i], vtype(vs, in->args[i]), why, sizeof why) == GR_T_NONE) {
+            return vfail(vs, in, GR_ERR_TYPE, "value %d (%%%d): %s", (int)i + 1,
+                         (int)in->args[i], why);
+        }
+    }
+    return GR_OK;
+fail:
+    return rc;
+}
+
+/* The yield ending the body of `loop` (a loop or a fused kernel). */
 static int check_yield(vstate *vs, const gr_inst *in, const gr_inst *loop)
 {
-    int32_t i;
+    int32_t i, expl = loop->attrs.explicit_test ? 1 : 0;
     int rc;
-    if (in->nargs != loop->ncarry) {
+    if (loop->op != GR_OP_LOOP) {
+        return check_kernel_yield(vs, in, loop);
+    }
+    if (in->nargs != loop->ncarry + expl) {
+        if (expl) {
+            return vfail(vs, in, GR_ERR_INVALID, "yields %d value%s for %d carried value%s and "
+                         "the explicit test", (int)in->nargs, in->nargs == 1 ? "" : "s",
+                         (int)loop->ncarry, loop->ncarry == 1 ? "" : "s");
+        }
         return vfail(vs, in, GR_ERR_INVALID, "yields %d value%s for %d carried value%s",
                      (int)in->nargs, in->nargs == 1 ? "" : "s", (int)loop->ncarry,
                      loop->ncarry == 1 ? "" : "s");
     }
-    for (i = 0; i < in->nargs; i++) {
+    if (expl) {
+        gr_type want = loop->attrs.loop == GR_LOOP_CONVERGED ? GR_T_F64 : GR_T_BOOL, got;
+        TRY(use(vs, in, "the explicit test", in->args[loop->ncarry]));
+        got = vtype(vs, in->args[loop->ncarry]);
+        if (got != want) {
+            return vfail(vs, in, GR_ERR_TYPE, "the explicit test (%%%d) is %s; expected %s (%s)",
+                         (int)in->args[loop->ncarry], gr_type_name(got), gr_type_name(want),
+                         want == GR_T_F64 ? "the distance" : "whether the value changed");
+        }
+    }
+    for (i = 0; i < loop->ncarry; i++) {
         gr_type want = vtype(vs, loop->args[2 + i]), got;
         TRY(use_arg(vs, in, i));
         got = vtype(vs, in->args[i]);
@@ -404,6 +533,192 @@ fail:
     return rc;
 }
 
+/* Define the lanes of fused kernel in (an operand's element type each; an
+ * agg_fused's last, the weight, f64). */
+static int define_lanes(vstate *vs, const gr_inst *in)
+{
+    char what[40];
+    int32_t k;
+    int rc;
+    for (k = 0; k < in->nargs; k++) {
+        gr_type want = gr_type_elem(vtype(vs, in->args[k]));
+        snprintf(what, sizeof what, "lane %d", (int)k + 1);
+        TRY(define(vs, in, what, in->inner[k]));
+        if (vtype(vs, in->inner[k]) != want) {
+            return vfail(vs, in, GR_ERR_TYPE, "lane %d (%%%d) is %s but its operand (%%%d) is %s; "
+                         "expected %s", (int)k + 1, (int)in->inner[k],
+                         gr_type_name(vtype(vs, in->inner[k])), (int)in->args[k],
+                         gr_type_name(vtype(vs, in->args[k])), gr_type_name(want));
+        }
+    }
+    if (in->op == GR_OP_AGG_FUSED) {
+        TRY(define(vs, in, "the weight lane", in->inner[in->nargs]));
+        if (vtype(vs, in->inner[in->nargs]) != GR_T_F64) {
+            return vfail(vs, in, GR_ERR_TYPE, "the weight lane (%%%d) is %s; expected f64",
+                         (int)in->inner[in->nargs],
+                         gr_type_name(vtype(vs, in->inner[in->nargs])));
+        }
+    }
+    return GR_OK;
+fail:
+    return rc;
+}
+
+/* The body of fused kernel in, in the scope of its lanes; the lanes and
+ * the body's values leave scope with it.  On success *yt is the type of
+ * the yield's first value (agg_fused: the message). */
+static int check_kernel_body(vstate *vs, const gr_inst *in, gr_type *yt)
+{
+    int32_t mark = vs->nstack, outer = vs->kmark;
+    const gr_inst *y;
+    int rc;
+    if (!in->body) {
+        return vfail(vs, in, GR_ERR_INVALID, "has no body");
+    }
+    if (in->body->parent != in) {
+        return vfail(vs, in, GR_ERR_INVALID, "its body's parent link is wrong");
+    }
+    vs->kmark = mark;
+    rc = define_lanes(vs, in);
+    if (rc == GR_OK) {
+        rc = verify_block(vs, in->body, in);
+    }
+    vs->kmark = outer;
+    if (rc < 0) {
+        return rc;
+    }
+    y = &in->body->insts[in->body->n - 1];
+    *yt = y->nargs > 0 ? vtype(vs, y->args[0]) : GR_T_NONE;
+    pop_scope(vs, mark);
+    return GR_OK;
+}
+
+/* A fused kernel (FUSED) at position i of block b. */
+static int check_fused(vstate *vs, const gr_block *b, int32_t i)
+{
+    const gr_inst *in = &b->insts[i], *y;
+    char what[40], why[96];
+    gr_type yt;
+    int32_t k;
+    int rc;
+
+    if (in->ncarry < 1 || in->ncarry > INT32_MAX / 2) {
+        return vfail(vs, in, GR_ERR_INVALID, "defines %d outputs; a fused kernel has at least "
+                     "one", (int)in->ncarry);
+    }
+    if (!in->results || !in->fold || (in->nargs > 0 && !in->inner)) {
+        return vfail(vs, in, GR_ERR_INVALID, "missing lane, output or fold arrays");
+    }
+    for (k = 0; k < in->nargs; k++) {
+        TRY(use_arg(vs, in, k));
+    }
+    if (in->attrs.epilogue) {
+        const gr_inst *a = i > 0 ? &b->insts[i - 1] : NULL;
+        if (!a || (a->op != GR_OP_AGG && a->op != GR_OP_AGG_FUSED)) {
+            return vfail(vs, in, GR_ERR_INVALID, "an epilogue must directly follow an agg or "
+                         "agg_fused");
+        }
+        for (k = 0; k < in->nargs && in->args[k] != a->result; k++) {
+        }
+        if (k == in->nargs) {
+            return vfail(vs, in, GR_ERR_INVALID, "an epilogue reads the result of the "
+                         "aggregation before it (%%%d)", (int)a->result);
+        }
+    }
+    TRY(check_kernel_body(vs, in, &yt));
+    y = &in->body->insts[in->body->n - 1];
+    for (k = 0; k < in->ncarry; k++) {
+        gr_type want = fold_type(in->fold[k], vtype(vs, y->args[k]), why, sizeof why);
+        snprintf(what, sizeof what, "output %d", (int)k + 1);
+        TRY(define(vs, in, what, in->results[k]));
+        if (vtype(vs, in->results[k]) != want) {
+            return vfail(vs, in, GR_ERR_TYPE, "output %d (%%%d) is %s but %s of a %s lane gives "
+                         "%s", (int)k + 1, (int)in->results[k],
+                         gr_type_name(vtype(vs, in->results[k])), gr_fold_name(in->fold[k]),
+                         gr_type_name(vtype(vs, y->args[k])), gr_type_name(want));
+        }
+    }
+    return GR_OK;
+fail:
+    return rc;
+}
+
+/* A fused aggregation (AGG_FUSED). */
+static int check_agg_fused(vstate *vs, const gr_inst *in)
+{
+    const int masked = in->attrs.masked != 0;
+    char why[GR_ERROR_MSG_MAX];
+    gr_type yt, want;
+    int32_t k;
+    int rc, vec = 0;
+
+    if (in->attrs.dir > GR_DIR_BOTH) {
+        return vfail(vs, in, GR_ERR_INVALID, "unknown agg direction %d", in->attrs.dir);
+    }
+    if (in->attrs.msg != GR_MSG_X) {
+        return vfail(vs, in, GR_ERR_INVALID, "a fused aggregation's message is its body's, but "
+                     "its message attribute is %s", gr_msg_name((gr_msg)in->attrs.msg));
+    }
+    if (in->attrs.self > 1) {
+        return vfail(vs, in, GR_ERR_INVALID, "agg self flag %d is not 0 or 1", in->attrs.self);
+    }
+    if (in->ncarry != 0 || in->results || in->fold) {
+        return vfail(vs, in, GR_ERR_INVALID, "a fused aggregation has no outputs or fold kinds "
+                     "(its value is its result)");
+    }
+    if (in->nargs < 1 + masked || !in->inner) {
+        return vfail(vs, in, GR_ERR_INVALID, "has %d operand%s%s", (int)in->nargs,
+                     in->nargs == 1 ? "" : "s", in->inner ? "" : " and no lanes");
+    }
+    for (k = 0; k < in->nargs; k++) {
+        TRY(use_arg(vs, in, k));
+        vec |= k < in->nargs - masked && gr_type_is_vector(vtype(vs, in->args[k]));
+    }
+    if (masked && vtype(vs, in->args[in->nargs - 1]) != GR_T_MASK) {
+        return vfail(vs, in, GR_ERR_TYPE, "the mask of a masked agg_fused (operand %d) is %s; "
+                     "expected a mask", (int)in->nargs,
+                     gr_type_name(vtype(vs, in->args[in->nargs - 1])));
+    }
+    if (!vec) {
+        return vfail(vs, in, GR_ERR_INVALID, "a fused aggregation reads a vector at the "
+                     "neighbours, but no operand%s is one", masked ? " besides the mask" : "");
+    }
+    TRY(check_kernel_body(vs, in, &yt));
+    TRY(define(vs, in, "result", in->result));
+    want = gr_agg_result_type((gr_monoid)in->attrs.monoid, GR_MSG_X, gr_type_vec(yt), why,
+                              sizeof why);
+    if (want == GR_T_NONE) {
+        return vfail(vs, in, GR_ERR_TYPE, "%s", why);
+    }
+    if (vtype(vs, in->result) != want) {
+        return vfail(vs, in, GR_ERR_TYPE, "result is %s but agg_fused of %s messages gives %s",
+                     gr_type_name(vtype(vs, in->result)), gr_type_name(yt), gr_type_name(want));
+    }
+    return GR_OK;
+fail:
+    return rc;
+}
+
+/* The attributes only some ops have are 0 elsewhere, and flags 0 or 1. */
+static int check_flags(vstate *vs, const gr_inst *in)
+{
+    const gr_attrs *a = &in->attrs;
+    if (a->masked > 1 || a->epilogue > 1) {
+        return vfail(vs, in, GR_ERR_INVALID, "%s flag %d is not 0 or 1",
+                     a->masked > 1 ? "masked" : "epilogue", a->masked > 1 ? a->masked : a->epilogue);
+    }
+    if (a->masked && in->op != GR_OP_AGG && in->op != GR_OP_AGG_FUSED) {
+        return vfail(vs, in, GR_ERR_INVALID, "only aggregations are masked");
+    }
+    if (a->epilogue && in->op != GR_OP_FUSED) {
+        return vfail(vs, in, GR_ERR_INVALID, "only fused kernels are epilogues");
+    }
+    if (a->explicit_test && in->op != GR_OP_LOOP) {
+        return vfail(vs, in, GR_ERR_INVALID, "only loops have an explicit test");
+    }
+    return GR_OK;
+}
+
 /* One instruction, at position i of block b (loop: b's owner or NULL). */
 static int check_inst(vstate *vs, const gr_block *b, int32_t i, const gr_inst *loop)
 {
@@ -421,14 +736,26 @@ static int check_inst(vstate *vs, const gr_block *b, int32_t i, const gr_inst *l
     if (in->nargs < 0 || (in->nargs > 0 && !in->args)) {
         return vfail(vs, in, GR_ERR_INVALID, "has a bad operand list");
     }
-    if (info->nargs >= 0 && in->nargs != info->nargs) {
+    TRY(check_flags(vs, in));
+    if (in->op == GR_OP_AGG && in->attrs.masked) {
+        if (in->nargs != 2) {
+            return vfail(vs, in, GR_ERR_INVALID, "has %d operand%s; a masked agg takes 2 (the "
+                         "value and the mask)", (int)in->nargs, in->nargs == 1 ? "" : "s");
+        }
+    } else if (info->nargs >= 0 && in->nargs != info->nargs) {
         return vfail(vs, in, GR_ERR_INVALID, "has %d operand%s; %s takes %d", (int)in->nargs,
                      in->nargs == 1 ? "" : "s", info->name, info->nargs);
     }
-    if (in->op != GR_OP_LOOP && in->body) {
-        return vfail(vs, in, GR_ERR_INVALID, "only loops have a body");
+    if (in->op != GR_OP_LOOP && !(info->flags & GR_F_REGION) && in->body) {
+        return vfail(vs, in, GR_ERR_INVALID, "only loops and fused kernels have a body");
     }
-    has_result = !(info->flags & GR_F_CTRL) && info->sig != GR_SIG_PRINT;
+    if (loop && loop->op != GR_OP_LOOP && in->op != GR_OP_YIELD && in->op != GR_OP_CONST &&
+        !(info->flags & GR_F_EW)) {
+        return vfail(vs, in, GR_ERR_INVALID, "a fused kernel's body holds only element-wise ops "
+                     "and constants");
+    }
+    has_result = !(info->flags & GR_F_CTRL) && info->sig != GR_SIG_PRINT &&
+                 in->op != GR_OP_FUSED;
     if (has_result && in->result < 0) {
         return vfail(vs, in, GR_ERR_INVALID, "has no result value");
     }
@@ -453,6 +780,10 @@ static int check_inst(vstate *vs, const gr_block *b, int32_t i, const gr_inst *l
         return check_return(vs, in);
     case GR_OP_LOOP:
         return check_loop(vs, in);
+    case GR_OP_FUSED:
+        return check_fused(vs, b, i);
+    case GR_OP_AGG_FUSED:
+        return check_agg_fused(vs, in);
     default:
         break;
     }
@@ -481,7 +812,8 @@ static int verify_block(vstate *vs, const gr_block *b, const gr_inst *loop)
         TRY(check_inst(vs, b, i, loop));
     }
     if (loop && (b->n == 0 || b->insts[b->n - 1].op != GR_OP_YIELD)) {
-        return vfail(vs, loop, GR_ERR_INVALID, "the loop body does not end with yield");
+        return vfail(vs, loop, GR_ERR_INVALID, "the %s body does not end with yield",
+                     loop->op == GR_OP_LOOP ? "loop" : "kernel");
     }
     if (!loop && (b->n == 0 || b->insts[b->n - 1].op != GR_OP_RETURN)) {
         return vfail(vs, NULL, GR_ERR_INVALID, "the program does not end with return");
@@ -511,7 +843,10 @@ int gr_program_verify(const gr_program *p, gr_error *err)
     vs.state = gr_calloc((size_t)p->nvalues, sizeof *vs.state);
     vs.ndefs = gr_calloc((size_t)p->nvalues, sizeof *vs.ndefs);
     vs.stack = gr_malloc(((size_t)p->nvalues + 1) * sizeof *vs.stack);
-    if (!vs.state || !vs.ndefs || !vs.stack) {
+    vs.at = gr_calloc((size_t)p->nvalues + 1, sizeof *vs.at);
+    vs.inker = gr_calloc((size_t)p->nvalues + 1, sizeof *vs.inker);
+    vs.kmark = -1;
+    if (!vs.state || !vs.ndefs || !vs.stack || !vs.at || !vs.inker) {
         rc = gr_err_nomem(err, "verifying a program");
         goto fail;
     }
@@ -521,5 +856,7 @@ fail:
     gr_free(vs.state);
     gr_free(vs.ndefs);
     gr_free(vs.stack);
+    gr_free(vs.at);
+    gr_free(vs.inker);
     return rc;
 }

@@ -28,9 +28,12 @@
  *    loop per direction: no per-node loop exits to mispredict, many random
  *    reads in flight.  Out-edge self-loops are dropped per node, only for
  *    the nodes flagged (once per call) as having one.
- *  - Count: up to LPA_VEC_MAX labels, every label is compared with all of
+ *  - Count: up to LPA_VEC_BIG labels, every label is compared with all of
  *    them in SIMD (no branches, no table); beyond, an open-addressing table
- *    sized to twice the degree (power of two, cleared per node).  Both take
+ *    sized to twice the degree (power of two, cleared per node); the SIMD
+ *    count is quadratic, so it wins only up to about 64-96 labels (measured
+ *    on 1M-node graphs), and needs the GCC/Clang vector extension (other
+ *    compilers use the table throughout).  Both take
  *    the largest (count << 32 | ~label), i.e. the top count, lowest label;
  *    the table does it as counts grow (counts only grow, so a label tying
  *    the top count later wins only if it is lower: no tie scan).
@@ -46,10 +49,8 @@
 #define LPA_MIN_BITS 3       /* smallest table: 8 slots */
 #define LPA_CHUNK 256        /* nodes per dynamic scheduling chunk */
 #define LPA_BATCH 4096       /* labels per direction gathered before counting */
-#define LPA_SLACK 16         /* readable slots past every label buffer */
-#ifndef LPA_VEC_MAX
-#define LPA_VEC_MAX 16       /* multisets up to this size: SIMD count */
-#endif
+#define LPA_SLACK 32         /* readable slots past every label buffer */
+#define LPA_VEC_BIG 64       /* multisets up to this size: SIMD count (multiple of 32) */
 
 /* One thread's workspace, carved once per call from one allocation. */
 typedef struct lpa_ws {
@@ -116,41 +117,70 @@ static uint32_t lpa_mode_hash(const uint32_t *a, size_t na, const uint32_t *b, s
     return ~(uint32_t)top;
 }
 
-#if defined(__GNUC__) && LPA_VEC_MAX > 0
+#if defined(__GNUC__) && LPA_VEC_BIG > 0
 #define LPA_VEC 1
 /* Four labels or counts (GCC/Clang vector extension: SSE2, NEON, ...). */
 typedef uint32_t lpa_v4 __attribute__((vector_size(16)));
 
-/* Mode of the d <= 4*NV labels l[] (readable and LPA_EMPTY-padded up to
- * 4*NV): every label compared with all of them, d*NV vector compares. */
-#define LPA_MODE_VEC(NV)                                                       \
-    static uint32_t lpa_mode_vec##NV(const uint32_t *l, size_t d)              \
+/* cnt[0..4*NV) = how often each of the labels l[0..4*NV) occurs in
+ * all[0..d): d*NV vector compares, no branches; the NV vectors of labels
+ * and counts stay in registers (NV <= 8: 16 of them with the broadcast). */
+#define LPA_COUNT_VEC(NV)                                                      \
+    static inline void lpa_count_vec##NV(const uint32_t *l, const uint32_t *all, \
+                                         size_t d, uint32_t *cnt)              \
     {                                                                          \
         lpa_v4 lv[NV], cv[NV];                                                 \
-        uint32_t c[4 * NV];                                                    \
-        uint64_t top = 0;                                                      \
         size_t i, q;                                                           \
+        _Pragma("GCC unroll 8")                                                \
         for (q = 0; q < NV; q++) {                                             \
             memcpy(&lv[q], l + 4 * q, sizeof lv[q]);                           \
             cv[q] = (lpa_v4){0, 0, 0, 0};                                      \
         }                                                                      \
         for (i = 0; i < d; i++) {                                              \
-            lpa_v4 s = (lpa_v4){0, 0, 0, 0} + l[i];                            \
+            lpa_v4 s = (lpa_v4){0, 0, 0, 0} + all[i];                          \
+            _Pragma("GCC unroll 8")                                            \
             for (q = 0; q < NV; q++) {                                         \
                 cv[q] -= (lpa_v4)(lv[q] == s);                                 \
             }                                                                  \
         }                                                                      \
-        memcpy(c, cv, sizeof c);                                               \
-        for (i = 0; i < d; i++) {                                              \
-            uint64_t k = lpa_key(c[i], l[i]);                                  \
-            top = k > top ? k : top;                                           \
-        }                                                                      \
-        return ~(uint32_t)top;                                                 \
+        memcpy(cnt, cv, sizeof cv);                                            \
     }
-LPA_MODE_VEC(1)
-LPA_MODE_VEC(2)
-LPA_MODE_VEC(3)
-LPA_MODE_VEC(4)
+LPA_COUNT_VEC(1)
+LPA_COUNT_VEC(2)
+LPA_COUNT_VEC(3)
+LPA_COUNT_VEC(4)
+LPA_COUNT_VEC(5)
+LPA_COUNT_VEC(6)
+LPA_COUNT_VEC(7)
+LPA_COUNT_VEC(8)
+
+/* The mode of t[0..d), d <= LPA_VEC_BIG, with t padded by LPA_EMPTY to a
+ * multiple of 4 (of 32 when d > 32).  Pads never match a label, and only
+ * the first d counts are looked at. */
+static uint32_t lpa_mode_vec(const uint32_t *t, size_t d)
+{
+    uint32_t c[LPA_VEC_BIG];
+    uint64_t top = 0;
+    size_t i, b;
+    switch ((d + 3) / 4) {
+    case 1: lpa_count_vec1(t, t, d, c); break;
+    case 2: lpa_count_vec2(t, t, d, c); break;
+    case 3: lpa_count_vec3(t, t, d, c); break;
+    case 4: lpa_count_vec4(t, t, d, c); break;
+    case 5: lpa_count_vec5(t, t, d, c); break;
+    case 6: lpa_count_vec6(t, t, d, c); break;
+    case 7: lpa_count_vec7(t, t, d, c); break;
+    default:
+        for (b = 0; b < d; b += 32) {
+            lpa_count_vec8(t + b, t, d, c + b);
+        }
+    }
+    for (i = 0; i < d; i++) {
+        uint64_t k = lpa_key(c[i], t[i]);
+        top = k > top ? k : top;
+    }
+    return ~(uint32_t)top;
+}
 #else
 #define LPA_VEC 0
 #endif
@@ -166,17 +196,22 @@ static uint32_t lpa_mode(const uint32_t *a, size_t na, const uint32_t *b, size_t
         return na ? a[0] : b[0];
     }
 #if LPA_VEC
-    if (d <= 16 && d <= LPA_VEC_MAX) {
-        uint32_t t[32 + 4];
-        memcpy(t, a, 16 * sizeof *t);      /* fixed sizes: plain vector moves */
-        memcpy(t + na, b, 16 * sizeof *t);
+    if (d <= 32) {
+        uint32_t t[64 + 4];
+        memcpy(t, a, 32 * sizeof *t); /* fixed sizes: a few vector moves */
+        memcpy(t + na, b, 32 * sizeof *t);
         t[d] = t[d + 1] = t[d + 2] = LPA_EMPTY;
-        switch ((d + 3) / 4) {
-        case 1: return lpa_mode_vec1(t, d);
-        case 2: return lpa_mode_vec2(t, d);
-        case 3: return lpa_mode_vec3(t, d);
-        default: return lpa_mode_vec4(t, d);
+        return lpa_mode_vec(t, d);
+    }
+    if (d <= LPA_VEC_BIG) {
+        uint32_t t[LPA_VEC_BIG + 32];
+        size_t i;
+        memcpy(t, a, na * sizeof *t);
+        memcpy(t + na, b, nb * sizeof *t);
+        for (i = d; i < ((d + 31) & ~(size_t)31); i++) {
+            t[i] = LPA_EMPTY;
         }
+        return lpa_mode_vec(t, d);
     }
 #endif
     return lpa_mode_hash(a, na, b, nb, n, w);
@@ -243,8 +278,9 @@ static uint64_t lpa_chunk(const gr_graph *g, const uint32_t *restrict cur,
          * single node always does: bufcap >= max degree). */
         uint32_t first = v, u;
         uint64_t ib = ioff[first], ob = ooff[first], e, ne;
-        for (v = first + 1; v < hi && ioff[v + 1] - ib <= bufcap && ooff[v + 1] - ob <= bufcap;
-             v++) {
+        v = first + 1;
+        while (v < hi && ioff[v + 1] - ib <= bufcap && ooff[v + 1] - ob <= bufcap) {
+            v++;
         }
         for (e = 0, ne = ioff[v] - ib; e < ne; e++) {
             w->inb[e] = cur[g->in_adj[ib + e]];

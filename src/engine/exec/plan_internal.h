@@ -1,0 +1,235 @@
+/*
+ * plan_internal.h - the inside of a gr_plan (see plan.h for the design):
+ * slots, instructions, loops, fused kernels and aggregations, and the run
+ * state the interpreter keeps.  Private to src/engine/exec/: lower.c
+ * builds a plan, vm.c runs it, fused_eval.c evaluates its fused kernels and
+ * aggregations, plan_print.c prints it.  Tests include it to inspect and
+ * corrupt plans (gr_plan_copy).
+ *
+ * A plan owns every array here and copies every string it keeps, so it
+ * does not depend on the program it was lowered from.
+ */
+#ifndef GR_EXEC_PLAN_INTERNAL_H
+#define GR_EXEC_PLAN_INTERNAL_H
+
+#include "engine/exec/plan.h"
+
+/* ---- slots ---------------------------------------------------------------- */
+
+/* A storage place of the plan.  Several IR values may share a slot (a loop's
+ * carried value, its result and, when it dies there, its initial value). */
+typedef struct gr_pslot {
+    gr_type type;            /* the values' type */
+    int32_t reg;             /* vector: its register; scalar: -1 (scalars live in the
+                                run's scalar array at the slot's own index) */
+    gr_vid vid;              /* the first IR value held, -1 for a plan temporary */
+    char *name;              /* "%14.rank", "%t3" (owned) */
+} gr_pslot;
+
+/* ---- instructions ------------------------------------------------------------- */
+
+/* One instruction.  Operands are slots; what does not fit (loops, kernels,
+ * aggregations) is in the plan's side tables, named by aux. */
+typedef struct gr_pinst {
+    uint8_t op;              /* gr_pop */
+    uint8_t scalar;          /* EW, SOURCE: the result is a scalar */
+    uint8_t cek;             /* EW: the kind the op computes in (gr_k_ew_compute) */
+    uint8_t nargs;           /* operands in a[] */
+    uint8_t tk[3];           /* EW: the operands' type kinds (gr_k_kind: bools are u8) */
+    uint8_t ok;              /* EW: the result's type kind */
+    uint16_t irop;           /* the gr_opcode (EW, SOURCE, REDUCE, GATHER, SCATTER, PRINT) */
+    int32_t dst;             /* the slot written, -1 for none */
+    int32_t a[3];            /* operand slots (a scalar EW's absent operands name the
+                                always-zero scalar at index nslots) */
+    int32_t aux;             /* PARAM: parameter; LOOP_*: loop; AGG, AGG_FUSED: aggregation;
+                                FUSED: kernel */
+    int32_t jump;            /* LOOP_HEAD: the exit; LOOP_NEXT: the head */
+    gr_kscalar imm;          /* CONST: the value (bools 0/1 in i) */
+} gr_pinst;
+
+/* How LOOP_NEXT hands a carried vector over. */
+enum {
+    GR_CARRY_SAME = 0,       /* the body yields the carried value itself */
+    GR_CARRY_SWAP = 1        /* swap the carried and the yielded registers' buffers */
+};
+
+typedef struct gr_ploop {
+    uint8_t kind;            /* gr_loop_kind */
+    int32_t max;             /* i64 scalar slot */
+    int32_t tol;             /* f64 scalar slot, -1 unless converged */
+    int32_t ncarry;
+    int32_t *inner;          /* [ncarry] carried slots (also the results) */
+    int32_t *next;           /* [ncarry] slots of the yielded values (after the COPYs
+                                the lowering puts before LOOP_NEXT for values that
+                                cannot be swapped) */
+    uint8_t *carry;          /* [ncarry] vectors: GR_CARRY_*; scalars: unused */
+    int32_t *shadow;         /* [ncarry] scalars: scalar slots used to hand all
+                                carried scalars over at once */
+    int32_t test;            /* watched carried value, -1 for repeat */
+    int32_t test_next;       /* the slot of its yielded value (before any COPY) */
+    int32_t expl;            /* slot of the body's explicit test value, -1 */
+    int32_t head;            /* instruction of LOOP_HEAD */
+    int32_t exit;            /* first instruction after the loop */
+    gr_vid vid;              /* the IR loop's first result (printout), -1 */
+} gr_ploop;
+
+/* ---- fused kernels ------------------------------------------------------------- */
+
+/* Where a lane's elements come from. */
+enum {
+    GR_LK_IN = 0,            /* a slot: a vector read in place, a scalar broadcast */
+    GR_LK_CONST,             /* a constant, broadcast */
+    GR_LK_TMP,               /* computed by an op of the kernel */
+    GR_LK_AGG,               /* the aggregation the kernel is the epilogue of */
+    GR_LK_W                  /* edge kernels: the edge's weight (1.0 when unweighted) */
+};
+
+typedef struct gr_plane {
+    uint8_t kind;            /* GR_LK_* */
+    uint8_t ek;              /* element kind */
+    int32_t slot;            /* GR_LK_IN: the slot; GR_LK_TMP: the vector slot of a map
+                                output it is computed straight into, or -1 */
+    gr_kscalar imm;          /* GR_LK_CONST: the value */
+    gr_vid vid;              /* the IR value (printout), -1 */
+} gr_plane;
+
+/* One element-wise op over lanes. */
+typedef struct gr_plop {
+    uint16_t irop;           /* element-wise gr_opcode */
+    uint8_t cek;             /* compute kind */
+    uint8_t oek;             /* result kind (= the out lane's) */
+    uint8_t nargs;
+    int16_t a[3];            /* operand lanes */
+    int16_t out;             /* result lane */
+} gr_plop;
+
+/* One output of a kernel: a map into a vector slot or a fold into a scalar. */
+typedef struct gr_pout {
+    int16_t lane;            /* the lane yielded */
+    uint8_t fold;            /* gr_fold */
+    uint8_t ek;              /* the result's kind */
+    int32_t slot;            /* where it goes (-1: an edge kernel's message) */
+    int32_t part;            /* folds: index among the kernel's folds */
+} gr_pout;
+
+typedef struct gr_pker {
+    int32_t nlanes;
+    gr_plane *lanes;         /* [nlanes] */
+    int32_t nops;
+    gr_plop *ops;            /* [nops], in order */
+    int32_t nout;
+    gr_pout *out;            /* [nout] */
+    int32_t nfolds;          /* outputs that are folds */
+    int32_t agg;             /* epilogue: the aggregation whose result GR_LK_AGG lanes read,
+                                -1 */
+} gr_pker;
+
+/* An aggregation (AGG, or AGG_FUSED lowered to a message kernel and one),
+ * optionally with the FUSED epilogue that follows it. */
+typedef struct gr_pagg {
+    uint8_t dir, mon, msg, self; /* gr_dir, gr_monoid, gr_msg, self */
+    uint8_t xek;             /* kind of x */
+    uint8_t oek;             /* kind of the result */
+    int32_t x;               /* vector slot aggregated */
+    int32_t mask;            /* receivers' mask slot, -1 */
+    int32_t conv;            /* f64 scratch vector slot for x, -1 */
+    int32_t msgker;          /* AGG_FUSED: kernel that computes x first, -1 */
+    int32_t edgeker;         /* AGG_FUSED: kernel that computes each edge's message from
+                                its inputs gathered at the neighbour (its one output, into
+                                no slot), -1; x is -1 then */
+    int32_t epi;             /* epilogue kernel, -1 */
+    int32_t out;             /* slot of the result, -1 when only the epilogue reads it */
+    int32_t tmp;             /* vector scratch slot holding the result for a pushed
+                                aggregation whose result has no slot, -1 */
+    int32_t mode;            /* needs mode tables */
+} gr_pagg;
+
+/* ---- the plan -------------------------------------------------------------------- */
+
+struct gr_plan {
+    char *name;              /* the program's name (owned) */
+    int32_t ninst;
+    gr_pinst *inst;          /* [ninst] */
+    int32_t nslots;
+    gr_pslot *slots;         /* [nslots] */
+    int32_t nscalars;        /* size of the scalar array (= nslots) */
+    int32_t nregs;           /* vector registers */
+    int32_t nvecvals;        /* vector values of the program (registers are fewer) */
+    int32_t nloops;
+    gr_ploop *loops;
+    int32_t nkers;
+    gr_pker *kers;
+    int32_t naggs;
+    gr_pagg *aggs;
+    int32_t nret;
+    int32_t *ret;            /* [nret] returned slots */
+    char **ret_names;        /* [nret] their names (owned) */
+    int32_t nparams;
+    gr_type *ptype;          /* [nparams] parameter types */
+    double *pf;              /* [nparams] defaults (f64) */
+    int64_t *pi;             /* [nparams] defaults (i64, bools 0/1) */
+    int32_t max_lanes;       /* most lanes of a kernel */
+    int32_t max_folds;       /* most folds of a kernel */
+    int32_t nedge;           /* aggregations with an edge kernel */
+};
+
+/* ---- running ------------------------------------------------------------------------ */
+
+/* The state of one gr_plan_run. */
+typedef struct gr_prun {
+    const gr_plan *plan;
+    const gr_graph *g;
+    size_t n;                /* nodes */
+    int nt;                  /* threads */
+    gr_kpol pol;             /* {nt} */
+    gr_kscalar *S;           /* [nscalars + 1] scalar values, by slot; the last is
+                                always zero */
+    void **R;                /* [nregs] register buffers (n 8-byte elements each) */
+    int64_t *lcount;         /* [nloops] iteration counters */
+    int64_t *lmax;           /* [nloops] max_iter, read at LOOP_INIT */
+    double *ltol;            /* [nloops] tol */
+    char *lanes;             /* nt * 2 * max_lanes lane registers of GR_LANE 8-byte elements
+                                (per thread: a node kernel's, then an edge kernel's) */
+    void **lptr;             /* nt * 2 * max_lanes lane pointers */
+    gr_kmsgs *kmsgs;         /* [nt] edge-message buffers, when the plan has edge kernels */
+    void *ectx;              /* [nt] their contexts (fused_eval.c) */
+    char *ebuf;              /* the buffers' storage */
+    gr_kscalar *part;        /* fold partials: max_folds per GR_K_RED_BLOCK block */
+    int64_t *mkey;           /* mode tables: nt * mcap */
+    uint32_t *mcnt;
+    size_t mcap;
+    int debug;
+    uint8_t *written;        /* debug: [nslots] slot written */
+    int32_t *owner;          /* debug: [nregs] slot whose value the register holds, -1 */
+    gr_error *err;
+} gr_prun;
+
+/* A vector slot's buffer. */
+static inline void *gr_prun_vec(const gr_prun *r, int32_t slot)
+{
+    return r->R[r->plan->slots[slot].reg];
+}
+
+/* ---- functions ------------------------------------------------------------------------ */
+
+/* fused_eval.c: run kernel K over every node (maps into their slots, folds
+ * into their scalar slots), block by block.  GR_OK (kernels cannot fail). */
+int gr_fused_run(gr_prun *r, const gr_pker *K);
+
+/* fused_eval.c: run aggregation A (its message kernel, the aggregation,
+ * and its epilogue in the same pass when it has one).  GR_OK or an error
+ * from the aggregation kernel's setup. */
+int gr_fused_agg(gr_prun *r, const gr_pagg *A);
+
+/* The representation kind of a slot type in the scalar array: f64 for
+ * f64, i64 for i64 and bool (0/1). */
+static inline gr_ek gr_plan_rep(gr_type t) { return t == GR_T_F64 ? GR_EK_F64 : GR_EK_I64; }
+
+/* lower.c: a deep copy of plan (for tests that corrupt one).  GR_OK or
+ * GR_ERR_NOMEM; *out is freed with gr_plan_free. */
+int gr_plan_copy(const gr_plan *plan, gr_plan **out, gr_error *err);
+
+/* vm.c: the name of a plan op ("ew", "loop_head", ...). */
+const char *gr_pop_name(int op);
+
+#endif
