@@ -32,9 +32,7 @@
 #include "engine/ir/ir.h"
 #include "engine/passes/passes.h"
 
-/* The random program generator: not on this test's link line, so it is
- * compiled in here. */
-#include "progen.c"
+#include "progen.h"
 
 static gr_error E;
 
