@@ -680,3 +680,117 @@ const char *gr_fmt_double(double x, char *buf, size_t n)
     snprintf(buf, n, "%.17g", x);
     return buf;
 }
+
+/* ---- the program: command dispatch ----------------------------------------- */
+
+static const struct gr_cmd *find_command(const struct gr_cli_app *app, const char *name)
+{
+    size_t i;
+    for (i = 0; app->commands[i]; i++) {
+        if (strcmp(app->commands[i]->name, name) == 0) {
+            return app->commands[i];
+        }
+    }
+    return NULL;
+}
+
+static void print_overview(const struct gr_cli_app *app, FILE *fp)
+{
+    const struct gr_cmd *const *c = app->commands;
+    size_t i, width = 8;
+    for (i = 0; c[i]; i++) {
+        if (strlen(c[i]->name) > width) {
+            width = strlen(c[i]->name);
+        }
+    }
+    fprintf(fp, "usage: %s COMMAND [ARGS]...\n       %s --help | --version\n\n%s\n"
+                "Commands:\n", app->prog, app->prog, app->about);
+    for (i = 0; c[i]; i++) {
+        fprintf(fp, "  %-*s  %s\n", (int)width, c[i]->name, c[i]->summary);
+    }
+    fprintf(fp, "\nOptions:\n"
+                "  -h, --help     show this help\n"
+                "  -V, --version  print the version\n"
+                "\n"
+                "Run '%s COMMAND --help' (or '%s help COMMAND') for a command's usage.\n%s",
+            app->prog, app->prog, app->exit_codes);
+}
+
+static int unknown_command(const struct gr_cli_app *app, const char *name)
+{
+    struct gr_suggest s;
+    size_t i;
+    gr_suggest_init(&s, name);
+    for (i = 0; app->commands[i]; i++) {
+        gr_suggest_add(&s, app->commands[i]->name);
+    }
+    if (gr_suggest_best(&s)) {
+        return gr_cli_usage(NULL, "unknown command '%s'; did you mean '%s'?",
+                            name, gr_suggest_best(&s));
+    }
+    return gr_cli_usage(NULL, "unknown command '%s'", name);
+}
+
+/* The program without its final stdout check. */
+static int dispatch(const struct gr_cli_app *app, int argc, char **argv)
+{
+    const struct gr_cmd *cmd;
+    const char *first;
+    if (argc < 2) {
+        return gr_cli_usage(NULL, "missing command");
+    }
+    first = argv[1];
+    if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0) {
+        print_overview(app, stdout);
+        return GR_EXIT_OK;
+    }
+    if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
+        printf("%s (grperf) %s\n", app->prog, gr_version());
+        return GR_EXIT_OK;
+    }
+    if (strcmp(first, "help") == 0) {
+        if (argc < 3) {
+            print_overview(app, stdout);
+            return GR_EXIT_OK;
+        }
+        cmd = find_command(app, argv[2]);
+        if (!cmd) {
+            return unknown_command(app, argv[2]);
+        }
+        gr_cmd_help(cmd, stdout);
+        return GR_EXIT_OK;
+    }
+    if (first[0] == '-') {
+        struct gr_suggest s;
+        gr_suggest_init(&s, first);
+        gr_suggest_add(&s, "--help");
+        gr_suggest_add(&s, "--version");
+        if (gr_suggest_best(&s)) {
+            return gr_cli_usage(NULL, "unknown option '%s'; did you mean '%s'?",
+                                first, gr_suggest_best(&s));
+        }
+        return gr_cli_usage(NULL, "unknown option '%s'", first);
+    }
+    cmd = find_command(app, first);
+    if (!cmd) {
+        return unknown_command(app, first);
+    }
+    return gr_cmd_run(cmd, argc - 1, argv + 1);
+}
+
+int gr_cli_main(const struct gr_cli_app *app, int argc, char **argv)
+{
+    int rc;
+    gr_cli_prog = app->prog;
+    rc = dispatch(app, argc, argv);
+    /* a full disk or closed pipe on stdout must not look like success */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        fprintf(stderr, "%s: error writing standard output: %s\n", app->prog,
+                strerror(e ? e : EIO));
+        if (rc == GR_EXIT_OK) {
+            rc = app->write_fail_code;
+        }
+    }
+    return rc;
+}

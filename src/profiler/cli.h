@@ -246,4 +246,19 @@ extern const struct gr_cmd gr_cmd_list;
  * code. */
 int grprof_main(int argc, char **argv);
 
+/* A program built on this framework: grprof, grregress. */
+struct gr_cli_app {
+    const char *prog;                    /* "grprof": messages, --help, --version */
+    const char *about;                   /* paragraph for --help, ending in "\n" */
+    const char *exit_codes;              /* "Exit codes: ...\n" for --help */
+    const struct gr_cmd *const *commands;/* NULL-terminated, in --help order */
+    int write_fail_code;                 /* exit code when stdout cannot be written */
+};
+
+/* The whole program: `PROG --help|--version`, `PROG help CMD`, `PROG CMD
+ * ARGS...` (an unknown command or option suggests the closest one); a
+ * failure to write stdout turns success into app->write_fail_code.
+ * Returns the exit code. */
+int gr_cli_main(const struct gr_cli_app *app, int argc, char **argv);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * commands.c - the one table of grregress commands and grregress_main,
- * which dispatches to them through grprof's command framework (cli.h).
+ * which runs them through grprof's command framework (gr_cli_main).
  * Adding a command: write cmd_NAME.c exporting `const struct gr_cmd
  * gr_cmd_NAME`, declare it in regress.h and list it here.  `grregress
  * --help` is generated from this table.
@@ -8,8 +8,6 @@
 #include "config.h"
 #include "regress/regress.h"
 
-#include <errno.h>
-#include <string.h>
 
 /* Every command, in the order `grregress --help` lists them. */
 static const struct gr_cmd *const commands[] = {
@@ -17,124 +15,17 @@ static const struct gr_cmd *const commands[] = {
     NULL
 };
 
-static const struct gr_cmd *find_command(const char *name)
-{
-    size_t i;
-    for (i = 0; commands[i]; i++) {
-        if (strcmp(commands[i]->name, name) == 0) {
-            return commands[i];
-        }
-    }
-    return NULL;
-}
-
-static void print_overview(FILE *fp)
-{
-    size_t i, width = 8;
-    for (i = 0; commands[i]; i++) {
-        if (strlen(commands[i]->name) > width) {
-            width = strlen(commands[i]->name);
-        }
-    }
-    fprintf(fp,
-            "usage: " GR_REGRESS_PROG " COMMAND [ARGS]...\n"
-            "       " GR_REGRESS_PROG " --help | --version\n"
-            "\n"
-            "grregress compares grprof run files against a baseline and tells a\n"
-            "real regression from noise.\n"
-            "\n"
-            "Commands:\n");
-    for (i = 0; commands[i]; i++) {
-        fprintf(fp, "  %-*s  %s\n", (int)width, commands[i]->name,
-                commands[i]->summary);
-    }
-    fprintf(fp,
-            "\n"
-            "Options:\n"
-            "  -h, --help     show this help\n"
-            "  -V, --version  print the version\n"
-            "\n"
-            "Run '" GR_REGRESS_PROG " COMMAND --help' (or '" GR_REGRESS_PROG
-            " help COMMAND') for a command's usage.\n"
-            "Exit codes: 0 no regression, 1 regression or checksum mismatch, 2 usage\n"
-            "or input error, 3 baseline missing or not comparable.\n");
-}
-
-static int unknown_command(const char *name)
-{
-    struct gr_suggest s;
-    size_t i;
-    gr_suggest_init(&s, name);
-    for (i = 0; commands[i]; i++) {
-        gr_suggest_add(&s, commands[i]->name);
-    }
-    if (gr_suggest_best(&s)) {
-        return gr_cli_usage(NULL, "unknown command '%s'; did you mean '%s'?",
-                            name, gr_suggest_best(&s));
-    }
-    return gr_cli_usage(NULL, "unknown command '%s'", name);
-}
-
-/* The program without its final stdout check. */
-static int dispatch(int argc, char **argv)
-{
-    const struct gr_cmd *cmd;
-    const char *first;
-    if (argc < 2) {
-        return gr_cli_usage(NULL, "missing command");
-    }
-    first = argv[1];
-    if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0) {
-        print_overview(stdout);
-        return GR_REXIT_OK;
-    }
-    if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
-        printf(GR_REGRESS_PROG " (grperf) %s\n", gr_version());
-        return GR_REXIT_OK;
-    }
-    if (strcmp(first, "help") == 0) {
-        if (argc < 3) {
-            print_overview(stdout);
-            return GR_REXIT_OK;
-        }
-        cmd = find_command(argv[2]);
-        if (!cmd) {
-            return unknown_command(argv[2]);
-        }
-        gr_cmd_help(cmd, stdout);
-        return GR_REXIT_OK;
-    }
-    if (first[0] == '-') {
-        struct gr_suggest s;
-        gr_suggest_init(&s, first);
-        gr_suggest_add(&s, "--help");
-        gr_suggest_add(&s, "--version");
-        if (gr_suggest_best(&s)) {
-            return gr_cli_usage(NULL, "unknown option '%s'; did you mean '%s'?",
-                                first, gr_suggest_best(&s));
-        }
-        return gr_cli_usage(NULL, "unknown option '%s'", first);
-    }
-    cmd = find_command(first);
-    if (!cmd) {
-        return unknown_command(first);
-    }
-    return gr_cmd_run(cmd, argc - 1, argv + 1);
-}
+static const struct gr_cli_app grregress_app = {
+    .prog = GR_REGRESS_PROG,
+    .about = "grregress compares grprof run files against a baseline and tells a\n"
+             "real regression from noise.\n",
+    .exit_codes = "Exit codes: 0 no regression, 1 regression or checksum mismatch, 2 usage\n"
+                  "or input error, 3 baseline missing or not comparable.\n",
+    .commands = commands,
+    .write_fail_code = GR_REXIT_USAGE,
+};
 
 int grregress_main(int argc, char **argv)
 {
-    int rc;
-    gr_cli_prog = GR_REGRESS_PROG;
-    rc = dispatch(argc, argv);
-    /* a full disk or closed pipe on stdout must not look like success */
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        int e = errno;
-        fprintf(stderr, GR_REGRESS_PROG ": error writing standard output: %s\n",
-                strerror(e ? e : EIO));
-        if (rc == GR_REXIT_OK) {
-            rc = GR_REXIT_USAGE;
-        }
-    }
-    return rc;
+    return gr_cli_main(&grregress_app, argc, argv);
 }
