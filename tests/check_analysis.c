@@ -55,32 +55,6 @@ static int updating(void)
     return u && *u && strcmp(u, "0") != 0;
 }
 
-/* The whole file, NUL-terminated (malloc'd), or NULL when missing. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0, k;
-    if (!f) {
-        return NULL;
-    }
-    for (;;) {
-        if (cap - n < 4096) {
-            cap = cap ? cap * 2 : 8192;
-            buf = realloc(buf, cap + 1);
-            ck_assert_ptr_nonnull(buf);
-        }
-        k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0) {
-            break;
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
 static void spit(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -133,7 +107,7 @@ static gr_program *load_golden(const char *name)
     char *text;
     gr_program *p;
     snprintf(path, sizeof path, "%s/%s.ir", GOLDEN_DIR, name);
-    text = slurp(path);
+    text = tu_slurp(path, NULL);
     ck_assert_msg(text != NULL, "cannot read %s", path);
     p = parse_text(text, name);
     free(text);
@@ -211,7 +185,7 @@ static void check_goldens(const gr_program *p, const char *name)
                       analyses[i], fmt_err(&err));
         snprintf(path, sizeof path, "%s/%s.%s.out", GOLDEN_DIR, name, analyses[i]);
         snprintf(what, sizeof what, "%s.%s.out", name, analyses[i]);
-        want = slurp(path);
+        want = tu_slurp(path, NULL);
         if (updating()) {
             spit(path, text);
         } else {
@@ -1032,7 +1006,7 @@ START_TEST(test_golden)
     gr_program *p;
     gr_error err;
     snprintf(path, sizeof path, "%s/%s.ir", GOLDEN_DIR, cases[_i]);
-    text = slurp(path);
+    text = tu_slurp(path, NULL);
     ck_assert_msg(text != NULL, "cannot read %s", path);
     p = parse_text(text, cases[_i]);
     gr_error_clear(&err);
@@ -1060,7 +1034,7 @@ START_TEST(test_golden_library_pagerank)
                   "pagerank does not compile: %s", fmt_err(&err));
     ck_assert_int_eq(gr_program_print(p, &text, &err), GR_OK);
     snprintf(path, sizeof path, "%s/pagerank.ir", GOLDEN_DIR);
-    want = slurp(path);
+    want = tu_slurp(path, NULL);
     ck_assert_ptr_nonnull(want);
     gr_diags_release(&dg);
     expect_text("pagerank.ir (the compiled library pagerank)", want, text);

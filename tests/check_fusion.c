@@ -570,23 +570,6 @@ static char *section(const char *text, const char *name)
     return out;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *t;
-    long n;
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    t = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq((long)fread(t, 1, (size_t)n, f), n);
-    t[n] = '\0';
-    fclose(f);
-    return t;
-}
-
 /* The fusion goldens (tests/golden/passes/fuse_*.test, pipeline_O2_*):
  * each expected output gives the input's results, and the input gives the
  * same results under every config. */
@@ -609,7 +592,7 @@ START_TEST(test_golden_equivalent)
             continue;
         }
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        text = slurp(path);
+        text = tu_slurp(path, NULL);
         in = section(text, "\n== input\n");
         out = section(text, "\n== output\n");
         ck_assert_msg(in && out, "%s: no input or output section", e->d_name);
@@ -645,7 +628,7 @@ START_TEST(test_golden_equivalent)
      * passes take it as input too */
     snprintf(path, sizeof path, "%s/tests/golden/ir/fused.ir", src && *src ? src : GR_SRCDIR);
     {
-        char *text = slurp(path);
+        char *text = tu_slurp(path, NULL);
         gr_program *p = parse_ok(text);
         for (s = 0; s < 2; s++) {
             check_equivalent(p, g[s], 0, 0, "fused.ir");
@@ -694,7 +677,7 @@ START_TEST(test_library_goldens)
         char *text, *want, *got = print(q);
         snprintf(path, sizeof path, "%s/tests/golden/passes/pipeline_O2_lib_%s.test",
                  src && *src ? src : GR_SRCDIR, names[i]);
-        text = slurp(path);
+        text = tu_slurp(path, NULL);
         want = section(text, "\n== output\n");
         ck_assert_msg(want && strcmp(want, got) == 0, "%s at -O2:\n%s", names[i], got);
         free(want);

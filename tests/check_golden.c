@@ -16,6 +16,7 @@
  */
 #include "config.h"
 #include "gr.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -32,35 +33,6 @@ static int updating(void)
 {
     const char *u = getenv("GR_GOLDEN_UPDATE");
     return u && *u && strcmp(u, "0") != 0;
-}
-
-/* The whole file, NUL-terminated (malloc'd), or NULL when missing. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0, k;
-    if (!f) {
-        return NULL;
-    }
-    for (;;) {
-        if (cap - n < 4096) {
-            cap = cap ? cap * 2 : 8192;
-            buf = realloc(buf, cap + 1);
-            ck_assert_ptr_nonnull(buf);
-        }
-        k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0) {
-            break;
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len) {
-        *len = n;
-    }
-    return buf;
 }
 
 static void spit(const char *path, const char *text)
@@ -129,8 +101,8 @@ static void run_case(const char *src, size_t len, const char *file, const char *
 
     snprintf(irpath, sizeof irpath, "%s/%s.ir", GOLDEN_DIR, base);
     snprintf(errpath, sizeof errpath, "%s/%s.err", GOLDEN_DIR, base);
-    want_ir = slurp(irpath, NULL);
-    want_err = slurp(errpath, NULL);
+    want_ir = tu_slurp(irpath, NULL);
+    want_err = tu_slurp(errpath, NULL);
     ck_assert_msg(!(want_ir && want_err), "%s: both .ir and .err exist", base);
     ck_assert_msg(want_ir || want_err || updating(),
                   "%s: no expectation (%s.ir or %s.err); run with GR_GOLDEN_UPDATE=1", base,
@@ -183,7 +155,7 @@ START_TEST(test_golden_file)
     char *src;
     snprintf(path, sizeof path, "%s/%s.grl", GOLDEN_DIR, cases[_i]);
     snprintf(file, sizeof file, "%s.grl", cases[_i]);
-    src = slurp(path, &len);
+    src = tu_slurp(path, &len);
     ck_assert_msg(src != NULL, "cannot read %s", path);
     run_case(src, len, file, cases[_i], 0);
     free(src);

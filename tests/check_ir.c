@@ -61,26 +61,6 @@ static void same_text_at(const char *got, const char *want, const char *file, in
 }
 #define SAME_TEXT(got, want) same_text_at((got), (want), __FILE__, __LINE__)
 
-/* Read a whole file (malloc'd), NULL when missing. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *s;
-    long n;
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
-}
-
 static const char *srcdir(void)
 {
     const char *s = getenv("GR_SRCDIR");
@@ -93,7 +73,7 @@ static void check_golden(const char *name, const char *text)
     char path[1200];
     char *want;
     snprintf(path, sizeof path, "%s/tests/golden/ir/%s.ir", srcdir(), name);
-    want = slurp(path);
+    want = tu_slurp(path, NULL);
     if (!want || strcmp(want, text) != 0) {
         char out[1200];
         FILE *f;
@@ -413,7 +393,7 @@ START_TEST(test_golden_files)
             continue;
         }
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        text = slurp(path);
+        text = tu_slurp(path, NULL);
         ck_assert_ptr_nonnull(text);
         gr_error_clear(&err);
         OK(gr_program_parse(text, e->d_name, &p, &err));

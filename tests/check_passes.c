@@ -65,32 +65,6 @@ static const char *golden_dir(void)
     return dir;
 }
 
-/* The whole file, NUL-terminated (malloc'd), or NULL when missing. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0, k;
-    if (!f) {
-        return NULL;
-    }
-    for (;;) {
-        if (cap - n < 4096) {
-            cap = cap ? cap * 2 : 8192;
-            buf = realloc(buf, cap + 1);
-            ck_assert_ptr_nonnull(buf);
-        }
-        k = fread(buf + n, 1, cap - n, f);
-        n += k;
-        if (k == 0) {
-            break;
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
 /* Write the first na bytes of a, then b and c, to path. */
 static void spit(const char *path, const char *a, size_t na, const char *b, const char *c)
 {
@@ -273,7 +247,7 @@ static void load_case(const char *name, gcase *c)
     char **slot = NULL;
     memset(c, 0, sizeof *c);
     snprintf(path, sizeof path, "%s/%s", golden_dir(), name);
-    c->text = slurp(path);
+    c->text = tu_slurp(path, NULL);
     ck_assert_msg(c->text != NULL, "cannot read %s", path);
     c->expect_at = strlen(c->text);
     for (t = c->text;; t = strchr(t, '\n') + 1) {

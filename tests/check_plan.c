@@ -1277,25 +1277,6 @@ END_TEST
 
 /* ---- printing, registers, allocation ----------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_int_eq((long)fread(buf, 1, (size_t)n, f), n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
 /* The golden plans: PageRank from the library as compiled, and the IR
  * goldens of every op, loops and fused kernels (tests/golden/ir). */
 static const char *const golden_src[][2] = {
@@ -1314,7 +1295,7 @@ static gr_program *golden_program(int k)
     if (!golden_src[k][1]) {
         return compile_lib(golden_src[k][0]);
     }
-    text = slurp(golden_src[k][1]);
+    text = tu_slurp(golden_src[k][1], NULL);
     ck_assert_msg(text != NULL, "missing %s", golden_src[k][1]);
     gr_error_clear(&e);
     ck_assert_msg(gr_program_parse(text, golden_src[k][1], &p, &e) == GR_OK, "%s",
@@ -1343,7 +1324,7 @@ START_TEST(test_golden)
         fputs(text, f);
         fclose(f);
     }
-    want = slurp(path);
+    want = tu_slurp(path, NULL);
     ck_assert_msg(want != NULL, "missing %s (GR_GOLDEN_UPDATE=1 writes it)", path);
     ck_assert_msg(strcmp(text, want) == 0, "the printed plan differs from %s:\n%s", path, text);
     ck_assert_ptr_nonnull(strstr(text, "registers:"));
@@ -1361,13 +1342,13 @@ END_TEST
  * some golden plan (SQLite's opcode documentation rule). */
 START_TEST(test_op_docs)
 {
-    char *vm = slurp(GR_SRCDIR "/src/engine/exec/vm.c"), *golden[NGOLDEN];
+    char *vm = tu_slurp(GR_SRCDIR "/src/engine/exec/vm.c", NULL), *golden[NGOLDEN];
     int op, k;
     ck_assert_ptr_nonnull(vm);
     for (k = 0; k < NGOLDEN; k++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s.plan", GOLDEN_PLAN, golden_src[k][0]);
-        golden[k] = slurp(path);
+        golden[k] = tu_slurp(path, NULL);
         ck_assert_msg(golden[k] != NULL, "missing %s", path);
     }
     for (op = 0; op <= GR_P_RETURN; op++) {

@@ -153,29 +153,6 @@ static int schema_ok(const char *text, char *why, size_t n)
 
 #undef REQ
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    long len;
-    char *s;
-    if (!f) {
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    s = malloc((size_t)len + 1);
-    if (s && fread(s, 1, (size_t)len, f) != (size_t)len) {
-        free(s);
-        s = NULL;
-    }
-    if (s) {
-        s[len] = '\0';
-    }
-    fclose(f);
-    return s;
-}
-
 /* ---- a run in memory ------------------------------------------------------------ */
 
 static char *sd(const char *s)
@@ -348,7 +325,7 @@ START_TEST(test_write_and_read_back)
     snprintf(path, sizeof path, "%s/run.json", tmpdir);
     gr_error_clear(&err);
     ck_assert_int_eq(gr_run_write(r, path, &err), GR_OK);
-    text = slurp(path);
+    text = tu_slurp(path, NULL);
     ck_assert_ptr_nonnull(text);
     ck_assert(text[strlen(text) - 1] == '\n');
     ck_assert_msg(schema_ok(text, why, sizeof why), "schema: %s", why);
@@ -418,7 +395,7 @@ static int validate_files(int argc, char **argv)
 {
     int i, bad = 0;
     for (i = 1; i < argc; i++) {
-        char why[512] = "", *text = slurp(argv[i]);
+        char why[512] = "", *text = tu_slurp(argv[i], NULL);
         if (!text) {
             printf("%s: cannot read\n", argv[i]);
             bad++;

@@ -227,3 +227,31 @@ gr_program *tu_library_program(const char *name)
     gr_diags_release(&d);
     return p;
 }
+
+char *tu_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0, k;
+    if (!f) {
+        return NULL;
+    }
+    for (;;) {
+        if (cap - n < 4096) {
+            cap = cap ? cap * 2 : 8192;
+            buf = realloc(buf, cap + 1);
+            ck_assert_ptr_nonnull(buf);
+        }
+        k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (k == 0) {
+            break;
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len) {
+        *len = n;
+    }
+    return buf;
+}

@@ -54,6 +54,10 @@ gr_program *tu_library_program(const char *name);
  * valid until the next call). */
 const char *tu_write_temp(const char *suffix, const char *text);
 
+/* The whole file at path, NUL-terminated (malloc'd: free it), or NULL when
+ * it cannot be opened; *len (may be NULL) receives its length. */
+char *tu_slurp(const char *path, size_t *len);
+
 /* Path of a file under tests/data in the source tree (static buffer). */
 const char *tu_data(const char *name);
 
