@@ -55,7 +55,8 @@ gr_program *tu_library_program(const char *name);
 const char *tu_write_temp(const char *suffix, const char *text);
 
 /* The whole file at path, NUL-terminated (malloc'd: free it), or NULL when
- * it cannot be opened; *len (may be NULL) receives its length. */
+ * it cannot be read; *len (may be NULL) receives its length.  Asserts
+ * nothing, so tools built from the tests may use it outside a test. */
 char *tu_slurp(const char *path, size_t *len);
 
 /* Path of a file under tests/data in the source tree (static buffer). */
