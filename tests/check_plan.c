@@ -10,12 +10,14 @@
  * with its names, types and iteration count, and native's within 1e-9.
  * Thread counts 1 and 2 give identical bits.  Random programs (progen)
  * check every op, loop shape and kernel kind the same way.  Then: a
- * corrupted plan is caught by debug mode, the printed PageRank plan
- * matches tests/golden/plan/pagerank.plan (GR_GOLDEN_UPDATE=1 rewrites
- * it), registers are fewer than vector values, loops allocate nothing
- * (50 iterations allocate as much as 5), every allocation failure is a
- * clean GR_ERR_NOMEM without leak (valgrind: CK_FORK=no), and the push and
- * pull aggregation kernels agree.
+ * corrupted plan is caught by debug mode; the printed plans match
+ * tests/golden/plan/NAME.plan (PageRank and the IR goldens every_op, loops
+ * and fused; GR_GOLDEN_UPDATE=1 rewrites them); every plan op has its doc
+ * block and case in vm.c and a golden using it; registers are fewer than
+ * vector values; loops allocate nothing (50 iterations allocate as much
+ * as 5); every allocation failure is a clean GR_ERR_NOMEM without leak
+ * (valgrind: CK_FORK=no); edge kernels (messages using the weight freely)
+ * match a reference; the push and pull aggregation kernels agree.
  *
  * Fused programs come from gr_optimize -O2 (GR_PLAN_TEST_OPTIMIZE=0 leaves
  * them out) and from a small independent fuser below (mf_*), which also
@@ -59,8 +61,7 @@
  *    distance (converged) or of "changed" (unchanged), added to the kernel
  *    that computes the next value when there is one;
  *  - mf_mask gives aggregations a receiver mask (node_index mod 3 != 0).
- * Step mode runs the result as the reference.  Fold arrays are freed by
- * mf_free_folds before gr_program_free (which may not know them yet).
+ * Step mode runs the result as the reference.
  */
 
 typedef struct mf {
@@ -139,19 +140,6 @@ static void mf_analyze(mf *F)
     F->dblk = mf_alloc(n * sizeof *F->dblk);
     F->didx = mf_alloc(n * sizeof *F->didx);
     mf_scan(F, &F->p->top);
-}
-
-/* Free every fold array (gr_program_free may not know them yet). */
-static void mf_free_folds(gr_block *b)
-{
-    int32_t i;
-    for (i = 0; i < b->n; i++) {
-        gr_free(b->insts[i].fold);
-        b->insts[i].fold = NULL;
-        if (b->insts[i].body) {
-            mf_free_folds(b->insts[i].body);
-        }
-    }
 }
 
 static void mf_fix_parents(gr_block *b)
@@ -737,14 +725,6 @@ static gr_program *compile_lib(const char *name)
     return p;
 }
 
-static void free_program(gr_program **p)
-{
-    if (*p) {
-        mf_free_folds(&(*p)->top);
-    }
-    gr_program_free(p);
-}
-
 /* The program of `name` in a mode: 0 as compiled, 1 fused by mf_fuse,
  * 2 masked and fused, 3 gr_optimize -O2. */
 static gr_program *program_in(const char *name, int mode)
@@ -1047,7 +1027,7 @@ START_TEST(test_library)
         compare_params(g, gname, p, mode != 2, mode_names[mode]);
         gr_graph_free(&g);
     }
-    free_program(&p);
+    gr_program_free(&p);
 }
 END_TEST
 
@@ -1085,7 +1065,7 @@ START_TEST(test_threads)
                               gname, why);
                 gr_result_release(&r1);
                 gr_result_release(&r2);
-                free_program(&p);
+                gr_program_free(&p);
             }
         }
         gr_graph_free(&g);
@@ -1190,7 +1170,7 @@ START_TEST(test_progen)
                 }
                 plan_equals_step(g[k], "a test graph", p, NULL, what);
             }
-            free_program(&p);
+            gr_program_free(&p);
         }
     }
     for (k = 0; k < 4; k++) {
@@ -1404,7 +1384,7 @@ START_TEST(test_registers)
             ck_assert_uint_eq(gr_plan_buffer_bytes(pl, 1000), (size_t)pl->nregs * 8000);
             ck_assert_int_eq(gr_plan_size(pl), pl->ninst);
             gr_plan_free(&pl);
-            free_program(&p);
+            gr_program_free(&p);
         }
     }
     /* pagerank: 9 vector values in 5 registers or fewer */
@@ -1473,7 +1453,7 @@ START_TEST(test_no_alloc_in_loops)
                     ck_assert_int_eq(i50, 50);
                 }
                 gr_plan_free(&pl);
-                free_program(&p);
+                gr_program_free(&p);
             }
         }
         gr_graph_free(&g);
@@ -1518,7 +1498,7 @@ START_TEST(test_nomem)
                 gr_plan_free(&pl);
             }
             ck_assert_msg(ok, "%s never succeeded", algs[a]);
-            free_program(&p);
+            gr_program_free(&p);
         }
     }
     gr_graph_free(&g);
@@ -1819,7 +1799,7 @@ START_TEST(test_agg_fused_edges)
                         }
                         gr_result_release(&res);
                     }
-                    free_program(&p);
+                    gr_program_free(&p);
                 }
             }
         }
@@ -1835,7 +1815,7 @@ START_TEST(test_agg_fused_edges)
         ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_ERR_INVALID);
         ck_assert_msg(strstr(e.msg, "weight") != NULL, "%s", e.msg);
         ck_assert_ptr_null(pl);
-        free_program(&p);
+        gr_program_free(&p);
     }
 }
 END_TEST

@@ -278,11 +278,11 @@ static int lane_fast(const gr_plop *op, const gr_plane *lanes, void *const *lp, 
         if (cek == GR_EK_F64) {
             const double *restrict b = ap[1], *restrict c = ap[2];
             double *restrict r = lp[op->out];
-            LANE_FOR(r[i] = m[i] != 0 ? b[i] : c[i]);
+            LANE_FOR(double bv = b[i]; double cv = c[i]; r[i] = m[i] != 0 ? bv : cv);
         } else {
             const int64_t *restrict b = ap[1], *restrict c = ap[2];
             int64_t *restrict r = lp[op->out];
-            LANE_FOR(r[i] = m[i] != 0 ? b[i] : c[i]);
+            LANE_FOR(int64_t bv = b[i]; int64_t cv = c[i]; r[i] = m[i] != 0 ? bv : cv);
         }
         return 1;
     }

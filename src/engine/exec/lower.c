@@ -291,7 +291,7 @@ static int emit_ew(lw *L, gr_opcode op, const int32_t *args, int nargs, int32_t 
 
 typedef struct kb {             /* a kernel being built */
     gr_pker K;
-    int32_t cap_lanes, cap_ops;
+    int32_t cap_lanes, cap_ops, cap_out;
     int32_t *lane_of;            /* [nv] lane of a value, -1 */
 } kb;
 
@@ -414,9 +414,8 @@ fail:
 static int kb_out(lw *L, kb *B, int16_t lane, int fold, int32_t slot)
 {
     gr_pout *o;
-    int32_t cap = B->K.nout;
     int rc;
-    if ((rc = grow(L, (void **)&B->K.out, &cap, B->K.nout + 1, sizeof *B->K.out)) < 0) {
+    if ((rc = grow(L, (void **)&B->K.out, &B->cap_out, B->K.nout + 1, sizeof *B->K.out)) < 0) {
         return rc;
     }
     o = &B->K.out[B->K.nout++];
@@ -644,8 +643,7 @@ static int lower_agg_edges(lw *L, const gr_inst *in, gr_pagg *A)
     A->xek = B.K.lanes[lane].ek;
     A->x = -1;
     { /* the message: the kernel's one output, a map into no slot */
-        int32_t cap = B.K.nout;
-        TRY(grow(L, (void **)&B.K.out, &cap, 1, sizeof *B.K.out));
+        TRY(grow(L, (void **)&B.K.out, &B.cap_out, 1, sizeof *B.K.out));
         B.K.out[0].lane = lane;
         B.K.out[0].fold = GR_FOLD_MAP;
         B.K.out[0].ek = B.K.lanes[lane].ek;

@@ -75,10 +75,11 @@ typedef struct gr_ploop {
 
 /* ---- fused kernels ------------------------------------------------------------- */
 
-/* Where a lane's elements come from. */
+/* Where a lane's elements come from (a body's constants are scalar slots
+ * the prelude sets, read as GR_LK_IN). */
 enum {
-    GR_LK_IN = 0,            /* a slot: a vector read in place, a scalar broadcast */
-    GR_LK_CONST,             /* a constant, broadcast */
+    GR_LK_IN = 0,            /* a slot: a vector read in place (gathered at the
+                                neighbour in an edge kernel), a scalar broadcast */
     GR_LK_TMP,               /* computed by an op of the kernel */
     GR_LK_AGG,               /* the aggregation the kernel is the epilogue of */
     GR_LK_W                  /* edge kernels: the edge's weight (1.0 when unweighted) */
@@ -88,8 +89,8 @@ typedef struct gr_plane {
     uint8_t kind;            /* GR_LK_* */
     uint8_t ek;              /* element kind */
     int32_t slot;            /* GR_LK_IN: the slot; GR_LK_TMP: the vector slot of a map
-                                output it is computed straight into, or -1 */
-    gr_kscalar imm;          /* GR_LK_CONST: the value */
+                                output it is computed straight into, or -1; GR_LK_AGG:
+                                the aggregation's result slot, -1 when it has none */
     gr_vid vid;              /* the IR value (printout), -1 */
 } gr_plane;
 
@@ -124,8 +125,10 @@ typedef struct gr_pker {
                                 -1 */
 } gr_pker;
 
-/* An aggregation (AGG, or AGG_FUSED lowered to a message kernel and one),
- * optionally with the FUSED epilogue that follows it. */
+/* An aggregation: an AGG, or an AGG_FUSED (its message's node part
+ * computed by a message kernel into a temporary x, or, for messages that
+ * use the weight otherwise than w, x + w, x * w, each edge's message by an
+ * edge kernel), optionally with the FUSED epilogue that follows it. */
 typedef struct gr_pagg {
     uint8_t dir, mon, msg, self; /* gr_dir, gr_monoid, gr_msg, self */
     uint8_t xek;             /* kind of x */

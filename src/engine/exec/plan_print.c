@@ -123,9 +123,6 @@ static void print_kernel(sbuf *b, const gr_plan *pl, const gr_pker *K, int ind,
         case GR_LK_W:
             sb_printf(b, "= the edge weight");
             break;
-        case GR_LK_CONST:
-            sb_printf(b, "= const");
-            break;
         default:
             sb_printf(b, "(computed)");
             break;

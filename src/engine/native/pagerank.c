@@ -10,11 +10,14 @@
  *        inv[u]    = recip(outdeg(u))           (1.0/outdeg, 0 when outdeg 0)
  *        contrib[u]= x[u] * inv[u]
  *        dang      = sum of x[u] over nodes with outdeg(u) == 0
+ *                    (the same bits as the language's sum(where(sink, rank, 0)):
+ *                    adding +0.0 to a non-negative sum changes nothing)
  *        x'[v]     = damping * s[v] + (1 - damping + damping * dang) / n
  *    where s[v] = 0.0 + contrib[u1] + contrib[u2] + ... over v's in-edges
  *    in CSC order (sources increasing), i.e. exactly the language's
  *        rank = damping * pull_sum(rank * inv) + (1 - damping + damping * dang) / n
- *    with that association and operation order;
+ *    with that association and operation order (note contrib is
+ *    x * (1.0/outdeg), which can differ from x / outdeg in the last bit);
  *  - err = sum over v of |x'[v] - x[v]|; stop after the iteration where
  *    err < n * tol, or after max_iter iterations; *iters = iterations run
  *    (max_iter == 0 returns x0 and 0 iterations);
@@ -33,8 +36,12 @@
  * new rank in place, the next iteration's contrib (second buffer), and the
  * block partials of err and of the next dang.  So an iteration streams
  * in_off, in_adj, rank, inv and the new contrib once, and the random reads
- * into contrib are the cost floor.  Blocks are scheduled dynamically (load
- * balance on skewed graphs); small graphs skip the parallel region.
+ * into contrib are the cost floor.  Rows are pulled four at a time with
+ * their common length interleaved (pull4): each row's sum keeps its own
+ * order, but the core gets four independent chains and more loads in
+ * flight (about 10% faster on a uniform 1M/10M graph).  Blocks are
+ * scheduled dynamically (load balance on skewed graphs); small graphs skip
+ * the parallel region.
  */
 #include "config.h"
 #include "engine/native/native_internal.h"
