@@ -1,6 +1,6 @@
 /*
- * agg.c - neighbour aggregation (gr_k_agg, declared in kernels.h), the
- * pull kernel every execution mode runs for the agg op.
+ * agg.c - neighbour aggregation (gr_k_agg and its parts, declared in
+ * kernels.h), the kernel every execution mode runs for the agg op.
  *
  * Each node v combines the messages of its CSC row (in), its CSR row
  * (out), or both (the in-row, then the out-row minus its self-loops, so a
@@ -13,9 +13,21 @@
  * x[u] + 1, x[u] * w, w, 1) and the accumulator (monoid x kind) are
  * compile-time constants of an always-inlined per-node function, so each
  * common pairing gets its own tight loop; rare pairings share one generic
- * instance of the same function.  Mode counts messages in a per-thread
- * open-addressing table sized to the node's degree (allocated once per
- * call, never per node).
+ * instance of the same function.  Single-direction rows are pulled four
+ * nodes at a time (four independent chains, each node still in its own
+ * edge order) and prefetch the values AGG_PREFETCH edges ahead: the random
+ * reads are the cost of an aggregation on a large graph.  Mode counts
+ * messages in a per-thread open-addressing table sized to the node's
+ * degree (allocated once per call, never per node).
+ *
+ * gr_k_agg is a thin wrapper over the parts the plan interpreter uses with
+ * its own scratch and node ranges: gr_k_agg_scratch (what to allocate),
+ * gr_k_agg_prepare, gr_k_agg_rows (a node range, optionally masked:
+ * masked-off receivers get the monoid's empty value), gr_k_agg_rows_msg
+ * (messages computed per edge by the caller, for AGG_FUSED bodies) and
+ * gr_k_agg_run (all nodes, pulled or, for the monoids whose result does
+ * not depend on message order -- any, i64 and bool min -- pushed from the
+ * senders when they are few, as GraphBLAS chooses; the same results).
  */
 #include "config.h"
 #include "engine/exec/kernels.h"
