@@ -31,7 +31,7 @@ static const struct gr_opt explain_opts[] = {
      .help = "nodes the cost model assumes"},
     {.name = "section", .shortname = 's', .type = GR_OPT_ENUM, .metavar = "NAME",
      .choices = section_names, .flags = GR_OPT_REPEAT,
-     .help = "print only these sections (repeatable; default all)"},
+     .help = "print only these sections (default all)"},
     {0}
 };
 

@@ -16,10 +16,10 @@ static const struct gr_opt list_opts[] = {
     {.name = "filter", .shortname = 'f', .type = GR_OPT_STRING, .metavar = "REGEX",
      .help = "only benchmarks whose name matches REGEX (POSIX extended)"},
     {.name = "graph", .shortname = 'g', .type = GR_OPT_STRING, .metavar = "SPEC",
-     .flags = GR_OPT_REPEAT, .help = "also list every algorithm on SPEC (repeatable)"},
+     .flags = GR_OPT_REPEAT, .help = "also list every algorithm on SPEC"},
     {.name = "names", .type = GR_OPT_FLAG, .help = "print the names only"},
     {.name = "program", .shortname = 'p', .type = GR_OPT_STRING, .metavar = "FILE.grl",
-     .flags = GR_OPT_REPEAT, .help = "also list this program's benchmarks (repeatable)"},
+     .flags = GR_OPT_REPEAT, .help = "also list this program's benchmarks"},
     {.name = "suite", .shortname = 's', .type = GR_OPT_ENUM, .choices = list_suites,
      .def = "default", .help = "which suite"},
     {0}
