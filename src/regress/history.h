@@ -22,6 +22,7 @@
 #define GR_REGRESS_HISTORY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gr.h"
 #include "common/runfile.h"
@@ -58,6 +59,16 @@ void gr_history_free(gr_history **h);
  * path, owned by the caller. */
 int gr_history_add(const char *dir, const gr_run *run, const char *src,
                    int *duplicate, char **stored, gr_error *err);
+
+/* Create directory `dir` and its missing parents (mkdir -p).  GR_ERR_IO
+ * naming the part that cannot be created. */
+int gr_history_mkdirs(const char *dir, gr_error *err);
+
+/* A run's identity in the history: the 64-bit hash of its canonical JSON
+ * (gr_run_to_json).  *canon (may be NULL) receives that text, owned by the
+ * caller (gr_free).  GR_ERR_INVALID naming the field for an invalid run. */
+int gr_history_run_hash(const gr_run *run, char **canon, uint64_t *hash,
+                        gr_error *err);
 
 /* One point of a benchmark's trend: one run that has the benchmark. */
 typedef struct gr_series_point {
