@@ -1,0 +1,123 @@
+/*
+ * post.h - the transport of `grregress post`: one function that POSTs a
+ * buffer to a URL with libcurl (timeouts, retries with exponential backoff
+ * and jitter, Retry-After honoured, an Idempotency-Key header that is the
+ * same on every attempt), URL checking and redaction, and the spool that
+ * keeps undelivered payloads on disk until `post --flush` sends them.
+ *
+ * Secrets never leave the process except in the request itself: tokens
+ * are read from the environment when a request is sent (GITHUB_TOKEN for
+ * kind github, INFLUX_TOKEN for influx, GRPERF_WEBHOOK_TOKEN for webhook),
+ * are never stored in a gr_post_req or in a spool file, and never appear
+ * in a message; URLs in messages go through gr_url_redact.  TLS peer and
+ * host verification stay on (libcurl's default, never changed); only http
+ * and https are allowed, redirects are not followed.
+ *
+ * libcurl ownership: gr_post_global_init calls curl_global_init once per
+ * process (gr_post_global_cleanup undoes it); gr_post_send owns its easy
+ * handle (curl_easy_init .. curl_easy_cleanup) and its header list
+ * (curl_slist_append .. curl_slist_free_all) for the whole call; libcurl
+ * copies the URL and option strings it is given, except the request body
+ * (CURLOPT_POSTFIELDS), which must outlive the transfer: it is the
+ * caller's.  gr_url_check owns a CURLU handle for its call only.
+ */
+#ifndef GR_REGRESS_POST_H
+#define GR_REGRESS_POST_H
+
+#include <stddef.h>
+
+#include "gr.h"
+
+/* Where a payload goes; decides which secret is added to it. */
+enum gr_target_kind {
+    GR_TARGET_WEBHOOK = 0,   /* generic JSON webhook (GRPERF_WEBHOOK_TOKEN, optional) */
+    GR_TARGET_SLACK,         /* Slack/Mattermost webhook (the URL is the secret) */
+    GR_TARGET_GITHUB,        /* GitHub REST API (GITHUB_TOKEN) */
+    GR_TARGET_INFLUX,        /* InfluxDB /write or /api/v2/write (INFLUX_TOKEN) */
+    GR_TARGET_COUNT
+};
+
+/* "webhook", "slack", "github", "influx". */
+const char *gr_target_name(enum gr_target_kind k);
+
+/* One payload and where it goes.  Every string is owned (gr_malloc);
+ * gr_post_req_clear frees them. */
+struct gr_post_req {
+    enum gr_target_kind kind;
+    char *url;               /* full URL (may hold a secret path: Slack) */
+    char *content_type;      /* "application/json", "text/plain; charset=utf-8" */
+    char **headers;          /* nheaders extra "Name: value" lines, no secrets */
+    size_t nheaders;
+    char *body;              /* the payload (NUL-terminated) */
+    size_t len;              /* its length */
+    char key[33];            /* idempotency key (payload.h: gr_payload_key) */
+};
+
+/* Fill req with copies of the arguments (headers: NULL-terminated array,
+ * or NULL).  GR_OK or GR_ERR_NOMEM (req cleared). */
+int gr_post_req_init(struct gr_post_req *req, enum gr_target_kind kind, const char *url,
+                     const char *content_type, const char *const *headers,
+                     const char *body, size_t len, const char *key, gr_error *err);
+/* Free what req holds; req may be reused. */
+void gr_post_req_clear(struct gr_post_req *req);
+
+/* How to send. */
+struct gr_post_opts {
+    double timeout;          /* seconds for connecting and for the whole attempt */
+    int retries;             /* attempts after the first */
+    double retry_delay;      /* first backoff in seconds (doubles each retry) */
+    const char *cacert;      /* CA bundle for a private CA, or NULL */
+};
+
+/* What happened to a request. */
+struct gr_post_status {
+    long http;               /* the last HTTP status, 0 when none was received */
+    int attempts;            /* attempts made */
+    char why[256];           /* on failure: "HTTP 503", "connection refused" ... */
+};
+
+/* curl_global_init, once per process (later calls do nothing).  GR_OK or
+ * GR_ERR_INTERNAL with libcurl's message. */
+int gr_post_global_init(gr_error *err);
+void gr_post_global_cleanup(void);
+
+/* POST req to req->url.  Retries (at most o->retries times) on connection
+ * failures, timeouts, send/receive errors, HTTP 408, 429 and 5xx; waits
+ * Retry-After when the server sends one (at most 60 s), else
+ * retry_delay * 2^k scaled by a random factor in [0.5, 1) (capped at
+ * 30 s).  Returns 0 when a 2xx status was received, else -1 with st->why
+ * saying why (no secret in it). */
+int gr_post_send(const struct gr_post_req *req, const struct gr_post_opts *o,
+                 struct gr_post_status *st);
+
+/* Check a URL up front: it parses (curl_url), its scheme is http or https,
+ * it has a host.  Returns 0, or -1 with the reason in why[n]. */
+int gr_url_check(const char *url, char *why, size_t n);
+
+/* The URL for messages: userinfo removed, the query and fragment replaced
+ * by "?…", and with hide_path everything after the host replaced by "/…"
+ * (Slack-style webhooks whose path is the secret).  Works on any text,
+ * URL or not.  Returns buf. */
+const char *gr_url_redact(const char *url, int hide_path, char *buf, size_t n);
+
+/* ---- the spool ------------------------------------------------------------ */
+
+/* Write req to DIR/KEY.json atomically ("grperf.spool/1": kind, url,
+ * content_type, headers, body, idempotency_key, created, last_error = why),
+ * creating DIR (and its parents, mode 0700) when missing; the file is
+ * mode 0600 since a webhook URL may be a secret.  The path written goes
+ * to path[n].  GR_OK or GR_ERR_IO / GR_ERR_NOMEM. */
+int gr_spool_write(const char *dir, const struct gr_post_req *req, const char *why,
+                   char *path, size_t n, gr_error *err);
+
+/* Read one spool file into req (cleared first).  GR_ERR_IO, GR_ERR_FORMAT
+ * (a corrupt file: the message names the file and the field) or
+ * GR_ERR_NOMEM. */
+int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err);
+
+/* The spool files of DIR ("*.json", sorted by name), as gr_malloc'ed
+ * paths in *paths[*n] (free each and the array with gr_free).  A missing
+ * DIR is an empty spool.  GR_OK or GR_ERR_IO / GR_ERR_NOMEM. */
+int gr_spool_list(const char *dir, char ***paths, size_t *n, gr_error *err);
+
+#endif
