@@ -2,7 +2,8 @@
  * check_decide.c - the decision rule of grregress (decide.h) on synthetic
  * runs built in memory with a seeded PRNG, and its bookkeeping: checksum
  * mismatches, version changes, added / removed benchmarks, fingerprints,
- * the deterministic instructions metric, per-benchmark thresholds.
+ * the deterministic instructions metric, per-benchmark thresholds,
+ * benchmarks FAILED in a run (the run file's "failures") in every format.
  *
  * The noise model of the simulated suites (one "CI machine"):
  *   sample = t_g * run_offset * round_drift[r] * jitter[g][r] * noise * outlier
@@ -515,6 +516,124 @@ START_TEST(reader_and_decide_out_of_memory)
 }
 END_TEST
 
+/* Add a failure entry to r (run files list FAILED benchmarks apart). */
+static void add_failure(gr_run *r, const char *name, int64_t version, const char *reason)
+{
+    gr_run_failure *f = gr_realloc(r->fail, (r->nfail + 1) * sizeof *f);
+    ck_assert_ptr_nonnull(f);
+    r->fail = f;
+    f = &r->fail[r->nfail++];
+    f->name = xdup(name);
+    f->group = xdup("algorithms");
+    f->version = version;
+    f->round = 2;
+    f->reason = xdup(reason);
+}
+
+/* FAILED now: "failed" (exit 1), measured in the baseline or not; FAILED
+ * in the baseline and measured now: no-data; a filter applies to both. */
+START_TEST(failed_benchmarks)
+{
+    gr_run *a = new_run("0123456789abcdef", 1), *b = new_run("0123456789abcdef", 1);
+    gr_run_bench *x = set_bench(a, 0, "crash", 1, "1111111111111111", 10);
+    gr_run_bench *y = set_bench(b, 0, "was-failed", 1, "1111111111111111", 10);
+    struct gr_decide_opts o;
+    struct gr_report rep;
+    gr_error err;
+    regex_t re;
+    size_t k;
+    for (k = 0; k < 10; k++) {
+        x->samples[k] = y->samples[k] = 1e-3 * (1.0 + 0.001 * (double)(k % 3));
+        x->rounds[k] = y->rounds[k] = (int64_t)(k / 2);
+    }
+    /* a: "crash" measured, "was-failed" FAILED; b: the reverse, plus a new one */
+    add_failure(a, "was-failed", 1, "killed by SIGABRT in round 0");
+    add_failure(b, "crash", 1, "killed by SIGSEGV in round 2");
+    add_failure(b, "new-crash", 1, "timed out after 300 s in round 0 (killed)");
+    gr_decide_opts_init(&o);
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_decide(a, b, NULL, NULL, &o, &rep, &err), GR_OK);
+    ck_assert_uint_eq(rep.n, 3);
+    ck_assert_str_eq(rep.res[0].name, "was-failed");
+    ck_assert_int_eq(rep.res[0].verdict, GR_V_NODATA);
+    ck_assert_str_eq(rep.res[0].reason, "FAILED in the baseline");
+    ck_assert_str_eq(rep.res[1].name, "crash");
+    ck_assert_int_eq(rep.res[1].verdict, GR_V_FAILED);
+    ck_assert_str_eq(rep.res[1].reason, "killed by SIGSEGV in round 2");
+    ck_assert(rep.res[1].base > 0);
+    ck_assert(isnan(rep.res[1].cur) && isnan(rep.res[1].change));
+    ck_assert_int_eq(rep.res[1].base_version, 1);
+    ck_assert_int_eq(rep.res[1].cur_version, 1);
+    ck_assert_str_eq(rep.res[2].name, "new-crash");
+    ck_assert_int_eq(rep.res[2].verdict, GR_V_FAILED);
+    ck_assert(isnan(rep.res[2].base));
+    ck_assert_uint_eq(rep.count[GR_V_FAILED], 2);
+    ck_assert_uint_eq(rep.count[GR_V_REMOVED], 0);   /* "crash" is not removed */
+    ck_assert_uint_eq(rep.compared, 0);
+    ck_assert_int_eq(gr_report_failed(&rep), 1);
+    ck_assert_str_eq(gr_verdict_name(GR_V_FAILED), "failed");
+    gr_report_free(&rep);
+    /* a filter leaving the failures out: nothing failed */
+    ck_assert_int_eq(regcomp(&re, "^was", REG_EXTENDED | REG_NOSUB), 0);
+    o.filter = &re;
+    ck_assert_int_eq(gr_decide(a, b, NULL, NULL, &o, &rep, &err), GR_OK);
+    ck_assert_uint_eq(rep.n, 1);
+    ck_assert_int_eq(gr_report_failed(&rep), 0);
+    gr_report_free(&rep);
+    regfree(&re);
+    gr_run_free(&a);
+    gr_run_free(&b);
+}
+END_TEST
+
+/* Every format shows a FAILED benchmark as a failure, with its reason. */
+START_TEST(failed_formats)
+{
+    gr_run *a = tiny_run("0123456789abcdef", "keep", 1, "1111111111111111", 1e-3);
+    gr_run *b = tiny_run("0123456789abcdef", "keep", 1, "1111111111111111", 1e-3);
+    struct gr_decide_opts o;
+    struct gr_report rep;
+    gr_error err;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp;
+    gr_free(b->bench[0].name);
+    b->bench[0].name = xdup("other");
+    add_failure(b, "keep", 1, "killed by SIGSEGV in round 2");
+    gr_decide_opts_init(&o);
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_decide(a, b, "base.json", "cur.json", &o, &rep, &err), GR_OK);
+    fp = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_eq(gr_report_print(&rep, GR_FMT_TABLE, fp), 0);
+    ck_assert_int_eq(gr_report_print(&rep, GR_FMT_MARKDOWN, fp), 0);
+    ck_assert_int_eq(gr_report_print(&rep, GR_FMT_JSON, fp), 0);
+    ck_assert_int_eq(gr_report_print(&rep, GR_FMT_JUNIT, fp), 0);
+    ck_assert_int_eq(gr_report_print(&rep, GR_FMT_GITHUB, fp), 0);
+    fclose(fp);
+    /* table */
+    ck_assert_ptr_nonnull(strstr(buf, "failed (killed by SIGSEGV in round 2)\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "1 FAILED;"));
+    /* markdown */
+    ck_assert_ptr_nonnull(strstr(buf, "### :x: grregress: 0 regressions, 0 checksum mismatches, 1 FAILED"));
+    ck_assert_ptr_nonnull(strstr(buf, "**failed**: killed by SIGSEGV in round 2 |"));
+    /* json */
+    ck_assert_ptr_nonnull(strstr(buf, "\"verdict\":\t\"failed\""));
+    ck_assert_ptr_nonnull(strstr(buf, "\"failures\":\t1"));
+    ck_assert_ptr_nonnull(strstr(buf, "\"failed\":\ttrue"));
+    /* junit */
+    ck_assert_ptr_nonnull(strstr(buf, "errors=\"1\""));
+    ck_assert_ptr_nonnull(strstr(buf, "<error type=\"failed\" message=\"failed: "));
+    /* github */
+    ck_assert_ptr_nonnull(strstr(buf, "::error title=Benchmark FAILED%3A keep::keep failed:"));
+    ck_assert_ptr_nonnull(strstr(buf, "::error title=grregress summary::"));
+    free(buf);
+    gr_report_free(&rep);
+    gr_run_free(&a);
+    gr_run_free(&b);
+}
+END_TEST
+
 static Suite *decide_suite(void)
 {
     Suite *s = suite_create("decide");
@@ -526,6 +645,8 @@ static Suite *decide_suite(void)
     tcase_add_test(rules, few_rounds_noisy);
     tcase_add_test(rules, instructions_threshold_only);
     tcase_add_test(rules, formats_print);
+    tcase_add_test(rules, failed_benchmarks);
+    tcase_add_test(rules, failed_formats);
     tcase_add_test(rules, reader_and_decide_out_of_memory);
     tcase_add_test(sim, aa_false_positives);
     tcase_add_test(sim, aa_false_positives_drift6);

@@ -3,7 +3,10 @@
  * writer (runfile_write.c) produces JSON with every field of the schema,
  * refuses invalid runs without writing, writes atomically; gr_run_find and
  * gr_run_free; every written file is read back with the reader
- * (runfile_read.c, gr_run_read) and compared field by field.
+ * (runfile_read.c, gr_run_read) and compared field by field.  The
+ * "failures" array (FAILED benchmarks): written, read back, absent = none,
+ * and every rule's one-line error names the file and the field's JSON path
+ * (a table of broken files, made by editing a good one with cJSON).
  *
  * Also a validator for the CLI tests: `check_runfile FILE...` checks each
  * file with gr_run_read and with the independent cJSON checks below, and
@@ -137,6 +140,15 @@ static int schema_ok(const char *text, char *why, size_t n)
             str(get(o, "perf_instructions"), "reason") &&
             cJSON_IsBool(get(get(o, "callgrind"), "available")) &&
             str(get(o, "callgrind"), "reason"), "counters: missing field");
+        o = get(root, "failures");   /* optional: absent means none */
+        if (o) {
+            REQ(cJSON_IsArray(o), "failures: not an array");
+            cJSON_ArrayForEach(b, o) {
+                REQ(str(b, "name") && str(b, "group") && num(b, "version") &&
+                    num(b, "round") && str(b, "reason"),
+                    "failures[]: missing name/group/version/round/reason");
+            }
+        }
         o = get(root, "benchmarks");
         REQ(cJSON_IsArray(o) && cJSON_GetArraySize(o) > 0, "benchmarks: empty");
         cJSON_ArrayForEach(b, o) {
@@ -376,6 +388,288 @@ START_TEST(test_find_and_free)
 }
 END_TEST
 
+/* Add n failures to r, named failed/0, failed/1, ... */
+static void add_failures(gr_run *r, size_t n)
+{
+    size_t i;
+    r->fail = gr_calloc(n, sizeof *r->fail);
+    ck_assert_ptr_nonnull(r->fail);
+    r->nfail = n;
+    for (i = 0; i < n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "algorithms/wcc/fused/failed%zu", i);
+        r->fail[i].name = sd(name);
+        r->fail[i].group = sd("algorithms");
+        r->fail[i].version = 2;
+        r->fail[i].round = (int64_t)(i % 2);
+        r->fail[i].reason = sd(i ? "timed out after 300 s in round 1 (killed)"
+                                 : "killed by SIGSEGV in round 0");
+    }
+}
+
+START_TEST(test_failures_round_trip)
+{
+    gr_run *r = make_run(2), *back = NULL;
+    char path[256], *text, why[256] = "";
+    gr_error err;
+    snprintf(path, sizeof path, "%s/fail.json", tmpdir);
+    add_failures(r, 2);
+    gr_error_clear(&err);
+    ck_assert_msg(gr_run_write(r, path, &err) == GR_OK, "write: %s", err.msg);
+    text = tu_slurp(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(schema_ok(text, why, sizeof why), "schema: %s", why);
+    ck_assert_ptr_nonnull(strstr(text, "\"failures\""));
+    free(text);
+    ck_assert_msg(gr_run_read(path, &back, &err) == GR_OK, "read: %s", err.msg);
+    ck_assert_uint_eq(back->nfail, 2);
+    ck_assert_str_eq(back->fail[0].name, "algorithms/wcc/fused/failed0");
+    ck_assert_str_eq(back->fail[0].group, "algorithms");
+    ck_assert_int_eq(back->fail[0].version, 2);
+    ck_assert_int_eq(back->fail[0].round, 0);
+    ck_assert_str_eq(back->fail[0].reason, "killed by SIGSEGV in round 0");
+    ck_assert_int_eq(back->fail[1].round, 1);
+    ck_assert_ptr_eq(gr_run_find_failure(back, "algorithms/wcc/fused/failed1"),
+                     &back->fail[1]);
+    ck_assert_ptr_null(gr_run_find_failure(back, "algorithms/pagerank/native/g0"));
+    ck_assert_ptr_null(gr_run_find(back, "algorithms/wcc/fused/failed1"));
+    gr_run_free(&back);
+    unlink(path);
+    gr_run_free(&r);
+}
+END_TEST
+
+/* A file without the array (older writers) has no failures; an empty one
+ * is the same. */
+START_TEST(test_failures_absent)
+{
+    gr_run *r = make_run(1), *back = NULL;
+    char *text = NULL;
+    cJSON *root;
+    gr_error err;
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_run_to_json(r, &text, &err), GR_OK);
+    root = cJSON_Parse(text);
+    ck_assert(cJSON_IsArray(get(root, "failures")));
+    ck_assert_int_eq(cJSON_GetArraySize(get(root, "failures")), 0);
+    ck_assert_int_eq(gr_run_parse(text, strlen(text), "empty.json", &back, &err), GR_OK);
+    ck_assert_uint_eq(back->nfail, 0);
+    gr_run_free(&back);
+    gr_free(text);
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "failures");
+    text = cJSON_Print(root);
+    ck_assert_int_eq(gr_run_parse(text, strlen(text), "old.json", &back, &err), GR_OK);
+    ck_assert_uint_eq(back->nfail, 0);
+    ck_assert_ptr_null(gr_run_find_failure(back, "x"));
+    gr_run_free(&back);
+    cJSON_free(text);
+    cJSON_Delete(root);
+    gr_run_free(&r);
+}
+END_TEST
+
+/* The writer refuses bad failure entries, naming the field. */
+START_TEST(test_failures_invalid_refused)
+{
+    static const struct {
+        int what;
+        const char *field;
+    } cases[] = {
+        {0, "failures[1].round"},  {1, "failures[1].name"}, {2, "failures[1].name"},
+        {3, "failures[1].reason"}, {4, "failures[1].group"}, {5, "failures[1].version"},
+    };
+    size_t c;
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        gr_run *r = make_run(2);
+        char path[256];
+        gr_error err;
+        gr_run_failure *f;
+        snprintf(path, sizeof path, "%s/badfail.json", tmpdir);
+        add_failures(r, 2);
+        f = &r->fail[1];
+        switch (cases[c].what) {
+        case 0: f->round = r->config.rounds; break;
+        case 1: gr_free(f->name); f->name = sd(r->bench[0].name); break;
+        case 2: gr_free(f->name); f->name = sd(r->fail[0].name); break;
+        case 3: gr_free(f->reason); f->reason = NULL; break;
+        case 4: gr_free(f->group); f->group = sd("nonsense"); break;
+        default: f->version = -1; break;
+        }
+        gr_error_clear(&err);
+        ck_assert_int_eq(gr_run_write(r, path, &err), GR_ERR_INVALID);
+        ck_assert_msg(strncmp(err.msg, cases[c].field, strlen(cases[c].field)) == 0,
+                      "case %zu: %s", c, err.msg);
+        ck_assert_int_ne(access(path, F_OK), 0);
+        gr_run_free(&r);
+    }
+}
+END_TEST
+
+/* Reading and writing a run with failures, every allocation failing in
+ * turn: a clean GR_ERR_NOMEM each time (leaks show under ASan/valgrind). */
+START_TEST(test_failures_out_of_memory)
+{
+    gr_run *r = make_run(2), *back = NULL;
+    char path[256], *text = NULL;
+    gr_error err;
+    long budget;
+    int rc;
+    snprintf(path, sizeof path, "%s/oom.json", tmpdir);
+    add_failures(r, 2);
+    ck_assert_int_eq(gr_run_write(r, path, NULL), GR_OK);
+    for (budget = 0;; budget++) {
+        gr_error_clear(&err);
+        gr_mem_fail_after(budget);
+        rc = gr_run_read(path, &back, &err);
+        gr_mem_fail_after(-1);
+        if (rc == GR_OK) {
+            break;
+        }
+        ck_assert_int_eq(rc, GR_ERR_NOMEM);
+        ck_assert_ptr_null(back);
+        ck_assert(budget < 100000);
+    }
+    ck_assert_uint_eq(back->nfail, 2);
+    for (budget = 0;; budget++) {
+        gr_error_clear(&err);
+        gr_mem_fail_after(budget);
+        rc = gr_run_to_json(back, &text, &err);
+        gr_mem_fail_after(-1);
+        if (rc == GR_OK) {
+            break;
+        }
+        ck_assert_int_eq(rc, GR_ERR_NOMEM);
+        ck_assert_ptr_null(text);
+        ck_assert(budget < 100000);
+    }
+    ck_assert_ptr_nonnull(strstr(text, "killed by SIGSEGV in round 0"));
+    gr_free(text);
+    gr_run_free(&back);
+    unlink(path);
+    gr_run_free(&r);
+}
+END_TEST
+
+/* ---- the reader's messages: "FILE: JSON.PATH: problem", one line ---------------- */
+
+/* The cJSON item at a path like "benchmarks[1].stats" (objects and arrays). */
+static cJSON *at(cJSON *root, const char *path)
+{
+    char buf[128], *tok, *save = NULL;
+    cJSON *o = root;
+    snprintf(buf, sizeof buf, "%s", path);
+    for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save)) {
+        char *br = strchr(tok, '[');
+        if (br) {
+            *br = '\0';
+        }
+        if (*tok) {
+            o = cJSON_GetObjectItemCaseSensitive(o, tok);
+        }
+        while (br && o) {
+            o = cJSON_GetArrayItem(o, atoi(br + 1));
+            br = strchr(br + 1, '[');
+        }
+    }
+    return o;
+}
+
+/* Set (or with v NULL, delete) member `key` of the object at `path`. */
+static void edit(cJSON *root, const char *path, const char *key, cJSON *v)
+{
+    cJSON *o = path[0] ? at(root, path) : root;
+    ck_assert_msg(o != NULL, "no %s", path);
+    if (cJSON_IsArray(o)) {
+        ck_assert_msg(v != NULL, "cannot delete from array %s", path);
+        ck_assert(cJSON_ReplaceItemInArray(o, atoi(key), v));
+    } else if (!v) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+    } else if (cJSON_GetObjectItemCaseSensitive(o, key)) {
+        ck_assert(cJSON_ReplaceItemInObjectCaseSensitive(o, key, v));
+    } else {
+        ck_assert(cJSON_AddItemToObject(o, key, v));
+    }
+}
+
+START_TEST(test_reader_messages_name_file_and_field)
+{
+    /* each: the object (JSON path), the member (or array index), the new
+     * value (JSON text; NULL deletes), the message's expected start */
+    static const struct {
+        const char *path, *key, *value, *want;
+    } cases[] = {
+        {"", "tool", "3", "tool: expected an object"},
+        {"commit", "sha", "\"xyz\"", "commit.sha: expected 40 lowercase hex"},
+        {"commit", "dirty", NULL, "commit.dirty: missing"},
+        /* a value with a line break is quoted escaped: still one line */
+        {"commit", "sha", "\"ab\\ncd\"",
+         "commit.sha: expected 40 lowercase hex digits, got \"ab\\ncd\""},
+        {"machine", "hash", NULL, "machine.hash: missing"},
+        {"machine", "cores_online", "0", "machine.cores_online: must be >= 1"},
+        {"machine.load_start", "1", "\"x\"", "machine.load_start[1]: expected a finite"},
+        {"config", "rounds", "1.5", "config.rounds: expected an integer"},
+        {"config", "suite", "\"huge\"", "config.suite: expected \"quick\""},
+        {"config.graphs", "0", "7", "config.graphs[0]: expected a string"},
+        {"counters.callgrind", "available", NULL, "counters.callgrind.available: missing"},
+        {"", "benchmarks", "[]", "benchmarks: empty"},
+        {"benchmarks[1]", "name", "\"algorithms/pagerank/native/g0\"",
+         "benchmarks[1].name: duplicate"},
+        {"benchmarks[1]", "direction", "\"up\"", "benchmarks[1].direction: expected"},
+        {"benchmarks[1]", "inner", "0", "benchmarks[1].inner: must be >= 1"},
+        {"benchmarks[1].samples", "2", "-1", "benchmarks[1].samples[2]: negative"},
+        {"benchmarks[0].rounds", "4", "9", "benchmarks[0].rounds[4]: round 9"},
+        {"benchmarks[0]", "rounds", "[0]", "benchmarks[0].rounds: has 1 entries"},
+        {"benchmarks[2].stats", "median", "1", "benchmarks[2].stats.median: is 1"},
+        {"benchmarks[0].stats.outliers", "low_mild", "-1",
+         "benchmarks[0].stats.outliers.low_mild: must be >= 0"},
+        {"benchmarks[0]", "checksum", "\"ABC\"", "benchmarks[0].checksum: expected 16"},
+        {"benchmarks[0].counters", "instructions", "-2",
+         "benchmarks[0].counters.instructions: expected a finite number >= 0"},
+        {"benchmarks[0]", "metrics", "[1]", "benchmarks[0].metrics: expected an object"},
+        {"", "failures", "{}", "failures: expected an array"},
+        {"failures", "0", "3", "failures[0]: expected an object"},
+        {"failures[1]", "round", "2", "failures[1].round: round 2 but config.rounds is 2"},
+        {"failures[1]", "round", "-1", "failures[1].round: must be >= 0"},
+        {"failures[1]", "name", "\"algorithms/wcc/fused/failed0\"",
+         "failures[1].name: duplicate"},
+        {"failures[0]", "name", "\"algorithms/pagerank/native/g1\"",
+         "failures[0].name: \"algorithms/pagerank/native/g1\" is also in benchmarks"},
+        {"failures[0]", "reason", NULL, "failures[0].reason: missing"},
+        {"failures[0]", "reason", "\"\"", "failures[0].reason: empty"},
+        {"failures[1]", "group", "1", "failures[1].group: expected a string"},
+        {"failures[1]", "version", "\"2\"", "failures[1].version: expected an integer"},
+    };
+    gr_run *r = make_run(3);
+    char *good = NULL;
+    size_t c;
+    add_failures(r, 2);
+    ck_assert_int_eq(gr_run_to_json(r, &good, NULL), GR_OK);
+    for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        cJSON *root = cJSON_Parse(good);
+        char *text, line[GR_ERROR_MSG_MAX + GR_ERROR_FILE_MAX + 8], want[256];
+        gr_run *back = NULL;
+        gr_error err;
+        ck_assert_ptr_nonnull(root);
+        edit(root, cases[c].path, cases[c].key,
+             cases[c].value ? cJSON_Parse(cases[c].value) : NULL);
+        text = cJSON_Print(root);
+        gr_error_clear(&err);
+        ck_assert_msg(gr_run_parse(text, strlen(text), "runs/x.json", &back, &err) < 0,
+                      "case %zu (%s) was accepted", c, cases[c].want);
+        ck_assert_ptr_null(back);
+        gr_error_format(&err, line, sizeof line);
+        snprintf(want, sizeof want, "runs/x.json: %s", cases[c].want);
+        ck_assert_msg(strncmp(line, want, strlen(want)) == 0, "case %zu: got '%s', want '%s'",
+                      c, line, want);
+        ck_assert_msg(strchr(line, '\n') == NULL, "case %zu: not one line: %s", c, line);
+        cJSON_free(text);
+        cJSON_Delete(root);
+    }
+    gr_free(good);
+    gr_run_free(&r);
+}
+END_TEST
+
 static Suite *runfile_suite(void)
 {
     Suite *s = suite_create("runfile");
@@ -386,6 +680,11 @@ static Suite *runfile_suite(void)
     tcase_add_test(tc, test_write_and_read_back);
     tcase_add_test(tc, test_unwritable);
     tcase_add_test(tc, test_find_and_free);
+    tcase_add_test(tc, test_failures_round_trip);
+    tcase_add_test(tc, test_failures_absent);
+    tcase_add_test(tc, test_failures_invalid_refused);
+    tcase_add_test(tc, test_failures_out_of_memory);
+    tcase_add_test(tc, test_reader_messages_name_file_and_field);
     suite_add_tcase(s, tc);
     return s;
 }

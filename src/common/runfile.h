@@ -85,6 +85,16 @@ typedef struct gr_run_bench {
     char *metrics_json;     /* the metrics object as JSON text, or NULL */
 } gr_run_bench;
 
+/* A benchmark that FAILED in the run (crashed, was killed, timed out, or
+ * reported an error): it has no samples and is not in `benchmarks`. */
+typedef struct gr_run_failure {
+    char *name;             /* as it would have appeared in benchmarks[] */
+    char *group;
+    int64_t version;
+    int64_t round;          /* 0-based round in which it failed */
+    char *reason;           /* "killed by SIGSEGV in round 2", ... */
+} gr_run_failure;
+
 typedef struct gr_run {
     char *tool_name;
     char *tool_version;
@@ -97,6 +107,8 @@ typedef struct gr_run {
     gr_run_counter_avail callgrind;  /* counters.callgrind */
     size_t nbench;
     gr_run_bench *bench;
+    size_t nfail;                    /* failures (optional "failures" array; */
+    gr_run_failure *fail;            /* absent = none): [nfail], run order */
 } gr_run;
 
 /* Read and validate a run file.  Every schema rule is checked; the first
@@ -118,5 +130,7 @@ int gr_run_to_json(const gr_run *r, char **text, gr_error *err);
 void gr_run_free(gr_run **r);
 /* The benchmark named `name`, or NULL. */
 const gr_run_bench *gr_run_find(const gr_run *r, const char *name);
+/* The failure entry of the benchmark named `name`, or NULL. */
+const gr_run_failure *gr_run_find_failure(const gr_run *r, const char *name);
 
 #endif

@@ -37,14 +37,29 @@ struct rd {
 static int fail(struct rd *c, const char *field, const char *fmt, ...)
     GR_PRINTF(3, 4);
 
-/* Report "PATH: FIELD: problem" as GR_ERR_FORMAT. */
+/* Report "PATH: FIELD: problem" as GR_ERR_FORMAT, on one line: control
+ * characters of quoted values (a JSON string may hold "\n") are escaped
+ * as \n, \r, \t or \xHH. */
 static int fail(struct rd *c, const char *field, const char *fmt, ...)
 {
-    char msg[GR_ERROR_MSG_MAX - FIELD_MAX];
+    char raw[GR_ERROR_MSG_MAX - FIELD_MAX], msg[sizeof raw];
+    size_t i, o = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    for (i = 0; raw[i] && o + 5 < sizeof msg; i++) {
+        unsigned char ch = (unsigned char)raw[i];
+        if (ch >= 0x20 && ch != 0x7f) {
+            msg[o++] = (char)ch;
+        } else if (ch == '\n' || ch == '\r' || ch == '\t') {
+            msg[o++] = '\\';
+            msg[o++] = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+        } else {
+            o += (size_t)snprintf(msg + o, sizeof msg - o, "\\x%02x", ch);
+        }
+    }
+    msg[o] = '\0';
     return gr_err_at(c->err, GR_ERR_FORMAT, c->path, 0, 0, "%s: %s", field, msg);
 }
 
@@ -553,6 +568,74 @@ static int check_unique(struct rd *c, const gr_run *r)
     return rc;
 }
 
+/* failures[i]: {"name", "group", "version", "round", "reason"}; the name
+ * must not also be a measured benchmark nor repeat an earlier failure. */
+static int read_failure(struct rd *c, const cJSON *o, size_t i, const gr_run *r,
+                        gr_run_failure *x)
+{
+    char p[FIELD_MAX], f[FIELD_MAX];
+    size_t j;
+    int rc;
+    snprintf(p, sizeof p, "failures[%zu]", i);
+    if (!cJSON_IsObject(o)) {
+        return fail(c, p, "expected an object");
+    }
+    TRY(get_str(c, o, p, "name", 0, &x->name));
+    if (!x->name[0]) {
+        return fail(c, join(f, p, "name"), "empty");
+    }
+    if (gr_run_find(r, x->name)) {
+        return fail(c, join(f, p, "name"), "\"%.80s\" is also in benchmarks (a benchmark "
+                    "either has samples or failed)", x->name);
+    }
+    for (j = 0; j < i; j++) {
+        if (strcmp(r->fail[j].name, x->name) == 0) {
+            return fail(c, join(f, p, "name"), "duplicate name \"%.80s\"", x->name);
+        }
+    }
+    TRY(get_str(c, o, p, "group", 0, &x->group));
+    TRY(get_int(c, o, p, "version", 0, &x->version));
+    TRY(get_int(c, o, p, "round", 0, &x->round));
+    if (x->round >= r->config.rounds) {
+        return fail(c, join(f, p, "round"), "round %lld but config.rounds is %lld",
+                    (long long)x->round, (long long)r->config.rounds);
+    }
+    TRY(get_str(c, o, p, "reason", 0, &x->reason));
+    if (!x->reason[0]) {
+        return fail(c, join(f, p, "reason"), "empty");
+    }
+fail:
+    return rc;
+}
+
+/* The optional top-level "failures" array (absent: no failures). */
+static int read_failures(struct rd *c, const cJSON *root, gr_run *r)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "failures"), *it = NULL;
+    size_t i = 0;
+    int rc = GR_OK;
+    if (!arr) {
+        return GR_OK;
+    }
+    if (!cJSON_IsArray(arr)) {
+        return fail(c, "failures", "expected an array");
+    }
+    if (cJSON_GetArraySize(arr) == 0) {
+        return GR_OK;
+    }
+    r->fail = gr_calloc((size_t)cJSON_GetArraySize(arr), sizeof *r->fail);
+    if (!r->fail) {
+        return gr_err_nomem(c->err, "run file failures");
+    }
+    cJSON_ArrayForEach(it, arr) {
+        r->nfail = i + 1; /* counted before reading so a failure frees it */
+        TRY(read_failure(c, it, i, r, &r->fail[i]));
+        i++;
+    }
+fail:
+    return rc;
+}
+
 static int read_root(struct rd *c, const cJSON *root, gr_run *r)
 {
     const cJSON *tool = NULL, *benches = NULL, *b = NULL, *counters = NULL;
@@ -599,6 +682,7 @@ static int read_root(struct rd *c, const cJSON *root, gr_run *r)
         i++;
     }
     TRY(check_unique(c, r));
+    TRY(read_failures(c, root, r));
 fail:
     return rc;
 }

@@ -89,6 +89,29 @@ static int validate_bench(const gr_run *r, size_t i, gr_error *err)
     return GR_OK;
 }
 
+/* A failure names a benchmark that is in neither benchmarks[] nor an
+ * earlier failure, in a known group, with a round of the run. */
+static int validate_failure(const gr_run *r, size_t i, gr_error *err)
+{
+    const gr_run_failure *f = &r->fail[i];
+    size_t j;
+    NEED(f->name && f->name[0], "failures[%zu].name: missing", i);
+    NEED(!gr_run_find(r, f->name), "failures[%zu].name: '%s' is also in benchmarks", i,
+         f->name);
+    for (j = 0; j < i; j++) {
+        NEED(strcmp(r->fail[j].name, f->name) != 0, "failures[%zu].name: duplicate '%s'",
+             i, f->name);
+    }
+    NEED(known_group(f->group), "failures[%zu].group: bad value '%s'", i,
+         f->group ? f->group : "(null)");
+    NEED(f->version >= 0, "failures[%zu].version: negative", i);
+    NEED(f->round >= 0 && f->round < r->config.rounds,
+         "failures[%zu].round: %lld is not a round of the run (0..%lld)", i,
+         (long long)f->round, (long long)r->config.rounds - 1);
+    NEED(f->reason && f->reason[0], "failures[%zu].reason: missing", i);
+    return GR_OK;
+}
+
 static int validate(const gr_run *r, gr_error *err)
 {
     size_t i;
@@ -112,6 +135,12 @@ static int validate(const gr_run *r, gr_error *err)
     NEED(r->nbench > 0 && r->bench, "benchmarks: empty");
     for (i = 0; i < r->nbench; i++) {
         if ((st = validate_bench(r, i, err)) < 0) {
+            return st;
+        }
+    }
+    NEED(r->nfail == 0 || r->fail, "failures: missing");
+    for (i = 0; i < r->nfail; i++) {
+        if ((st = validate_failure(r, i, err)) < 0) {
             return st;
         }
     }
@@ -338,6 +367,19 @@ static cJSON *build(const gr_run *r, int *ok)
     for (i = 0; arr && i < r->nbench; i++) {
         add_bench(arr, &r->bench[i], ok);
     }
+    /* always written, so a reader can tell "none failed" from an older file */
+    arr = add(root, "failures", cJSON_CreateArray(), ok);
+    for (i = 0; arr && i < r->nfail; i++) {
+        const gr_run_failure *f = &r->fail[i];
+        cJSON *fo = add(arr, NULL, cJSON_CreateObject(), ok);
+        if (fo) {
+            add_str(fo, "name", f->name, ok);
+            add_str(fo, "group", f->group, ok);
+            add_num(fo, "version", (double)f->version, ok);
+            add_num(fo, "round", (double)f->round, ok);
+            add_str(fo, "reason", f->reason, ok);
+        }
+    }
     return root;
 }
 
@@ -447,6 +489,12 @@ void gr_run_free(gr_run **rp)
         gr_free(b->metrics_json);
     }
     gr_free(r->bench);
+    for (i = 0; r->fail && i < r->nfail; i++) {
+        gr_free(r->fail[i].name);
+        gr_free(r->fail[i].group);
+        gr_free(r->fail[i].reason);
+    }
+    gr_free(r->fail);
     gr_free(r);
     *rp = NULL;
 }
@@ -457,6 +505,17 @@ const gr_run_bench *gr_run_find(const gr_run *r, const char *name)
     for (i = 0; r && i < r->nbench; i++) {
         if (r->bench[i].name && strcmp(r->bench[i].name, name) == 0) {
             return &r->bench[i];
+        }
+    }
+    return NULL;
+}
+
+const gr_run_failure *gr_run_find_failure(const gr_run *r, const char *name)
+{
+    size_t i;
+    for (i = 0; r && i < r->nfail; i++) {
+        if (r->fail[i].name && strcmp(r->fail[i].name, name) == 0) {
+            return &r->fail[i];
         }
     }
     return NULL;

@@ -21,6 +21,9 @@
 /* gr_harness_run's result when the stop flag was raised (Ctrl-C). */
 #define GR_HARNESS_STOPPED 1
 
+/* The test hook's environment variable (see gr_harness_opts.crash). */
+#define GR_HARNESS_CRASH_ENV "GRPROF_TEST_CRASH"
+
 struct gr_harness_opts {
     int rounds;                   /* R: the suite is run R times over */
     int repeat;                   /* samples per benchmark per round */
@@ -28,6 +31,12 @@ struct gr_harness_opts {
     double min_time;              /* seconds a sample lasts at least */
     int progress;                 /* 1: progress line on stderr */
     volatile sig_atomic_t *stop;  /* raised by the SIGINT handler, or NULL */
+    int isolate;                  /* 1: each benchmark's round in a forked child */
+    double timeout;               /* isolated: seconds a child may take (0: none) */
+    const char *crash;            /* test hook GRPROF_TEST_CRASH, or NULL: isolated
+                                     children of matching benchmarks misbehave on
+                                     purpose, "[ACTION[@ROUND]:]REGEX", ACTION one
+                                     of segv (default), abort, exit, hang */
 };
 
 /* The measurements of one benchmark. */
@@ -37,16 +46,33 @@ struct gr_bench_result {
     size_t n;                     /* samples taken */
     int64_t inner;                /* operations per sample (calibrated once) */
     uint64_t checksum;            /* of the result */
-    int64_t peak_rss;             /* process peak RSS after this benchmark */
+    int64_t peak_rss;             /* isolated: the children's peak RSS (wait4's
+                                     ru_maxrss, max over rounds); in-process: the
+                                     process peak after this benchmark */
     double instructions;          /* per operation, NAN when not counted */
-    int failed;                   /* setup or a run failed: left out */
-    char error[GR_ERROR_MSG_MAX + GR_ERROR_FILE_MAX + 8]; /* why */
+    int failed;                   /* FAILED: crashed, timed out or an error */
+    int fail_round;               /* 0-based round it failed in (when failed) */
+    char error[GR_ERROR_MSG_MAX + GR_ERROR_FILE_MAX + 64]; /* why */
 };
 
 /* Run every benchmark of s as o says, into res[0..s->n) (allocated here:
  * *res, free with gr_harness_results_free).  A benchmark that fails is
- * marked failed (its error kept) and skipped from then on.  Returns GR_OK,
- * GR_HARNESS_STOPPED when *o->stop was raised, or GR_ERR_NOMEM. */
+ * marked failed (its reason and round kept) and skipped from then on.
+ *
+ * With o->isolate, the parent loads the benchmark's graph (so children
+ * share it copy-on-write) and forks one child per benchmark per round; the
+ * child sets the benchmark up, warms it (--warmup runs; in rounds after
+ * the first at least one when an operation is shorter than a sample: a
+ * new process has nothing warm), calibrates (round 0), takes the round's
+ * samples and, in the last round, the checksum, and sends them back over
+ * a pipe.  A child killed by a signal, exiting non-zero, sending a short
+ * result or running past o->timeout (it is killed) fails its benchmark
+ * and the run goes on.  The parent itself never starts OpenMP threads
+ * (libgomp's pool does not survive fork): it runs on one thread and each
+ * child uses the requested count.
+ *
+ * Returns GR_OK, GR_HARNESS_STOPPED when *o->stop was raised,
+ * GR_ERR_INVALID for a bad o->crash hook, or GR_ERR_NOMEM. */
 int gr_harness_run(struct gr_suite *s, const struct gr_harness_opts *o,
                    struct gr_bench_result **res, gr_error *err);
 
@@ -54,8 +80,12 @@ void gr_harness_results_free(struct gr_bench_result **res, size_t n);
 
 /* The callgrind child: run each benchmark once untimed, then once between
  * CALLGRIND_START_INSTRUMENTATION / STOP and dump the counts with
- * CALLGRIND_DUMP_STATS_AT(name).  Only meaningful under valgrind. */
-int gr_harness_callgrind_child(struct gr_suite *s, gr_error *err);
+ * CALLGRIND_DUMP_STATS_AT(name).  Only meaningful under valgrind.  It runs
+ * in-process (forks would share one --callgrind-out-file); benchmarks
+ * named in `skip` (newline-separated names, or NULL: the ones that FAILED
+ * in the timed run) are left out so a crashing one cannot take the
+ * others' counts down. */
+int gr_harness_callgrind_child(struct gr_suite *s, const char *skip, gr_error *err);
 
 /* Read the dumps a callgrind child wrote as `prefix`.N and set each
  * result's instructions (per operation) from the dump named after it.

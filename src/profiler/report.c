@@ -169,12 +169,32 @@ void gr_report_console(FILE *fp, const gr_run *r, const char *notes, int color)
             }
         }
     }
+    if (r->nfail) {
+        const char *red = color ? "\033[1;31m" : "";
+        fprintf(fp, "\n%sFAILED%s %s(%zu: no samples, left out of the ratios)%s\n", red, off,
+                dim, r->nfail, off);
+        for (i = 0; i < r->nfail; i++) {
+            fprintf(fp, "  %-52s %s\n", r->fail[i].name, r->fail[i].reason);
+        }
+    }
     if (notes && notes[0]) {
         fprintf(fp, "\n%snotes%s\n  %s\n", bold, off, notes);
     }
 }
 
 /* ---- Markdown ---------------------------------------------------------------------- */
+
+/* Text for a Markdown table cell: '|' escaped, line breaks as spaces. */
+static void md_text(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '|') {
+            fputs("\\|", fp);
+        } else {
+            fputc(*s == '\n' || *s == '\r' ? ' ' : *s, fp);
+        }
+    }
+}
 
 static void md_key(FILE *fp, const char *what, double ours, double orig)
 {
@@ -351,6 +371,20 @@ void gr_report_markdown(FILE *fp, const gr_run *r, const char *notes)
     fprintf(fp, "\n## Counters\n\nperf instructions: %s (%s); callgrind: %s (%s).\n",
             r->perf.available ? "available" : "unavailable", r->perf.reason,
             r->callgrind.available ? "used" : "not used", r->callgrind.reason);
+    if (r->nfail) {
+        fprintf(fp, "\n## Failures\n\n%zu benchmark%s FAILED (no samples):\n\n"
+                    "| Benchmark | Group | Version | Round | Reason |\n"
+                    "| --- | --- | ---: | ---: | --- |\n",
+                r->nfail, r->nfail == 1 ? "" : "s");
+        for (i = 0; i < r->nfail; i++) {
+            const gr_run_failure *f = &r->fail[i];
+            fputs("| `", fp);
+            md_text(fp, f->name);
+            fprintf(fp, "` | %s | %" PRId64 " | %" PRId64 " | ", f->group, f->version, f->round);
+            md_text(fp, f->reason);
+            fputs(" |\n", fp);
+        }
+    }
     if (notes && notes[0]) {
         fprintf(fp, "\n## Notes\n\n%s\n", notes);
     }

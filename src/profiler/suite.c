@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +39,7 @@
 #define CHAIN_LEN 100          /* statements of the dispatch chain program */
 #define LOOP_N 10              /* iterations of the loops group */
 #define STEP_MAX_EDGES 100000  /* step mode only on graphs up to this size */
+#define PROBE_TIMEOUT_S 60     /* a mode probe taking longer is killed */
 
 const char *const gr_suite_names[] = {"quick", "default", "full", NULL};
 
@@ -845,10 +848,27 @@ static int probe_forked(struct gr_suite *s, const char *algo, int level, char *w
         close(fds[0]);
         return probe_plan(s, algo, level, why, n);
     }
-    got = read(fds[0], why, n - 1);
-    why[got > 0 ? (size_t)got : 0] = '\0';
-    close(fds[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    {
+        /* a probe that hangs (a plan that never ends) is killed */
+        struct pollfd pfd;
+        int pr;
+        pfd.fd = fds[0];
+        pfd.events = POLLIN;
+        do {
+            pr = poll(&pfd, 1, PROBE_TIMEOUT_S * 1000);
+        } while (pr < 0 && errno == EINTR);
+        got = pr > 0 ? read(fds[0], why, n - 1) : -1;
+        why[got > 0 ? (size_t)got : 0] = '\0';
+        if (pr == 0) {
+            kill(pid, SIGKILL);
+        }
+        close(fds[0]);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (pr == 0) {
+            snprintf(why, n, "timed out after %d s", PROBE_TIMEOUT_S);
+            return 0;
+        }
     }
     if (WIFSIGNALED(status)) {
         snprintf(why, n, "crashed: %s", strsignal(WTERMSIG(status)));

@@ -62,12 +62,14 @@
 #define NOISY_WIDTH 4.0      /* interval wider than this many thresholds: NOISY */
 #define OUTLIER_FENCE 3.0    /* samples beyond this many robust sd: not averaged */
 #define PRIOR_DF_CAP 2.0     /* prior df at most this many times the row's own */
+#define SHIFT_MIN_ROWS 10    /* fewer testable rows: no suite-wide shift estimated */
+#define BUSY_LOAD_PER_CORE 0.5 /* 1-min load per online core above which a machine is busy */
 
 const char *gr_verdict_name(enum gr_verdict v)
 {
     static const char *const names[GR_V_COUNT] = {
         "unchanged", "regression", "improvement", "noisy", "checksum-mismatch",
-        "added", "removed", "version-changed", "no-data"};
+        "added", "removed", "version-changed", "no-data", "failed"};
     return (unsigned)v < GR_V_COUNT ? names[v] : "?";
 }
 
@@ -89,7 +91,8 @@ void gr_report_free(struct gr_report *r)
 
 int gr_report_failed(const struct gr_report *r)
 {
-    return r->count[GR_V_REGRESSION] > 0 || r->count[GR_V_CHECKSUM] > 0;
+    return r->count[GR_V_REGRESSION] > 0 || r->count[GR_V_CHECKSUM] > 0 ||
+           r->count[GR_V_FAILED] > 0;
 }
 
 /* A sample with its round, for grouping. */
@@ -251,13 +254,71 @@ static void time_verdict(struct gr_cmp_row *r, const struct tw *w, double alpha)
     }
 }
 
+static int machine_busy(const gr_run *r)
+{
+    return r->machine.cores_online > 0
+           && r->machine.load_start[0] > BUSY_LOAD_PER_CORE * (double)r->machine.cores_online;
+}
+
+/* Rule 3a: estimate the suite-wide shift g over the testable rows of out
+ * (scratch w) and, when it is to be removed, move each testable row's
+ * current replicates by -g (oriented by its direction).  GR_OK or
+ * GR_ERR_NOMEM. */
+static int suite_shift(const gr_run *base, const gr_run *cur, enum gr_shift_mode mode,
+                       struct tw *w, struct gr_report *out)
+{
+    size_t i, k, m = 0;
+    double *d = gr_malloc((out->n ? out->n : 1) * sizeof *d), g;
+    if (!d) {
+        return GR_ERR_NOMEM;
+    }
+    for (i = 0; i < out->n; i++) {
+        if (w[i].test) {
+            double ma, va, mb, vb;
+            gr_mean_var(w[i].la, w[i].na, &ma, &va);
+            gr_mean_var(w[i].lb, w[i].nb, &mb, &vb);
+            d[m++] = out->res[i].lower_is_better ? mb - ma : ma - mb;
+        }
+    }
+    if (m < SHIFT_MIN_ROWS) {
+        gr_free(d);
+        return GR_OK;
+    }
+    g = gr_median(d, m);
+    gr_free(d);
+    if (isnan(g)) {
+        return GR_ERR_NOMEM;
+    }
+    out->shift = expm1(g);
+    if (mode == GR_SHIFT_OFF) {
+        out->shift_why = "not removed (--shift off)";
+        return GR_OK;
+    }
+    if (mode == GR_SHIFT_AUTO && !machine_busy(base) && !machine_busy(cur)) {
+        out->shift_why = "not removed: both machines were quiet";
+        return GR_OK;
+    }
+    out->shift_removed = 1;
+    out->shift_why = mode == GR_SHIFT_ON ? "removed (--shift on)"
+                                         : "removed: a machine was busy";
+    for (i = 0; i < out->n; i++) {
+        if (w[i].test) {
+            double step = out->res[i].lower_is_better ? g : -g;
+            for (k = 0; k < w[i].nb; k++) {
+                w[i].lb[k] -= step;
+            }
+        }
+    }
+    return GR_OK;
+}
+
 int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
               const char *cur_label, const struct gr_decide_opts *o,
               struct gr_report *out, gr_error *err)
 {
     struct tw *w = NULL;
     double *s2 = NULL, *df = NULL, *p = NULL, *q = NULL, *ratio = NULL;
-    size_t cap = cur->nbench + base->nbench, n = 0, i, ntest = 0, nratio = 0;
+    size_t cap = cur->nbench + cur->nfail + base->nbench, n = 0, i, ntest = 0, nratio = 0;
     int rc = GR_OK;
 
     memset(out, 0, sizeof *out);
@@ -282,16 +343,37 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
     out->threshold = o->threshold;
     out->metric = o->metric;
 
-    /* 1. rows: the current run's benchmarks, then the removed ones */
-    for (i = 0; i < cur->nbench + base->nbench; i++) {
+    /* 1. rows: the current run's benchmarks, its failures, then the
+     * removed ones */
+    for (i = 0; i < cur->nbench + cur->nfail + base->nbench; i++) {
         const gr_run_bench *c = i < cur->nbench ? &cur->bench[i] : NULL;
+        const gr_run_failure *f = NULL;
         const gr_run_bench *b;
         struct gr_cmp_row *r;
         if (c) {
             b = find_bench(base, c->name);
+        } else if (i < cur->nbench + cur->nfail) {
+            f = &cur->fail[i - cur->nbench];
+            b = find_bench(base, f->name);
+            if (!selected(o, f->name)) {
+                continue;
+            }
+            r = &out->res[n++];
+            r->name = f->name;
+            r->verdict = GR_V_FAILED;
+            r->reason = f->reason;
+            r->lower_is_better = b ? b->lower_is_better : 1;
+            r->threshold = threshold_for(o, r->name);
+            r->base = b ? bench_median(b, o->metric) : NAN;
+            r->cur = r->change = r->change_lo = r->change_hi = r->p = r->q = NAN;
+            r->base_version = b ? b->version : -1;
+            r->cur_version = f->version;
+            r->base_checksum = b ? b->checksum : NULL;
+            r->cur_checksum = NULL;
+            continue;
         } else {
-            b = &base->bench[i - cur->nbench];
-            if (find_bench(cur, b->name)) {
+            b = &base->bench[i - cur->nbench - cur->nfail];
+            if (find_bench(cur, b->name) || gr_run_find_failure(cur, b->name)) {
                 continue;
             }
         }
@@ -310,6 +392,11 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
         r->base_checksum = b ? b->checksum : NULL;
         r->cur_checksum = c ? c->checksum : NULL;
         n++;
+        if (!b && gr_run_find_failure(base, c->name)) {
+            r->verdict = GR_V_NODATA;
+            r->reason = "FAILED in the baseline";
+            continue;
+        }
         if (!b) {
             r->verdict = GR_V_ADDED;
             r->reason = "not in the baseline";
@@ -359,6 +446,18 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
         r->verdict = GR_V_NOISY; /* until decided below */
     }
     out->n = n;
+    out->shift = NAN;
+    out->shift_why = o->metric == GR_METRIC_TIME ? "too few benchmarks to estimate it"
+                                                  : "deterministic metric";
+
+    /* 1b. the suite-wide shift (decide.h, rule 3a) */
+    if (o->metric == GR_METRIC_TIME) {
+        rc = suite_shift(base, cur, o->shift, w, out);
+        if (rc < 0) {
+            rc = gr_err_nomem(err, "suite shift");
+            goto done;
+        }
+    }
 
     /* 2. the suite-wide variance prior, from the testable rows.  Round
      * effects shared by all benchmarks are NOT removed: they are random

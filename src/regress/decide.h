@@ -8,10 +8,29 @@
  *     ADDED; only in the baseline: REMOVED; different `version`: VERSION.
  *     None of these is compared.  Equal versions but different checksums:
  *     CHECKSUM, a correctness failure (the build computes something else).
+ *     A benchmark listed under the current run's `failures` (its child
+ *     crashed, exited non-zero, timed out or reported an error): FAILED,
+ *     a failure like CHECKSUM, whether or not the baseline has it.  One
+ *     FAILED in the baseline but measured now: NODATA (nothing to compare).
  *  2. Metric `instructions` (deterministic): change = current/baseline - 1;
  *     REGRESSION when the change is worse than +threshold, IMPROVEMENT when
  *     better than -threshold (both on the log scale, so 1/1.05 mirrors
  *     1.05), else UNCHANGED; NODATA when either run lacks the count.
+ *  3a. Metric `time`, suite-wide shift: on a shared machine the whole
+ *     suite of one run can be slower than another's (neighbours' load came
+ *     or went between the runs), which rounds within a run cannot see: in
+ *     the stored A/A set (tests/data/aa) whole runs differ by up to 16%.
+ *     g = the median over the testable rows of the oriented change (see
+ *     below; positive is slower) estimates that shift; with at least
+ *     SHIFT_MIN_ROWS testable rows and the shift mode ON, or AUTO and either
+ *     run recorded on a busy machine (1-minute load average at its start
+ *     above half its online cores), each row is tested and estimated
+ *     RELATIVE to g (its current replicates are moved by -g), and the
+ *     report says so.  A lone benchmark's regression barely moves a median,
+ *     so it stays visible; a change common to most of the suite is reported
+ *     as the shift (with a warning when beyond the threshold) and
+ *     `--strict` refuses such a comparison (exit 3); `grregress ab`, which
+ *     interleaves the two builds on one machine, judges it properly.
  *  3. Metric `time`: the replicates of a run are its ROUNDS: per round, the
  *     mean of the log samples that lie within 3 robust sd (1.4826 MAD) of
  *     the run's log median (the round's median when none does).  d = mean(current
@@ -53,6 +72,7 @@ enum gr_verdict {
     GR_V_REMOVED,        /* only in the baseline (not compared) */
     GR_V_VERSION,        /* benchmark version changed (not compared) */
     GR_V_NODATA,         /* the metric is missing in a run (not compared) */
+    GR_V_FAILED,         /* FAILED in the current run (crash, timeout, error) */
     GR_V_COUNT
 };
 
@@ -62,6 +82,13 @@ const char *gr_verdict_name(enum gr_verdict v);
 enum gr_metric {
     GR_METRIC_TIME = 0,      /* samples (seconds per operation) */
     GR_METRIC_INSTRUCTIONS   /* counters.instructions (deterministic) */
+};
+
+/* Whether the suite-wide shift is removed before the time tests (rule 3a). */
+enum gr_shift_mode {
+    GR_SHIFT_AUTO = 0,       /* when either run's machine was busy */
+    GR_SHIFT_ON,             /* always */
+    GR_SHIFT_OFF             /* never: judge absolute changes */
 };
 
 /* A per-benchmark threshold: benchmarks whose name matches `re` (POSIX
@@ -76,6 +103,7 @@ struct gr_decide_opts {
     double threshold;        /* default threshold, fraction (0.05) */
     double alpha;            /* false-discovery rate (0.01) */
     enum gr_metric metric;
+    enum gr_shift_mode shift; /* rule 3a (GR_SHIFT_AUTO) */
     const regex_t *filter;   /* only benchmarks matching it, or NULL */
     const struct gr_threshold_rule *rules; /* nrules entries, or NULL */
     size_t nrules;
@@ -88,7 +116,8 @@ void gr_decide_opts_init(struct gr_decide_opts *o);
 struct gr_cmp_row {
     const char *name;        /* benchmark name (points into a run) */
     enum gr_verdict verdict;
-    const char *reason;      /* static: why NOISY / not compared, or NULL */
+    const char *reason;      /* static: why NOISY / not compared; FAILED: the
+                                current run's failures[].reason; or NULL */
     int lower_is_better;     /* direction */
     double threshold;        /* threshold used (fraction) */
     double base, cur;        /* medians of the metric; NAN when absent */
@@ -114,6 +143,9 @@ struct gr_report {
     double threshold;        /* default threshold as used */
     enum gr_metric metric;
     double prior_df, prior_var; /* the moderated test's suite prior (d0, s0^2) */
+    double shift;            /* suite-wide shift cur/base - 1 (time); NAN if none estimated */
+    int shift_removed;       /* 1 when the tests were relative to it (rule 3a) */
+    const char *shift_why;   /* static: why it was or was not removed */
 };
 
 /* Compare cur against base.  Returns GR_OK and fills *out (free it with
@@ -124,7 +156,8 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
 
 void gr_report_free(struct gr_report *r);
 
-/* 1 when the report holds a regression or a checksum failure, else 0. */
+/* 1 when the report holds a regression, a checksum failure or a FAILED
+ * benchmark, else 0. */
 int gr_report_failed(const struct gr_report *r);
 
 /* Output formats (format.c).  Each writes the whole report on fp;

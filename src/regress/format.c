@@ -5,7 +5,10 @@
  * benchmark: regressions and checksum mismatches fail, benchmarks not
  * compared are skipped) and GitHub Actions workflow commands
  * ("::error title=...::..." for failures, warnings for fingerprint
- * mismatches and noisy results, a notice with the summary).
+ * mismatches and noisy results, a notice with the summary).  Benchmarks
+ * FAILED in the current run (crash, timeout, error: runfile.h's failures)
+ * are failures in every format, as checksum mismatches are; the JSON
+ * summary counts them under "failures" ("failed" is the overall bool).
  *
  * Every format says the same things: the machine fingerprint check first
  * (prominently), then one row per benchmark, then the summary.
@@ -74,14 +77,15 @@ static void summary_line(const struct gr_report *r, char *buf, size_t n)
     char g[32];
     snprintf(buf, n,
              "%zu compared: %zu regression%s, %zu improvement%s, %zu unchanged, "
-             "%zu noisy; %zu checksum mismatch%s; not compared: %zu added, "
+             "%zu noisy; %zu checksum mismatch%s; %zu FAILED; not compared: %zu added, "
              "%zu removed, %zu version changed, %zu without data; "
              "geometric mean change %s",
              r->compared,
              r->count[GR_V_REGRESSION], r->count[GR_V_REGRESSION] == 1 ? "" : "s",
              r->count[GR_V_IMPROVEMENT], r->count[GR_V_IMPROVEMENT] == 1 ? "" : "s",
              r->count[GR_V_UNCHANGED], r->count[GR_V_NOISY], r->count[GR_V_CHECKSUM],
-             r->count[GR_V_CHECKSUM] == 1 ? "" : "es", r->count[GR_V_ADDED],
+             r->count[GR_V_CHECKSUM] == 1 ? "" : "es", r->count[GR_V_FAILED],
+             r->count[GR_V_ADDED],
              r->count[GR_V_REMOVED], r->count[GR_V_VERSION], r->count[GR_V_NODATA],
              fmt_pct(r->geomean, g, sizeof g));
 }
@@ -92,6 +96,32 @@ static void machine_line(const struct gr_report *r, char *buf, size_t n)
              "machine fingerprints differ (baseline %s, current %s): the runs come "
              "from different machines or builds, so timings may not be comparable",
              r->base_hash ? r->base_hash : "-", r->cur_hash ? r->cur_hash : "-");
+}
+
+/* The suite-wide shift (decide.h, rule 3a) in one sentence; "" when none
+ * was estimated.  Returns 1 when it is beyond the threshold (a warning). */
+static int shift_line(const struct gr_report *r, char *buf, size_t n)
+{
+    char g[32];
+    int big;
+    if (isnan(r->shift)) {
+        buf[0] = '\0';
+        return 0;
+    }
+    big = fabs(log1p(r->shift)) > log1p(r->threshold);
+    snprintf(buf, n, "the whole suite moved %s (median over the benchmarks), %s%s",
+             fmt_pct(r->shift, g, sizeof g), r->shift_why,
+             r->shift_removed ? "; each change below is relative to it"
+             : "");
+    if (big) {
+        size_t len = strlen(buf);
+        snprintf(buf + len, n - len, "%s",
+                 r->shift_removed
+                     ? ".  A change of the whole suite cannot be told from the machine's "
+                       "load on a busy machine: `grregress ab` interleaves both builds"
+                     : "");
+    }
+    return big;
 }
 
 static const char *metric_name(const struct gr_report *r)
@@ -116,6 +146,11 @@ static void print_table(const struct gr_report *r, FILE *fp)
         machine_line(r, line, sizeof line);
         fprintf(fp, "\n*** WARNING: %s ***\n", line);
     }
+    if (shift_line(r, line, sizeof line)) {
+        fprintf(fp, "\n*** WARNING: %s ***\n", line);
+    } else if (line[0]) {
+        fprintf(fp, "\nsuite shift: %s\n", line);
+    }
     fprintf(fp, "\n%-*s  %10s  %10s  %8s  %-18s  %8s  %8s  %s\n", w, "benchmark",
             "baseline", "current", "change", "95% CI", "p", "q", "verdict");
     for (i = 0; i < r->n; i++) {
@@ -126,6 +161,7 @@ static void print_table(const struct gr_report *r, FILE *fp)
                 fmt_p(x->p, p, sizeof p), fmt_p(x->q, q, sizeof q),
                 gr_verdict_name(x->verdict));
         if (x->reason && x->verdict != GR_V_ADDED && x->verdict != GR_V_REMOVED) {
+            /* FAILED rows carry the run file's reason: "killed by SIGSEGV ..." */
             fprintf(fp, " (%s)", x->reason);
         }
         fputc('\n', fp);
@@ -153,15 +189,22 @@ static void print_markdown(const struct gr_report *r, FILE *fp)
     char line[1024], v1[32], v2[32], ch[32], ci[64], p[32], q[32];
     size_t i;
     if (gr_report_failed(r)) {
-        fprintf(fp, "### :x: grregress: %zu regression%s, %zu checksum mismatch%s\n\n",
+        fprintf(fp, "### :x: grregress: %zu regression%s, %zu checksum mismatch%s, "
+                    "%zu FAILED\n\n",
                 r->count[GR_V_REGRESSION], r->count[GR_V_REGRESSION] == 1 ? "" : "s",
-                r->count[GR_V_CHECKSUM], r->count[GR_V_CHECKSUM] == 1 ? "" : "es");
+                r->count[GR_V_CHECKSUM], r->count[GR_V_CHECKSUM] == 1 ? "" : "es",
+                r->count[GR_V_FAILED]);
     } else {
         fprintf(fp, "### :white_check_mark: grregress: no regression\n\n");
     }
     if (!r->machine_match) {
         machine_line(r, line, sizeof line);
         fprintf(fp, "> [!WARNING]\n> **Machine fingerprint mismatch:** %s.\n\n", line);
+    }
+    if (shift_line(r, line, sizeof line)) {
+        fprintf(fp, "> [!WARNING]\n> **Suite-wide shift:** %s.\n\n", line);
+    } else if (line[0]) {
+        fprintf(fp, "Suite shift: %s.\n\n", line);
     }
     fprintf(fp, "Baseline `%s`, current `%s`; metric %s, threshold %.3g%%, "
                 "false-discovery rate %.3g.\n\n",
@@ -170,14 +213,20 @@ static void print_markdown(const struct gr_report *r, FILE *fp)
                 "| --- | ---: | ---: | ---: | --- | ---: | ---: | --- |\n");
     for (i = 0; i < r->n; i++) {
         const struct gr_cmp_row *x = &r->res[i];
-        int bold = x->verdict == GR_V_REGRESSION || x->verdict == GR_V_CHECKSUM;
+        int bold = x->verdict == GR_V_REGRESSION || x->verdict == GR_V_CHECKSUM ||
+                   x->verdict == GR_V_FAILED;
         fputs("| `", fp);
         md_cell(fp, x->name);
-        fprintf(fp, "` | %s | %s | %s | %s | %s | %s | %s%s%s |\n",
+        fprintf(fp, "` | %s | %s | %s | %s | %s | %s | %s%s%s",
                 fmt_value(r, x->base, v1, sizeof v1), fmt_value(r, x->cur, v2, sizeof v2),
                 fmt_pct(x->change, ch, sizeof ch), fmt_ci(x, ci, sizeof ci),
                 fmt_p(x->p, p, sizeof p), fmt_p(x->q, q, sizeof q), bold ? "**" : "",
                 gr_verdict_name(x->verdict), bold ? "**" : "");
+        if (x->verdict == GR_V_FAILED && x->reason) {
+            fputs(": ", fp);
+            md_cell(fp, x->reason);
+        }
+        fputs(" |\n", fp);
     }
     summary_line(r, line, sizeof line);
     fprintf(fp, "\n**Summary:** %s.\n", line);
@@ -226,10 +275,19 @@ static int print_json(const struct gr_report *r, FILE *fp)
         add_str(m, "baseline_hash", r->base_hash);
         add_str(m, "current_hash", r->cur_hash);
     }
+    if (!isnan(r->shift)) {
+        cJSON *sh = cJSON_AddObjectToObject(root, "suite_shift");
+        if (sh) {
+            add_num(sh, "change", r->shift);
+            cJSON_AddBoolToObject(sh, "removed", r->shift_removed);
+            add_str(sh, "why", r->shift_why);
+        }
+    }
     s = cJSON_AddObjectToObject(root, "summary");
     if (s) {
         for (v = 0; v < GR_V_COUNT; v++) {
-            cJSON_AddNumberToObject(s, gr_verdict_name((enum gr_verdict)v),
+            cJSON_AddNumberToObject(s, v == GR_V_FAILED ? "failures"
+                                                        : gr_verdict_name((enum gr_verdict)v),
                                     (double)r->count[v]);
         }
         cJSON_AddNumberToObject(s, "compared", (double)r->compared);
@@ -321,8 +379,10 @@ static void print_junit(const struct gr_report *r, FILE *fp)
     fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<testsuites name=\"grregress\">\n"
                 "  <testsuite name=\"grregress compare\" tests=\"%zu\" failures=\"%zu\" "
-                "errors=\"0\" skipped=\"%zu\">\n",
-            r->n, r->count[GR_V_REGRESSION] + r->count[GR_V_CHECKSUM], skipped);
+                "errors=\"%zu\" skipped=\"%zu\">\n",
+            r->n, r->count[GR_V_REGRESSION] + r->count[GR_V_CHECKSUM], r->count[GR_V_FAILED],
+            skipped);
+    /* FAILED benchmarks are JUnit errors: the test did not run to the end */
     if (!r->machine_match) {
         machine_line(r, text, sizeof text);
         fputs("    <properties>\n      <property name=\"machine_warning\" value=\"", fp);
@@ -339,6 +399,11 @@ static void print_junit(const struct gr_report *r, FILE *fp)
         case GR_V_REGRESSION:
         case GR_V_CHECKSUM:
             fprintf(fp, "      <failure type=\"%s\" message=\"", gr_verdict_name(x->verdict));
+            xml_text(fp, text);
+            fputs("\"/>\n", fp);
+            break;
+        case GR_V_FAILED:
+            fprintf(fp, "      <error type=\"%s\" message=\"", gr_verdict_name(x->verdict));
             xml_text(fp, text);
             fputs("\"/>\n", fp);
             break;
@@ -411,6 +476,9 @@ static void print_github(const struct gr_report *r, FILE *fp)
         machine_line(r, text, sizeof text);
         gh_command(fp, "warning", "Machine fingerprint mismatch", NULL, text);
     }
+    if (shift_line(r, text, sizeof text)) {
+        gh_command(fp, "warning", "Suite-wide shift", NULL, text);
+    }
     for (i = 0; i < r->n; i++) {
         const struct gr_cmp_row *x = &r->res[i];
         row_text(r, x, text, sizeof text);
@@ -419,6 +487,8 @@ static void print_github(const struct gr_report *r, FILE *fp)
         } else if (x->verdict == GR_V_CHECKSUM) {
             gh_command(fp, "error", "Checksum mismatch (correctness failure):", x->name,
                        text);
+        } else if (x->verdict == GR_V_FAILED) {
+            gh_command(fp, "error", "Benchmark FAILED:", x->name, text);
         } else if (x->verdict == GR_V_NOISY) {
             gh_command(fp, "warning", "Too noisy to decide:", x->name, text);
         } else if (x->verdict == GR_V_IMPROVEMENT || x->verdict >= GR_V_ADDED) {

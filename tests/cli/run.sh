@@ -4,7 +4,11 @@
 # write (exists, validates against docs/run-schema.md with
 # tests/check_runfile, has stats and one sample per round and repeat), the
 # Markdown report, the default output path, Ctrl-C, and every input error
-# (exit 2 before any benchmark runs, nothing written).
+# (exit 2 before any benchmark runs, nothing written).  Crash isolation:
+# the GRPROF_TEST_CRASH hook makes one benchmark's child die (SIGSEGV,
+# abort, non-zero exit, a hang past --timeout); the run completes, the
+# failure is in the run file, the console and the Markdown report, the
+# exit status is 1, and grregress compare reports it as "failed".
 #
 # Usage: GRPROF=build/grprof GR_SRCDIR=. sh tests/cli/run.sh
 . "${GR_SRCDIR:-.}/tests/cli/lib.sh"
@@ -106,8 +110,11 @@ expect_ok "run with the default path exits 0"
 expect_out_line '^runs/[0-9]{8}T[0-9]{6}Z-[0-9a-z]+\.json$' "default path is runs/<UTC>-<sha>.json"
 check "default run file validates" validates "$T_TMP/wd/$(cat "$OUT")"
 
-# --instructions: callgrind counts per benchmark, deterministic
-if command -v valgrind >/dev/null 2>&1; then
+# --instructions: callgrind counts per benchmark, deterministic (valgrind
+# cannot run a sanitizer build: the run file's cflags tell)
+if grep -q '"cflags":.*-fsanitize' "$T_TMP/r.json"; then
+    echo "# skipped --instructions checks: sanitizer build"
+elif command -v valgrind >/dev/null 2>&1; then
     for i in 1 2; do
         run "$GRPROF" run --suite quick --filter 'dispatch/step-call|ops/fill' --rounds 1 \
             --repeat 1 --min-time 0.001 --instructions --quiet -o "$T_TMP/cg$i.json"
@@ -120,6 +127,83 @@ if command -v valgrind >/dev/null 2>&1; then
     check "--instructions run file validates" validates "$T_TMP/cg1.json"
 else
     echo "# skipped --instructions checks: no valgrind"
+fi
+
+# ---- crash isolation -------------------------------------------------------------
+
+CRASHED='algorithms/pagerank/fused/uniform-1k-5k'
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="segv@1:pagerank/fused" "$GRPROF" run $TINY -o "$T_TMP/c.json" \
+    --markdown "$T_TMP/c.md"
+expect_rc 1 "a benchmark killed by SIGSEGV: the run completes, exit 1"
+check "stderr names the failure" grep -q "^grprof run: $CRASHED: FAILED: killed by SIGSEGV in round 1\$" "$ERR"
+check "run file written despite the crash" test -s "$T_TMP/c.json"
+check "crashed run file validates" validates "$T_TMP/c.json"
+[ -s "$T_TMP/why" ] && sed 's/^/#   /' "$T_TMP/why"
+check "the other 3 benchmarks are in the run file" test "$(grep -c '"group":' "$T_TMP/c.json")" -eq 4
+check "the other benchmarks have samples" test "$(grep -c '"median":' "$T_TMP/c.json")" -eq 3
+check "failures entry has the reason" grep -q '"reason":[[:space:]]*"killed by SIGSEGV in round 1"' "$T_TMP/c.json"
+check "failures entry has the round" grep -q '"round":[[:space:]]*1,' "$T_TMP/c.json"
+expect_out_line '^FAILED ' "console report has a FAILED section"
+expect_out_line "^  $CRASHED +killed by SIGSEGV in round 1\$" "console report names the failure"
+expect_out_line '^3 benchmarks, 1 FAILED, ' "console summary counts the failure"
+check "markdown has a Failures section" grep -q '^## Failures' "$T_TMP/c.md"
+check "markdown names the failure" grep -q "^| \`$CRASHED\` | algorithms | 1 | 1 | killed by SIGSEGV" "$T_TMP/c.md"
+
+F2='dispatch/step-call|compile/degree/parse'
+QUICK2="--suite quick --filter $F2 --rounds 2 --repeat 1 --min-time 0.001 --quiet"
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="abort:step-call" "$GRPROF" run $QUICK2 -o "$T_TMP/a.json"
+expect_rc 1 "abort: exit 1"
+check "abort is reported as SIGABRT in round 0" grep -q 'FAILED: killed by SIGABRT in round 0$' "$ERR"
+check "abort run file validates" validates "$T_TMP/a.json"
+check "abort: compile/degree/parse still measured" grep -q '"compile/degree/parse"' "$T_TMP/a.json"
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="exit@1:step-call" "$GRPROF" run $QUICK2 -o "$T_TMP/x.json"
+expect_rc 1 "a child exiting non-zero: exit 1"
+check "non-zero exit is reported with its status" grep -q 'FAILED: exited with status 3 in round 1$' "$ERR"
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="hang:parse" "$GRPROF" run $QUICK2 --timeout 0.5 -o "$T_TMP/h.json"
+expect_rc 1 "a hang past --timeout: exit 1"
+check "the hang is killed and reported" grep -q 'compile/degree/parse: FAILED: timed out after 0.5 s in round 0 (killed)$' "$ERR"
+check "hang run file validates" validates "$T_TMP/h.json"
+check "hang: step-call still measured" grep -q '"dispatch/step-call/scalar-add"' "$T_TMP/h.json"
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="segv:." "$GRPROF" run $QUICK2 -o "$T_TMP/all.json"
+expect_rc 1 "every benchmark crashing: exit 1"
+check "every benchmark crashing: no run file" test ! -e "$T_TMP/all.json"
+ERR_PREFIX="grprof run: "
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="segv@x:." "$GRPROF" run $QUICK2 -o "$T_TMP/bad.json"
+expect_err "a bad test hook" 2 "GRPROF_TEST_CRASH 'segv@x:.'"
+check "a bad test hook writes nothing" test ! -e "$T_TMP/bad.json"
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="segv:." "$GRPROF" run $QUICK2 --no-isolate -o "$T_TMP/ni.json"
+expect_ok "--no-isolate runs in-process (the hook is for children only)"
+check "--no-isolate run file validates" validates "$T_TMP/ni.json"
+check "--no-isolate run has no failures" grep -q '"failures":[[:space:]]*\[\]' "$T_TMP/ni.json"
+run "$GRPROF" run --help
+expect_out_has "--no-isolate" "run --help lists --no-isolate"
+expect_out_has "GRPROF_TEST_CRASH" "run --help documents the test hook"
+
+# grregress: a benchmark FAILED now but measured in the baseline
+if [ -x "${GRREGRESS:-}" ]; then
+    run "$GRREGRESS" compare "$T_TMP/r.json" "$T_TMP/c.json"
+    expect_rc 1 "compare: a FAILED benchmark exits 1"
+    expect_out_line "^$CRASHED .* failed \(killed by SIGSEGV in round 1\)\$" "compare table shows failed"
+    for f in markdown json junit github; do
+        run "$GRREGRESS" compare "$T_TMP/r.json" "$T_TMP/c.json" --format "$f"
+        expect_rc 1 "compare --format $f: exit 1"
+        cp "$OUT" "$T_TMP/cmp.$f"
+    done
+    check "markdown shows failed" grep -q "^| \`$CRASHED\` .*\*\*failed\*\*: killed by SIGSEGV" "$T_TMP/cmp.markdown"
+    check "json verdict failed" grep -q '"verdict":[[:space:]]*"failed"' "$T_TMP/cmp.json"
+    check "json summary counts failures" grep -q '"failures":[[:space:]]*1' "$T_TMP/cmp.json"
+    check "junit reports an error" grep -q '<error type="failed" message="failed: ' "$T_TMP/cmp.junit"
+    check "junit counts the error" grep -q 'errors="1"' "$T_TMP/cmp.junit"
+    check "github annotates an error" grep -q "^::error title=Benchmark FAILED%3A $CRASHED::" "$T_TMP/cmp.github"
+else
+    echo "# skipped grregress checks: GRREGRESS not set"
 fi
 
 # ---- input errors: exit 2, one line, nothing run or written -----------------------
