@@ -290,6 +290,7 @@ struct wire {
     uint32_t error_len;
     int32_t stopped;              /* the stop flag was raised */
     int32_t pad;
+    double per;                   /* b->per as setup set it (0: unset) */
 };
 
 static int write_all(int fd, const void *p, size_t n)
@@ -366,6 +367,7 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
         w.nsamples = 0;
     }
     w.stopped = stopped(o) != 0;
+    w.per = b->per;
     w.metrics_len = b->metrics && e.code == GR_OK ? (uint32_t)strlen(b->metrics) : 0;
     if (write_all(fd, &w, sizeof w) < 0 ||
         (w.nsamples && write_all(fd, smp, w.nsamples * sizeof *smp) < 0) ||
@@ -492,6 +494,11 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
     }
     buf += (size_t)w.nsamples * sizeof(double);
     r->inner = w.inner;
+    if (w.per > 0) {
+        /* setup ran in the child: the parent needs the per-op divisor for
+         * the callgrind counts it reads later */
+        b->per = w.per;
+    }
     if (w.have_checksum) {
         r->checksum = w.checksum;
     }

@@ -1,24 +1,57 @@
 /*
  * cmd_compare.c - `grregress compare BASELINE [CURRENT]`: read two run
  * files, apply the decision rule (decide.h) and print the result in one or
- * more formats; the exit code gates CI (regress.h).
+ * more formats; the exit code gates CI (regress.h).  The pipeline here is
+ * also `grregress ab`'s (cmd_ab.c measures, this file decides and prints).
  *
  * Order of checks: the command line; the baseline (missing: exit 3; bad:
- * exit 2); the current run (bad: exit 2); the threshold config (bad: 2);
+ * exit 2); the current run (bad: exit 2; a measured one after the config
+ * and --save's target, so those fail before a long run); the threshold
+ * config (bad: 2);
  * the comparison; --strict and fingerprints (mismatch: exit 3); nothing
  * in common (exit 3); then the outputs, and 1 when a regression or a
  * checksum mismatch was found.
  *
- * Without CURRENT, compare runs the baseline's suite itself: `grprof run`
- * (found as $GRPROF, else beside this program, else on PATH) with the
- * baseline's configuration (suite, filter, rounds, repeat, warm-up,
- * min_time, threads, extra graphs and programs) into a temporary run file,
- * which is then compared and removed.  When grprof cannot be run or
- * fails, that is exit 2 with a message saying so.
+ * Without CURRENT (a live run), compare runs the baseline's suite itself:
+ * `grprof run` (grprof_run.h: $GRPROF, else beside this program, else on
+ * PATH) with the baseline's configuration (suite, filter, rounds, repeat,
+ * warm-up, min_time, threads, --instructions, extra graphs and programs;
+ * when the baseline has no filter, compare's --filter is passed on so only
+ * what is compared is run) into a temporary file, then:
+ *
+ *  1. decide (decide.h);
+ *  2. re-measure the suspects, unless --no-remeasure or metric
+ *     instructions.  A benchmark compared in both runs is a SUSPECT when
+ *       a. its verdict is NOISY, or
+ *       b. q < alpha and its 95% interval, oriented so that positive is
+ *          worse (e, [elo, ehi] as in decide.h) and on the log scale,
+ *          contains T or -T (T = log(1 + threshold)): elo < T < ehi or
+ *          elo < -T < ehi -- significant, but whether the change passes
+ *          the threshold is not settled.
+ *     The suspects are run again, `grprof run --filter '^(NAMES)$'` with
+ *     the same settings and --remeasure-rounds more rounds (default 5);
+ *     their rounds are appended to the live run (merge.h) and the whole
+ *     comparison is decided again (the FDR stays suite-wide).  Their rows
+ *     say "re-measured, N rounds".  Re-measuring happens once.
+ *  3. save the live run, re-measured rounds included, to --save FILE or
+ *     runs/<UTC>-<short sha>.json (as grprof names its runs), and print
+ *     "saved the live run to PATH" on stderr.
+ *
+ * When grprof cannot be run or fails, that is exit 2 with a message
+ * saying so.  Ctrl-C (SIGINT, SIGTERM, SIGHUP) stops grprof, removes the
+ * temporary files, saves nothing, and exits 130.
+ *
+ * `compare BASELINE --against REV` measures instead with ab's protocol
+ * (cmd_ab.c): REV ("baseline": the baseline's commit) is built in a
+ * temporary worktree and its suite runs interleaved with the current
+ * build's, with the baseline's settings; REV's runs are the baseline of
+ * the comparison, BASELINE only supplies the settings.
  */
 #include "config.h"
 #include "regress/regress.h"
 #include "regress/decide.h"
+#include "regress/grprof_run.h"
+#include "regress/merge.h"
 #include "common/atomic_file.h"
 #include "common/mem.h"
 
@@ -27,23 +60,24 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define CONFIG_MAX_BYTES ((long)1 << 20) /* a threshold config is small */
 #define MAX_OUTPUTS 16                   /* --format given at most this often */
+#define EXIT_INTERRUPTED 130             /* as grprof run's */
 
 static const char *const metric_choices[] = {"time", "instructions", NULL};
+static const char *const shift_choices[] = {"auto", "on", "off", NULL};
 static const char *const format_names[] = {"table", "markdown", "json", "junit",
                                            "github", NULL};
 
 static const struct gr_opt compare_opts[] = {
+    {"against", 'A', GR_OPT_STRING, "REV",
+     "build REV, run both builds interleaved (as ab); 'baseline': its commit",
+     NULL, NULL, 0, 0, 0},
     {"alpha", 'a', GR_OPT_FLOAT, "Q",
      "false-discovery rate controlled over the suite (Benjamini-Hochberg)", "0.01",
      NULL, 1e-9, 0.5, GR_OPT_MIN | GR_OPT_MAX},
@@ -55,13 +89,30 @@ static const struct gr_opt compare_opts[] = {
     {"format", 'F', GR_OPT_STRING, "FMT[=FILE]",
      "table, markdown, json, junit or github; =FILE writes that format to FILE",
      "table", NULL, 0, 0, GR_OPT_REPEAT},
+    {"jobs", 'j', GR_OPT_INT, "N", "--against: parallel make jobs building REV", "2",
+     NULL, 1, 256, GR_OPT_MIN | GR_OPT_MAX},
+    {"keep-worktree", 'k', GR_OPT_FLAG, NULL,
+     "--against: keep REV's worktree and build (their path is printed)", NULL, NULL, 0,
+     0, 0},
     {"metric", 'm', GR_OPT_ENUM, NULL, "what is compared", "time", metric_choices, 0, 0,
      0},
+    {"no-remeasure", 'N', GR_OPT_FLAG, NULL,
+     "live run: do not re-measure suspects", NULL, NULL, 0, 0, 0},
     {"output", 'o', GR_OPT_STRING, "FILE",
      "write the formats without =FILE to FILE (atomically) instead of stdout", NULL,
      NULL, 0, 0, 0},
+    {"remeasure-rounds", 'R', GR_OPT_INT, "N",
+     "live run: rounds added to each suspect", "5", NULL, 1, 10000,
+     GR_OPT_MIN | GR_OPT_MAX},
+    {"save", 'S', GR_OPT_STRING, "FILE",
+     "live run: save it to FILE (default runs/<UTC>-<short sha>.json)", NULL, NULL, 0,
+     0, 0},
+    {"shift", 0, GR_OPT_ENUM, NULL,
+     "judge times relative to the suite-wide shift: auto (when a machine was busy), "
+     "on, off", "auto", shift_choices, 0, 0, 0},
     {"strict", 's', GR_OPT_FLAG, NULL,
-     "refuse to compare runs from different machines (exit 3)", NULL, NULL, 0, 0, 0},
+     "refuse to compare runs from different machines, or whose whole suite moved "
+     "beyond the threshold (exit 3)", NULL, NULL, 0, 0, 0},
     {"threshold", 't', GR_OPT_STRING, "PCT",
      "smallest change that matters, in percent (\"5%\" or \"5\")", "5%", NULL, 0, 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0}
@@ -99,11 +150,21 @@ struct cmp_state {
     regex_t filter;
     int have_filter;
     struct gr_report rep;
+    char tmp[2][4096];           /* temporary run files to remove ("": none) */
+    char (*why)[128];            /* [rep.n]: reasons of re-measured rows */
+    char save[4096];             /* where the live run is saved ("": not) */
+    char cur_label[4200];        /* the current run's label */
 };
 
 static void state_free(struct cmp_state *s)
 {
     size_t k;
+    for (k = 0; k < 2; k++) {
+        if (s->tmp[k][0]) {
+            unlink(s->tmp[k]);
+        }
+    }
+    gr_free(s->why);
     for (k = 0; k < s->nrules; k++) {
         regfree(&s->rules[k].re);
     }
@@ -211,111 +272,6 @@ static int load_run(const struct gr_cmd *cmd, const char *path, int baseline, gr
     return GR_REXIT_OK;
 }
 
-/* The grprof binary: $GRPROF, else "grprof" beside /proc/self/exe, else
- * "grprof" (looked up on PATH).  Writes into buf. */
-static const char *find_grprof(char *buf, size_t n)
-{
-    const char *env = getenv("GRPROF");
-    ssize_t len;
-    char *slash;
-    if (env && env[0]) {
-        return env;
-    }
-    len = readlink("/proc/self/exe", buf, n - 8);
-    if (len > 0 && (size_t)len < n - 8) {
-        buf[len] = '\0';
-        slash = strrchr(buf, '/');
-        if (slash) {
-            strcpy(slash + 1, "grprof");
-            if (access(buf, X_OK) == 0) {
-                return buf;
-            }
-        }
-    }
-    return "grprof";
-}
-
-/* Run the baseline's suite with `grprof run` into a temporary run file and
- * read it into *out; the temporary file is removed. */
-static int run_live(const struct gr_cmd *cmd, const gr_run *base, gr_run **out)
-{
-    enum { MAXARGV = 64 };
-    char exe[4096], tmp[64], num[6][32], *argv[MAXARGV];
-    const gr_run_config *c = &base->config;
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    size_t k;
-    int argc = 0, st, fd, rc;
-    snprintf(tmp, sizeof tmp, "/tmp/grregress-live.XXXXXX");
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "cannot make a temporary run file: %s",
-                           strerror(errno));
-    }
-    close(fd);
-    snprintf(num[0], sizeof num[0], "%lld", (long long)c->rounds);
-    snprintf(num[1], sizeof num[1], "%lld", (long long)c->repeat);
-    snprintf(num[2], sizeof num[2], "%lld", (long long)c->warmup);
-    snprintf(num[3], sizeof num[3], "%.17g", c->min_time);
-    snprintf(num[4], sizeof num[4], "%lld", (long long)c->threads);
-    argv[argc++] = (char *)find_grprof(exe, sizeof exe);
-    argv[argc++] = (char *)"run";
-    argv[argc++] = (char *)"--suite";
-    argv[argc++] = c->suite;
-    if (c->filter) {
-        argv[argc++] = (char *)"--filter";
-        argv[argc++] = c->filter;
-    }
-    argv[argc++] = (char *)"--rounds";
-    argv[argc++] = num[0];
-    argv[argc++] = (char *)"--repeat";
-    argv[argc++] = num[1];
-    argv[argc++] = (char *)"--warmup";
-    argv[argc++] = num[2];
-    argv[argc++] = (char *)"--min-time";
-    argv[argc++] = num[3];
-    argv[argc++] = (char *)"--threads";
-    argv[argc++] = num[4];
-    for (k = 0; k < c->ngraphs && argc < MAXARGV - 8; k++) {
-        argv[argc++] = (char *)"--graph";
-        argv[argc++] = c->graphs[k];
-    }
-    for (k = 0; k < c->nprograms && argc < MAXARGV - 6; k++) {
-        argv[argc++] = (char *)"--program";
-        argv[argc++] = c->programs[k];
-    }
-    argv[argc++] = (char *)"--quiet";
-    argv[argc++] = (char *)"--output";
-    argv[argc++] = tmp;
-    argv[argc] = NULL;
-    fflush(stdout);
-    /* grprof's stdout (the run file's path) is not part of our report */
-    if (posix_spawn_file_actions_init(&fa) != 0
-        || posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0) != 0) {
-        unlink(tmp);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "cannot run grprof: out of memory");
-    }
-    st = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (st != 0) {
-        unlink(tmp);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "running the baseline's suite is not "
-                           "available: cannot run %s: %s (give CURRENT, a run file)",
-                           argv[0], strerror(st));
-    }
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        unlink(tmp);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "running the baseline's suite failed: "
-                           "'%s run' exited with status %d", argv[0],
-                           WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-    }
-    rc = load_run(cmd, tmp, 0, out);
-    unlink(tmp);
-    return rc;
-}
-
 /* A --format value: NAME or NAME=FILE. */
 struct out_spec {
     enum gr_report_format fmt;
@@ -396,17 +352,271 @@ static int write_outputs(const struct gr_cmd *cmd, const struct gr_report *rep,
     return bad ? gr_cli_fail(cmd, GR_REXIT_USAGE, "cannot write the report") : GR_REXIT_OK;
 }
 
-static int compare_handler(const struct gr_cmd *cmd, const struct gr_args *args)
+
+/* ---- the live run ---------------------------------------------------------------- */
+
+/* An option of the running command's table (compare and ab differ), or
+ * NULL when absent from the table or not given and without default. */
+static const struct gr_optval *opt_get(const struct gr_args *args, const char *name)
+{
+    return gr_opt_find(args->cmd->opts, name) ? gr_args_get(args, name) : NULL;
+}
+
+static int opt_flag(const struct gr_args *args, const char *name)
+{
+    return gr_opt_find(args->cmd->opts, name) && gr_args_count(args, name) > 0;
+}
+
+/* Check before measuring that the live run can be saved where asked;
+ * fills s->save with --save's path (the default name needs the run's
+ * commit, see save_name). */
+static int check_save(const struct gr_cmd *cmd, const struct gr_args *args,
+                      struct cmp_state *s)
+{
+    const struct gr_optval *v = opt_get(args, "save");
+    struct stat sb;
+    gr_afile af;
+    gr_error err;
+    gr_error_clear(&err);
+    if (!v) {
+        /* runs/ is made when saving; until then nothing is created */
+        if (stat("runs", &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+            return gr_cli_fail(cmd, GR_REXIT_USAGE, "runs: cannot save the live run there: "
+                               "not a directory (or give --save FILE)");
+        }
+        if (access(stat("runs", &sb) == 0 ? "runs" : ".", W_OK) != 0) {
+            return gr_cli_fail(cmd, GR_REXIT_USAGE, "runs: cannot save the live run there: "
+                               "%s (or give --save FILE)", strerror(errno));
+        }
+        return GR_REXIT_OK;
+    }
+    if (!v->text[0]) {
+        return gr_cli_usage(cmd, "bad value '' for --save: empty file name");
+    }
+    if (stat(v->text, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: cannot write: Is a directory", v->text);
+    }
+    if (gr_afile_open(&af, v->text, &err) < 0) {
+        return gr_cli_error(cmd, GR_REXIT_USAGE, &err);
+    }
+    gr_afile_abort(&af);
+    snprintf(s->save, sizeof s->save, "%s", v->text);
+    return GR_REXIT_OK;
+}
+
+/* The default name of a saved run, as grprof's: runs/<UTC>-<short sha>.json. */
+static void save_name(struct cmp_state *s, time_t when)
+{
+    char stamp[32];
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(s->save, sizeof s->save, "runs/%s-%s.json", stamp,
+             s->cur->commit.available && s->cur->commit.short_sha ? s->cur->commit.short_sha
+                                                                 : "nogit");
+}
+
+/* A failed grprof call as the command's error (exit 2, or 130). */
+static int grprof_failed(const struct gr_cmd *cmd, const gr_error *err, const char *what)
+{
+    if (gr_live_interrupted()) {
+        return gr_cli_fail(cmd, EXIT_INTERRUPTED, "interrupted; nothing saved");
+    }
+    if (strncmp(err->msg, "cannot run ", 11) == 0) {
+        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s is not available: %s (give CURRENT, "
+                           "a run file)", what, err->msg);
+    }
+    return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s failed: %s", what, err->msg);
+}
+
+/* Run grprof with cfg into temporary file s->tmp[slot] and read it. */
+static int measure(const struct gr_cmd *cmd, struct cmp_state *s, int slot,
+                   const struct gr_grprof_cfg *cfg, const char *what, gr_run **out)
+{
+    char exe[4096];
+    gr_error err;
+    int rc;
+    gr_error_clear(&err);
+    if (gr_live_tmpfile("live", s->tmp[slot], sizeof s->tmp[slot], &err) < 0) {
+        s->tmp[slot][0] = '\0';
+        return gr_cli_error(cmd, GR_REXIT_USAGE, &err);
+    }
+    if (gr_grprof_run(gr_grprof_find(exe, sizeof exe), cfg, NULL, s->tmp[slot], &err) < 0) {
+        rc = grprof_failed(cmd, &err, what);
+    } else {
+        rc = load_run(cmd, s->tmp[slot], 0, out);
+    }
+    unlink(s->tmp[slot]);
+    s->tmp[slot][0] = '\0';
+    return rc;
+}
+
+int gr_live_suspect(const struct gr_cmp_row *r, double alpha)
+{
+    double T, lo, hi, t;
+    if (r->verdict == GR_V_NOISY) {
+        return 1;
+    }
+    if (r->verdict > GR_V_NOISY || !(r->q < alpha) || !(r->change_lo > -1)
+        || !(r->change_hi > -1)) {
+        return 0;
+    }
+    T = log1p(r->threshold);
+    lo = log1p(r->change_lo);
+    hi = log1p(r->change_hi);
+    if (!r->lower_is_better) {
+        t = -hi;
+        hi = -lo;
+        lo = t;
+    }
+    return (lo < T && T < hi) || (lo < -T && -T < hi);
+}
+
+/* Append `name` to a POSIX ERE with its special characters escaped. */
+static size_t ere_escape(char *dst, const char *name)
+{
+    size_t n = 0;
+    for (; *name; name++) {
+        if (strchr(".[]()*+?{}|^$\\", *name)) {
+            dst[n++] = '\\';
+        }
+        dst[n++] = *name;
+    }
+    return n;
+}
+
+/* Step 2 of the banner: re-measure the suspects of s->rep, merge, decide
+ * again and mark the rows. */
+static int remeasure(const struct gr_cmd *cmd, struct cmp_state *s,
+                     const struct gr_decide_opts *o, const char *base_label,
+                     int64_t rounds)
+{
+    const char **sus = gr_cli_alloc(s->rep.n + 1, sizeof *sus);
+    size_t nsus = 0, len = 8, i, k, at;
+    struct gr_grprof_cfg cfg;
+    char *re, list[512];
+    gr_run *extra = NULL;
+    gr_error err;
+    int rc;
+    gr_error_clear(&err);
+    for (i = 0; i < s->rep.n; i++) {
+        if (gr_live_suspect(&s->rep.res[i], o->alpha)) {
+            sus[nsus++] = s->rep.res[i].name;
+            len += 2 * strlen(s->rep.res[i].name) + 1;
+        }
+    }
+    if (nsus == 0) {
+        gr_free(sus);
+        return GR_REXIT_OK;
+    }
+    re = gr_cli_alloc(len, 1);
+    at = 0;
+    re[at++] = '^';
+    re[at++] = '(';
+    list[0] = '\0';
+    for (k = 0; k < nsus; k++) {
+        if (k) {
+            re[at++] = '|';
+        }
+        at += ere_escape(re + at, sus[k]);
+        if (strlen(list) + strlen(sus[k]) + 8 < sizeof list) {
+            strcat(list, k ? ", " : "");
+            strcat(list, sus[k]);
+        } else if (!strstr(list, "...")) {
+            strcat(list, ", ...");
+        }
+    }
+    re[at++] = ')';
+    re[at++] = '$';
+    re[at] = '\0';
+    gr_cli_fail(cmd, 0, "re-measuring %zu suspect%s with %lld more rounds: %s", nsus,
+                nsus == 1 ? "" : "s", (long long)rounds, list);
+    gr_grprof_cfg_from_run(&s->cur->config, &cfg);
+    cfg.filter = re;
+    cfg.rounds = rounds;
+    cfg.instructions = 0; /* times only: the run keeps its counts (merge.h) */
+    rc = measure(cmd, s, 1, &cfg, "re-measuring the suspects", &extra);
+    gr_free(re);
+    if (rc == GR_REXIT_OK && gr_run_merge(s->cur, extra, &err) < 0) {
+        /* e.g. a suspect crashed when re-run: the first decision stands */
+        gr_cli_fail(cmd, 0, "warning: re-measured rounds not used: %s", err.msg);
+        gr_run_free(&extra);
+        gr_free(sus);
+        return GR_REXIT_OK;
+    }
+    gr_run_free(&extra);
+    if (rc == GR_REXIT_OK) {
+        gr_report_free(&s->rep);
+        if (gr_decide(s->base, s->cur, base_label, s->cur_label, o, &s->rep, &err) < 0) {
+            rc = gr_cli_error(cmd, GR_REXIT_USAGE, &err);
+        }
+    }
+    if (rc == GR_REXIT_OK) {
+        s->why = gr_cli_alloc(s->rep.n + 1, sizeof *s->why);
+        for (i = 0; i < s->rep.n; i++) {
+            struct gr_cmp_row *r = &s->rep.res[i];
+            for (k = 0; k < nsus && strcmp(sus[k], r->name) != 0; k++) {
+            }
+            if (k < nsus) {
+                snprintf(s->why[i], sizeof s->why[i], "%s%sre-measured, %zu rounds",
+                         r->reason ? r->reason : "", r->reason ? "; " : "", r->cur_rounds);
+                r->reason = s->why[i];
+            }
+        }
+    }
+    gr_free(sus);
+    return rc;
+}
+
+/* Save the live run (step 3). */
+static int save_live(const struct gr_cmd *cmd, struct cmp_state *s)
+{
+    gr_error err;
+    gr_error_clear(&err);
+    if (strncmp(s->save, "runs/", 5) == 0 && mkdir("runs", 0777) != 0 && errno != EEXIST) {
+        return gr_cli_fail(cmd, GR_REXIT_USAGE, "runs: cannot create directory: %s",
+                           strerror(errno));
+    }
+    if (gr_run_write(s->cur, s->save, &err) < 0) {
+        return gr_cli_error(cmd, GR_REXIT_USAGE, &err);
+    }
+    gr_cli_fail(cmd, 0, "saved the live run to %s", s->save);
+    return GR_REXIT_OK;
+}
+
+/* ---- the pipeline ------------------------------------------------------------------- */
+
+/* --config, once (live runs read it before measuring). */
+static int config_opt(const struct gr_cmd *cmd, const struct gr_args *args,
+                      struct cmp_state *s, struct gr_decide_opts *o)
+{
+    const struct gr_optval *v = gr_args_get(args, "config");
+    int rc;
+    if (!v || s->config) {
+        return GR_REXIT_OK;
+    }
+    rc = load_config(cmd, v->text, s);
+    o->rules = s->rules;
+    o->nrules = s->nrules;
+    return rc;
+}
+
+int gr_compare_main(const struct gr_cmd *cmd, const struct gr_args *args,
+                    enum gr_live_mode mode)
 {
     struct cmp_state s;
     struct gr_decide_opts o;
+    struct gr_grprof_cfg cfg;
     struct out_spec outs[MAX_OUTPUTS];
-    const struct gr_optval *v;
-    const char *output;
+    const struct gr_optval *v, *against = opt_get(args, "against");
+    const char *output, *base_label = args->args[0];
+    char rev[128];
     gr_error err;
-    int rc, nouts = 0, i;
+    int rc, nouts = 0, i, live = 0;
+    time_t t0 = time(NULL);
 
     memset(&s, 0, sizeof s);
+    memset(&cfg, 0, sizeof cfg);
     gr_error_clear(&err);
     gr_decide_opts_init(&o);
 
@@ -419,6 +629,7 @@ static int compare_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     o.alpha = gr_args_get(args, "alpha")->f;
     o.metric = gr_args_get(args, "metric")->choice == 0 ? GR_METRIC_TIME
                                                          : GR_METRIC_INSTRUCTIONS;
+    o.shift = (enum gr_shift_mode)gr_args_get(args, "shift")->choice;
     if (gr_args_count(args, "format") > MAX_OUTPUTS) {
         return gr_cli_usage(cmd, "--format given more than %d times", MAX_OUTPUTS);
     }
@@ -446,25 +657,118 @@ static int compare_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         s.have_filter = 1;
         o.filter = &s.filter;
     }
-    /* the files (without CURRENT: a live run of the baseline's suite) */
-    rc = load_run(cmd, args->args[0], 1, &s.base);
-    if (rc == GR_REXIT_OK) {
-        rc = args->nargs < 2 ? run_live(cmd, s.base, &s.cur)
-                             : load_run(cmd, args->args[1], 0, &s.cur);
+    if (mode == GR_LIVE_COMPARE && args->nargs > 1 && against) {
+        rc = gr_cli_usage(cmd, "--against measures the current run: give no CURRENT");
+        goto done;
     }
-    if (rc == GR_REXIT_OK && (v = gr_args_get(args, "config")) != NULL) {
-        rc = load_config(cmd, v->text, &s);
-        o.rules = s.rules;
-        o.nrules = s.nrules;
+    if (mode == GR_LIVE_COMPARE) {
+        static const char *const live_only[] = {"save", "no-remeasure", "remeasure-rounds",
+                                                NULL};
+        static const char *const against_only[] = {"jobs", "keep-worktree", NULL};
+        for (i = 0; args->nargs > 1 && live_only[i]; i++) {
+            if (gr_args_count(args, live_only[i]) > 0) {
+                rc = gr_cli_usage(cmd, "--%s is for a live run: give no CURRENT",
+                                  live_only[i]);
+                goto done;
+            }
+        }
+        for (i = 0; !against && against_only[i]; i++) {
+            if (gr_args_count(args, against_only[i]) > 0) {
+                rc = gr_cli_usage(cmd, "--%s is for --against", against_only[i]);
+                goto done;
+            }
+        }
+    }
+
+    /* the runs */
+    if (mode == GR_LIVE_AB) {
+        /* ab REV [REV2]: settings from the command line */
+        cfg.suite = gr_args_get(args, "suite")->text;
+        cfg.filter = v ? v->text : NULL;
+        cfg.rounds = gr_args_get(args, "rounds")->i;
+        cfg.warmup = -1;
+        cfg.min_time = -1;
+        cfg.threads = opt_get(args, "threads") ? opt_get(args, "threads")->i : 0;
+        cfg.instructions = o.metric == GR_METRIC_INSTRUCTIONS;
+        gr_live_signals();
+        rc = config_opt(cmd, args, &s, &o); /* before the long part */
+        if (rc == GR_REXIT_OK) {
+            rc = gr_ab_measure(cmd, args, args->args[0],
+                               args->nargs > 1 ? args->args[1] : NULL, &cfg, &s.base,
+                               &s.cur);
+        }
+        snprintf(s.cur_label, sizeof s.cur_label, "%s",
+                 args->nargs > 1 ? args->args[1] : "working tree");
+        if (opt_get(args, "grprof-a")) {
+            base_label = opt_get(args, "grprof-a")->text;
+        }
+        if (opt_get(args, "grprof-b")) {
+            snprintf(s.cur_label, sizeof s.cur_label, "%s",
+                     opt_get(args, "grprof-b")->text);
+        }
+    } else {
+        rc = load_run(cmd, args->args[0], 1, &s.base);
+        if (rc == GR_REXIT_OK && args->nargs > 1) {
+            rc = load_run(cmd, args->args[1], 0, &s.cur);
+            snprintf(s.cur_label, sizeof s.cur_label, "%s", args->args[1]);
+        } else if (rc == GR_REXIT_OK) {
+            gr_grprof_cfg_from_run(&s.base->config, &cfg);
+            if (!cfg.filter && v) {
+                cfg.filter = v->text; /* run only what is compared */
+            }
+            if (!against || opt_get(args, "save")) {
+                rc = check_save(cmd, args, &s);
+            }
+            if (rc == GR_REXIT_OK) {
+                rc = config_opt(cmd, args, &s, &o); /* before the long part */
+            }
+            gr_live_signals();
+            if (rc == GR_REXIT_OK && against) {
+                gr_run *a = NULL;
+                const char *r = against->text;
+                if (strcmp(r, "baseline") == 0) {
+                    if (!s.base->commit.available || !s.base->commit.sha) {
+                        rc = gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: the baseline records no "
+                                         "commit (--against baseline)", args->args[0]);
+                        goto done;
+                    }
+                    r = s.base->commit.sha;
+                }
+                snprintf(rev, sizeof rev, "%s", r);
+                rc = gr_ab_measure(cmd, args, rev, NULL, &cfg, &a, &s.cur);
+                gr_run_free(&s.base); /* cfg pointed into it: not used below */
+                s.base = a;
+                base_label = rev;
+                snprintf(s.cur_label, sizeof s.cur_label, "working tree");
+            } else if (rc == GR_REXIT_OK) {
+                live = 1;
+                rc = measure(cmd, &s, 0, &cfg, "running the baseline's suite", &s.cur);
+                if (rc == GR_REXIT_OK && !s.save[0]) {
+                    save_name(&s, t0);
+                }
+                snprintf(s.cur_label, sizeof s.cur_label, "%s (live run)", s.save);
+            }
+        }
+    }
+    if (rc == GR_REXIT_OK) {
+        rc = config_opt(cmd, args, &s, &o);
     }
     if (rc != GR_REXIT_OK) {
         goto done;
     }
 
-    /* the comparison */
-    if (gr_decide(s.base, s.cur, args->args[0], args->nargs > 1 ? args->args[1] : "(live run)",
-                  &o, &s.rep, &err) < 0) {
+    /* the comparison, with the suspects re-measured in a live run */
+    if (gr_decide(s.base, s.cur, base_label, s.cur_label, &o, &s.rep, &err) < 0) {
         rc = gr_cli_error(cmd, GR_REXIT_USAGE, &err);
+        goto done;
+    }
+    if (live && !opt_flag(args, "no-remeasure") && o.metric == GR_METRIC_TIME) {
+        rc = remeasure(cmd, &s, &o, base_label, gr_args_get(args, "remeasure-rounds")->i);
+        if (rc != GR_REXIT_OK) {
+            goto done;
+        }
+    }
+    if (s.save[0] && (rc = save_live(cmd, &s)) != GR_REXIT_OK) {
         goto done;
     }
     if (!s.rep.machine_match) {
@@ -479,12 +783,21 @@ static int compare_handler(const struct gr_cmd *cmd, const struct gr_args *args)
                             "%s): timings may not be comparable", s.rep.base_hash,
                     s.rep.cur_hash);
     }
-    if (s.rep.n > 0 && s.rep.compared + s.rep.count[GR_V_CHECKSUM] == 0
+    if (gr_args_count(args, "strict") && !isnan(s.rep.shift)
+        && fabs(log1p(s.rep.shift)) > log1p(o.threshold)) {
+        rc = gr_cli_fail(cmd, GR_REXIT_BASELINE,
+                         "the whole suite moved %+.1f%% (beyond the %.3g%% threshold); "
+                         "--strict refuses to compare (grregress ab interleaves both "
+                         "builds)", 100.0 * s.rep.shift, 100.0 * o.threshold);
+        goto done;
+    }
+    if (s.rep.n > 0
+        && s.rep.compared + s.rep.count[GR_V_CHECKSUM] + s.rep.count[GR_V_FAILED] == 0
         && s.rep.count[GR_V_NODATA] == 0) {
         rc = gr_cli_fail(cmd, GR_REXIT_BASELINE,
                          "not comparable: no benchmark of %s can be compared with %s "
                          "(%zu added, %zu removed, %zu version changed)",
-                         s.rep.cur_label, args->args[0], s.rep.count[GR_V_ADDED],
+                         s.rep.cur_label, base_label, s.rep.count[GR_V_ADDED],
                          s.rep.count[GR_V_REMOVED], s.rep.count[GR_V_VERSION]);
         goto done;
     }
@@ -518,7 +831,15 @@ static int compare_handler(const struct gr_cmd *cmd, const struct gr_args *args)
 
 done:
     state_free(&s);
+    if (gr_live_interrupted() && rc != EXIT_INTERRUPTED) {
+        rc = gr_cli_fail(cmd, EXIT_INTERRUPTED, "interrupted");
+    }
     return rc;
+}
+
+static int compare_handler(const struct gr_cmd *cmd, const struct gr_args *args)
+{
+    return gr_compare_main(cmd, args, GR_LIVE_COMPARE);
 }
 
 static void compare_help_extra(FILE *fp)
@@ -534,9 +855,15 @@ static void compare_help_extra(FILE *fp)
             "Benchmarks added, removed or whose version changed are listed, never\n"
             "compared; a checksum differing from the baseline's is a correctness failure.\n"
             "\n"
+            "Live run (no CURRENT): suspects are re-measured once with\n"
+            "--remeasure-rounds more rounds and decided again: rows that are 'noisy',\n"
+            "or significant (q < alpha) with a 95%% interval containing +threshold or\n"
+            "-threshold.  Their rows say 're-measured'.  The live run, re-measured\n"
+            "rounds included, is saved (--save, default runs/<UTC>-<short sha>.json).\n"
+            "\n"
             "Exit codes: 0 no regression, 1 regression or checksum mismatch, 2 usage or\n"
             "input error, 3 baseline missing or not comparable (--strict: different\n"
-            "machine fingerprints).\n");
+            "machine fingerprints), 130 interrupted.\n");
 }
 
 const struct gr_cmd gr_cmd_compare = {
@@ -544,8 +871,10 @@ const struct gr_cmd gr_cmd_compare = {
     "Compare a run against a baseline and gate on regressions",
     "BASELINE [CURRENT] [options]",
     "BASELINE and CURRENT are run files written by 'grprof run'.  Without CURRENT,\n"
-    "the baseline's suite is run now ('grprof run' with the baseline's settings)\n"
-    "and compared.\n",
+    "the baseline's suite is run now ('grprof run' with the baseline's settings),\n"
+    "suspects are re-measured, and the run is saved and compared.  With --against\n"
+    "REV, REV is built in a temporary git worktree and both builds' suites run\n"
+    "interleaved with the baseline's settings, as 'grregress ab' does.\n",
     compare_help_extra,
     compare_args,
     compare_opts,

@@ -12,6 +12,14 @@
 /* Every command, in the order `grregress --help` lists them. */
 static const struct gr_cmd *const commands[] = {
     &gr_cmd_compare,
+    &gr_cmd_ab,
+    &gr_cmd_calibrate,
+    &gr_cmd_record,
+    &gr_cmd_history,
+    &gr_cmd_detect,
+    &gr_cmd_plot,
+    &gr_cmd_promote,
+    &gr_cmd_post,
     NULL
 };
 

@@ -22,6 +22,14 @@ enum gr_regress_exit {
 
 /* The commands (one per cmd_NAME.c). */
 extern const struct gr_cmd gr_cmd_compare;
+extern const struct gr_cmd gr_cmd_detect;
+extern const struct gr_cmd gr_cmd_plot;
+extern const struct gr_cmd gr_cmd_ab;
+extern const struct gr_cmd gr_cmd_calibrate;
+extern const struct gr_cmd gr_cmd_record;
+extern const struct gr_cmd gr_cmd_history;
+extern const struct gr_cmd gr_cmd_promote;
+extern const struct gr_cmd gr_cmd_post;
 
 /* grregress's entry point: `grregress --help`, `--version`,
  * `help [COMMAND]` or `COMMAND ...`.  Returns the exit code. */

@@ -39,7 +39,7 @@ sed -n '/^Options:/,/^  -h, --help/p' "$OUT" \
     | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}--\([a-z][a-z-]*\).*/\2/p' \
     | grep -v '^help$' >"$T_TMP/optnames"
 check "compare's options are sorted by long name" sort -c "$T_TMP/optnames"
-check "compare --help lists 8 options" test "$(wc -l <"$T_TMP/optnames")" -eq 8
+check "compare --help lists 15 options" test "$(wc -l <"$T_TMP/optnames")" -eq 15
 
 # ---- exit code 0 ----------------------------------------------------------------
 
