@@ -12,6 +12,7 @@
  */
 #include "config.h"
 #include "common/runfile.h"
+#include "common/json_text.h"
 #include "common/error.h"
 #include "common/mem.h"
 
@@ -687,28 +688,11 @@ fail:
     return rc;
 }
 
-/* Line and column (1-based) of byte `off` of text. */
-static void line_col(const char *text, size_t off, long *line, long *col)
-{
-    size_t i;
-    *line = 1;
-    *col = 1;
-    for (i = 0; i < off; i++) {
-        if (text[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else {
-            (*col)++;
-        }
-    }
-}
-
 int gr_run_parse(const char *text, size_t len, const char *path, gr_run **out,
                  gr_error *err)
 {
     struct rd c;
     cJSON *root;
-    const char *end = NULL;
     gr_run *r;
     int rc;
     *out = NULL;
@@ -718,37 +702,8 @@ int gr_run_parse(const char *text, size_t len, const char *path, gr_run **out,
         return gr_err_at(err, GR_ERR_FORMAT, c.path, 0, 0,
                          "file too large (%zu bytes; at most 256 MiB)", len);
     }
-    if (memchr(text, '\0', len)) {
-        long line, col;
-        line_col(text, (size_t)((const char *)memchr(text, '\0', len) - text), &line,
-                 &col);
-        return gr_err_at(err, GR_ERR_PARSE, c.path, line, col,
-                         "not JSON (NUL byte in the text)");
-    }
-    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (root && end) { /* only white space may follow the value */
-        while ((size_t)(end - text) < len && strchr(" \t\r\n", *end)) {
-            end++;
-        }
-    }
-    if (!root || (end && (size_t)(end - text) < len)) {
-        const char *at = root ? end : cJSON_GetErrorPtr();
-        size_t off = at && at >= text && at <= text + len ? (size_t)(at - text) : len;
-        long line, col;
-        cJSON_Delete(root);
-        line_col(text, off, &line, &col);
-        if (off >= len || !memchr(text + off, '\n', len - off)) {
-            /* the error is on the last line: the text most likely stops short */
-            return gr_err_at(err, GR_ERR_PARSE, c.path, line, col,
-                             "not JSON (truncated: the text ends too early)");
-        }
-        if ((len - off >= 3 && strncmp(text + off, "NaN", 3) == 0)
-            || (len - off >= 8 && strncmp(text + off, "Infinity", 8) == 0)
-            || (len - off >= 9 && strncmp(text + off, "-Infinity", 9) == 0)) {
-            return gr_err_at(err, GR_ERR_PARSE, c.path, line, col,
-                             "not JSON (NaN and Infinity are not JSON numbers)");
-        }
-        return gr_err_at(err, GR_ERR_PARSE, c.path, line, col, "not JSON");
+    if ((rc = gr_json_parse(text, len, c.path, &root, err)) < 0) {
+        return rc;
     }
     r = gr_calloc(1, sizeof *r);
     if (!r) {

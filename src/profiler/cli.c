@@ -794,3 +794,23 @@ int gr_cli_main(const struct gr_cli_app *app, int argc, char **argv)
     }
     return rc;
 }
+
+/* See cli.h. */
+int gr_cli_parse_pct(const char *s, double *out)
+{
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(s, &end);
+    if (end == s || errno) {
+        return -1;
+    }
+    if (*end == '%') {
+        end++;
+    }
+    if (*end != '\0' || !(v > 0) || v > 1000) {
+        return -1;
+    }
+    *out = v / 100.0;
+    return 0;
+}

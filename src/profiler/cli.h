@@ -191,6 +191,11 @@ int gr_cli_fail(const struct gr_cmd *cmd, int code, const char *fmt, ...)
  * returns `code`. */
 int gr_cli_error(const struct gr_cmd *cmd, int code, const gr_error *err);
 
+/* A percentage option value: "5%", "5" or "0.5%" -> 0.05, 0.05, 0.005 in
+ * *out; -1 (nothing stored) when it is not a number in (0, 1000] with an
+ * optional '%'. */
+int gr_cli_parse_pct(const char *s, double *out);
+
 /* Allocation for the CLI: gr_calloc that prints "grprof: out of memory"
  * and exits 1 on failure.  Free with gr_free. */
 void *gr_cli_alloc(size_t count, size_t size);

@@ -69,25 +69,6 @@ static const struct gr_opt calibrate_opts[] = {
     {NULL, 0, 0, NULL, NULL, NULL, NULL, 0, 0, 0}
 };
 
-/* "5%", "5" -> 0.05; -1 when not a percentage in (0, 1000]. */
-static int parse_pct(const char *s, double *out)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || errno) {
-        return -1;
-    }
-    if (*end == '%') {
-        end++;
-    }
-    if (*end != '\0' || !(v > 0) || v > 1000) {
-        return -1;
-    }
-    *out = v / 100.0;
-    return 0;
-}
 
 /* Mean and sum of squared deviations of b's round means; *n rounds. */
 static void round_means(const gr_run_bench *b, double *mean, double *ss, size_t *n)
@@ -251,7 +232,7 @@ static int calibrate_handler(const struct gr_cmd *cmd, const struct gr_args *arg
     gr_decide_opts_init(&o);
     o.shift = GR_SHIFT_OFF; /* A and B interleaved on one machine: no shift to remove */
     v = gr_args_get(args, "threshold");
-    if (parse_pct(v->text, &o.threshold) < 0) {
+    if (gr_cli_parse_pct(v->text, &o.threshold) < 0) {
         return gr_cli_usage(cmd, "bad value '%s' for --threshold: expected a percentage "
                                  "such as 5%% (greater than 0)", v->text);
     }

@@ -53,6 +53,7 @@
 #include "regress/grprof_run.h"
 #include "regress/merge.h"
 #include "common/atomic_file.h"
+#include "common/json_text.h"
 #include "common/mem.h"
 
 #include <cjson/cJSON.h>
@@ -65,7 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CONFIG_MAX_BYTES ((long)1 << 20) /* a threshold config is small */
+#define CONFIG_MAX_BYTES ((size_t)1 << 20) /* a threshold config is small */
 #define MAX_OUTPUTS 16                   /* --format given at most this often */
 #define EXIT_INTERRUPTED 130             /* as grprof run's */
 
@@ -120,26 +121,6 @@ static const struct gr_opt compare_opts[] = {
 
 static const char *const compare_args[] = {"BASELINE", "[CURRENT]", NULL};
 
-/* "5%", "5", "0.5%" -> 0.05, 0.05, 0.005; -1 when not a percentage in
- * (0, 1000]. */
-static int parse_pct(const char *s, double *out)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || errno) {
-        return -1;
-    }
-    if (*end == '%') {
-        end++;
-    }
-    if (*end != '\0' || !(v > 0) || v > 1000) {
-        return -1;
-    }
-    *out = v / 100.0;
-    return 0;
-}
 
 /* Owned state of one invocation, released in one place. */
 struct cmp_state {
@@ -181,45 +162,13 @@ static void state_free(struct cmp_state *s)
 /* Read the threshold config: {"thresholds": {"REGEX": "10%", ...}}. */
 static int load_config(const struct gr_cmd *cmd, const char *path, struct cmp_state *s)
 {
-    FILE *fp = fopen(path, "rb");
-    char *text;
-    long len;
     const cJSON *th, *it;
     size_t k = 0;
-    if (!fp) {
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: cannot open: %s", path,
-                           strerror(errno));
+    gr_error err;
+    gr_error_clear(&err);
+    if (gr_json_read_file(path, CONFIG_MAX_BYTES, &s->config, &err) < 0) {
+        return gr_cli_error(cmd, GR_REXIT_USAGE, &err);
     }
-    if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0
-        || len > CONFIG_MAX_BYTES) {
-        fclose(fp);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: cannot read (or larger than 1 MiB)",
-                           path);
-    }
-    text = gr_cli_alloc((size_t)len + 1, 1);
-    if (fread(text, 1, (size_t)len, fp) != (size_t)len) {
-        fclose(fp);
-        gr_free(text);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: cannot read", path);
-    }
-    fclose(fp);
-    s->config = cJSON_ParseWithLength(text, (size_t)len);
-    if (!s->config) {
-        const char *at = cJSON_GetErrorPtr();
-        long line = 1, col = 1, i, off = at && at >= text && at <= text + len
-                                             ? (long)(at - text) : len;
-        for (i = 0; i < off; i++) {
-            if (text[i] == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
-        gr_free(text);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s:%ld:%ld: not JSON", path, line, col);
-    }
-    gr_free(text);
     th = cJSON_GetObjectItemCaseSensitive(s->config, "thresholds");
     if (!cJSON_IsObject(s->config) || !cJSON_IsObject(th)) {
         return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: thresholds: %s", path,
@@ -236,7 +185,7 @@ static int load_config(const struct gr_cmd *cmd, const char *path, struct cmp_st
                                path, it->string);
         }
         if (cJSON_IsNumber(it) ? !(it->valuedouble > 0 && it->valuedouble <= 1000)
-                               : parse_pct(it->valuestring, &r->threshold) < 0) {
+                               : gr_cli_parse_pct(it->valuestring, &r->threshold) < 0) {
             return gr_cli_fail(cmd, GR_REXIT_USAGE,
                                "%s: thresholds.\"%s\": bad percentage (expected e.g. \"10%%\")",
                                path, it->string);
@@ -622,7 +571,7 @@ int gr_compare_main(const struct gr_cmd *cmd, const struct gr_args *args,
 
     /* the command line, entirely, before any file is read */
     v = gr_args_get(args, "threshold");
-    if (parse_pct(v->text, &o.threshold) < 0) {
+    if (gr_cli_parse_pct(v->text, &o.threshold) < 0) {
         return gr_cli_usage(cmd, "bad value '%s' for --threshold: expected a percentage "
                                  "such as 5%% (greater than 0)", v->text);
     }

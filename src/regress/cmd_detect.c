@@ -11,6 +11,7 @@
  * Formats: a table for people, JSON ("grperf.detect/1") for tools.
  */
 #include "config.h"
+#include "common/json_text.h"
 #include "regress/regress.h"
 #include "regress/changepoint.h"
 #include "regress/history.h"
@@ -56,26 +57,6 @@ static const struct gr_opt detect_opts[] = {
 
 static const char *const detect_args[] = {NULL};
 
-/* "5%", "5", "0.5%" -> 0.05, 0.05, 0.005; -1 when not a percentage in
- * (0, 1000]. */
-static int parse_pct(const char *s, double *out)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || errno) {
-        return -1;
-    }
-    if (*end == '%') {
-        end++;
-    }
-    if (*end != '\0' || !(v > 0) || v > 1000) {
-        return -1;
-    }
-    *out = v / 100.0;
-    return 0;
-}
 
 /* One benchmark's analysis. */
 struct det_bench {
@@ -188,15 +169,6 @@ static void print_table(const struct det_bench *d, size_t n, const char *dir,
             100.0 * threshold);
 }
 
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) {
-        cJSON_AddNumberToObject(o, key, v);
-    } else {
-        cJSON_AddNullToObject(o, key);
-    }
-}
-
 static int print_json(const struct det_bench *d, size_t n, const char *dir, size_t nruns,
                       const struct gr_cp_opts *o, double threshold, FILE *fp)
 {
@@ -211,12 +183,12 @@ static int print_json(const struct det_bench *d, size_t n, const char *dir, size
     cJSON_AddStringToObject(root, "history", dir);
     cJSON_AddNumberToObject(root, "runs", (double)nruns);
     cJSON_AddStringToObject(root, "method", "e-divisive");
-    add_num(root, "alpha", o->alpha);
-    add_num(root, "exponent", o->exponent);
+    gr_json_add_num(root, "alpha", o->alpha);
+    gr_json_add_num(root, "exponent", o->exponent);
     cJSON_AddNumberToObject(root, "permutations", (double)o->permutations);
     cJSON_AddNumberToObject(root, "min_segment", (double)o->min_segment);
     cJSON_AddNumberToObject(root, "seed", (double)o->seed);
-    add_num(root, "threshold", threshold);
+    gr_json_add_num(root, "threshold", threshold);
     arr = cJSON_AddArrayToObject(root, "benchmarks");
     for (i = 0; arr && i < n; i++) {
         const struct det_bench *x = &d[i];
@@ -245,14 +217,14 @@ static int print_json(const struct det_bench *d, size_t n, const char *dir, size
             }
             cJSON_AddStringToObject(j, "date", pt_date(p));
             cJSON_AddStringToObject(j, "file", p->entry->file);
-            add_num(j, "before", c->before);
-            add_num(j, "after", c->after);
-            add_num(j, "change", c->change);
-            add_num(j, "p", c->p);
+            gr_json_add_num(j, "before", c->before);
+            gr_json_add_num(j, "after", c->after);
+            gr_json_add_num(j, "change", c->change);
+            gr_json_add_num(j, "p", c->p);
         }
         last = cJSON_AddObjectToObject(b, "last_segment");
         if (last) {
-            add_num(last, "change", x->t.last_change);
+            gr_json_add_num(last, "change", x->t.last_change);
             if (x->t.ncp > 0) {
                 cJSON_AddStringToObject(
                     last, "since_commit",
@@ -310,7 +282,7 @@ static int detect_handler(const struct gr_cmd *cmd, const struct gr_args *args)
                             o.permutations, o.alpha, ceil(1.0 / o.alpha));
     }
     v = gr_args_get(args, "threshold");
-    if (parse_pct(v->text, &threshold) < 0) {
+    if (gr_cli_parse_pct(v->text, &threshold) < 0) {
         return gr_cli_usage(cmd, "bad value '%s' for --threshold: expected a percentage "
                                  "such as 5%% (greater than 0)", v->text);
     }

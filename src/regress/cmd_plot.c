@@ -21,6 +21,7 @@
  */
 #include "config.h"
 #include "regress/regress.h"
+#include "common/json_text.h"
 #include "regress/changepoint.h"
 #include "regress/gnuplot.h"
 #include "regress/history.h"
@@ -38,7 +39,7 @@
 #include <sys/stat.h>
 
 #define DEFAULT_BASELINE "baselines/main.json"
-#define COMPARE_MAX_BYTES ((long)64 << 20)
+#define COMPARE_MAX_BYTES ((size_t)64 << 20)
 #define MAX_XLABELS 16           /* commit labels per panel at most */
 
 static const struct gr_opt plot_opts[] = {
@@ -348,46 +349,14 @@ static int trend_script(FILE *sc, gr_gp_dir *d, const struct panel *pn, size_t n
 /* Read and check a compare result; one-line error naming the file. */
 static int load_compare(const struct gr_cmd *cmd, const char *path, cJSON **out)
 {
-    FILE *fp = fopen(path, "rb");
-    char *text;
-    long len;
     const cJSON *schema, *arr, *b;
     int i = 0;
+    gr_error err;
+    gr_error_clear(&err);
     *out = NULL;
-    if (!fp) {
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: cannot open: %s", path,
-                           strerror(errno));
+    if (gr_json_read_file(path, COMPARE_MAX_BYTES, out, &err) < 0) {
+        return gr_cli_error(cmd, GR_REXIT_USAGE, &err);
     }
-    if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0
-        || len > COMPARE_MAX_BYTES) {
-        fclose(fp);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: cannot read (or larger than 64 MiB)",
-                           path);
-    }
-    text = gr_cli_alloc((size_t)len + 1, 1);
-    if (fread(text, 1, (size_t)len, fp) != (size_t)len) {
-        fclose(fp);
-        gr_free(text);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: cannot read", path);
-    }
-    fclose(fp);
-    *out = cJSON_ParseWithLength(text, (size_t)len);
-    if (!*out) {
-        const char *at = cJSON_GetErrorPtr();
-        long line = 1, col = 1, k, off = at && at >= text && at <= text + len
-                                             ? (long)(at - text) : len;
-        for (k = 0; k < off; k++) {
-            if (text[k] == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
-        gr_free(text);
-        return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s:%ld:%ld: not JSON", path, line, col);
-    }
-    gr_free(text);
     schema = cJSON_GetObjectItemCaseSensitive(*out, "schema");
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "grperf.compare/1") != 0) {
         return gr_cli_fail(cmd, GR_REXIT_USAGE, "%s: schema: expected \"grperf.compare/1\" "

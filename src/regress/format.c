@@ -14,6 +14,7 @@
  * (prominently), then one row per benchmark, then the summary.
  */
 #include "config.h"
+#include "common/json_text.h"
 #include "regress/decide.h"
 #include "profiler/cli.h"
 #include "common/mem.h"
@@ -234,25 +235,6 @@ static void print_markdown(const struct gr_report *r, FILE *fp)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-/* A number, or null for NaN / infinity (JSON has neither). */
-static void add_num(cJSON *o, const char *key, double v)
-{
-    if (isfinite(v)) {
-        cJSON_AddNumberToObject(o, key, v);
-    } else {
-        cJSON_AddNullToObject(o, key);
-    }
-}
-
-static void add_str(cJSON *o, const char *key, const char *s)
-{
-    if (s) {
-        cJSON_AddStringToObject(o, key, s);
-    } else {
-        cJSON_AddNullToObject(o, key);
-    }
-}
-
 static int print_json(const struct gr_report *r, FILE *fp)
 {
     cJSON *root = cJSON_CreateObject(), *m, *s, *arr;
@@ -267,20 +249,20 @@ static int print_json(const struct gr_report *r, FILE *fp)
     cJSON_AddStringToObject(root, "baseline", r->base_label);
     cJSON_AddStringToObject(root, "current", r->cur_label);
     cJSON_AddStringToObject(root, "metric", metric_name(r));
-    add_num(root, "threshold", r->threshold);
-    add_num(root, "alpha", r->alpha);
+    gr_json_add_num(root, "threshold", r->threshold);
+    gr_json_add_num(root, "alpha", r->alpha);
     m = cJSON_AddObjectToObject(root, "machine");
     if (m) {
         cJSON_AddBoolToObject(m, "match", r->machine_match);
-        add_str(m, "baseline_hash", r->base_hash);
-        add_str(m, "current_hash", r->cur_hash);
+        gr_json_add_str(m, "baseline_hash", r->base_hash);
+        gr_json_add_str(m, "current_hash", r->cur_hash);
     }
     if (!isnan(r->shift)) {
         cJSON *sh = cJSON_AddObjectToObject(root, "suite_shift");
         if (sh) {
-            add_num(sh, "change", r->shift);
+            gr_json_add_num(sh, "change", r->shift);
             cJSON_AddBoolToObject(sh, "removed", r->shift_removed);
-            add_str(sh, "why", r->shift_why);
+            gr_json_add_str(sh, "why", r->shift_why);
         }
     }
     s = cJSON_AddObjectToObject(root, "summary");
@@ -291,7 +273,7 @@ static int print_json(const struct gr_report *r, FILE *fp)
                                     (double)r->count[v]);
         }
         cJSON_AddNumberToObject(s, "compared", (double)r->compared);
-        add_num(s, "geomean_change", r->geomean);
+        gr_json_add_num(s, "geomean_change", r->geomean);
         cJSON_AddBoolToObject(s, "failed", gr_report_failed(r));
     }
     arr = cJSON_AddArrayToObject(root, "benchmarks");
@@ -305,19 +287,19 @@ static int print_json(const struct gr_report *r, FILE *fp)
         cJSON_AddItemToArray(arr, b); /* arr owns b */
         cJSON_AddStringToObject(b, "name", x->name);
         cJSON_AddStringToObject(b, "verdict", gr_verdict_name(x->verdict));
-        add_str(b, "reason", x->reason);
+        gr_json_add_str(b, "reason", x->reason);
         cJSON_AddStringToObject(b, "direction", x->lower_is_better ? "lower" : "higher");
-        add_num(b, "threshold", x->threshold);
-        add_num(b, "baseline", x->base);
-        add_num(b, "current", x->cur);
-        add_num(b, "change", x->change);
+        gr_json_add_num(b, "threshold", x->threshold);
+        gr_json_add_num(b, "baseline", x->base);
+        gr_json_add_num(b, "current", x->cur);
+        gr_json_add_num(b, "change", x->change);
         ci = cJSON_AddArrayToObject(b, "change_ci");
         if (ci && isfinite(x->change_lo) && isfinite(x->change_hi)) {
             cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_lo));
             cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_hi));
         }
-        add_num(b, "p", x->p);
-        add_num(b, "q", x->q);
+        gr_json_add_num(b, "p", x->p);
+        gr_json_add_num(b, "q", x->q);
         cJSON_AddNumberToObject(b, "baseline_rounds", (double)x->base_rounds);
         cJSON_AddNumberToObject(b, "current_rounds", (double)x->cur_rounds);
         if (x->base_version >= 0) {
@@ -326,8 +308,8 @@ static int print_json(const struct gr_report *r, FILE *fp)
         if (x->cur_version >= 0) {
             cJSON_AddNumberToObject(b, "current_version", (double)x->cur_version);
         }
-        add_str(b, "baseline_checksum", x->base_checksum);
-        add_str(b, "current_checksum", x->cur_checksum);
+        gr_json_add_str(b, "baseline_checksum", x->base_checksum);
+        gr_json_add_str(b, "current_checksum", x->cur_checksum);
     }
     text = rc == 0 ? cJSON_Print(root) : NULL;
     if (!text) {

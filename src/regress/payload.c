@@ -13,6 +13,7 @@
  */
 #include "config.h"
 #include "regress/payload.h"
+#include "common/json_text.h"
 #include "common/hash.h"
 #include "common/mem.h"
 #include "profiler/cli.h"   /* gr_fmt_double */
@@ -410,22 +411,9 @@ int gr_presult_parse(const char *text, size_t len, const char *label,
     if (!r) {
         return gr_err_nomem(err, "result");
     }
-    r->json = cJSON_ParseWithLength(text, len);
-    if (!r->json) {
-        const char *at = cJSON_GetErrorPtr();
-        long line = 1, col = 1;
-        size_t i, off = at && at >= text && at <= text + len ? (size_t)(at - text) : len;
-        for (i = 0; i < off; i++) {
-            if (text[i] == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
+    if ((rc = gr_json_parse(text, len, label, &r->json, err)) < 0) {
         gr_free(r);
-        /* cJSON cannot tell out-of-memory from bad text; bad text is likelier */
-        return gr_err_at(err, GR_ERR_PARSE, label, line, col, "not JSON");
+        return rc;
     }
     if (!cJSON_IsObject(r->json) || get_str(r->json, "schema", &schema) < 0 || !schema) {
         rc = bad(err, label, "schema: missing (expected \"grperf.compare/1\" or "
@@ -511,24 +499,6 @@ static int take_json(cJSON *root, char **out, gr_error *err)
     return *out ? GR_OK : gr_err_nomem(err, "payload");
 }
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v)) {
-        cJSON_AddNumberToObject(o, k, v);
-    } else {
-        cJSON_AddNullToObject(o, k);
-    }
-}
-
-static void add_str(cJSON *o, const char *k, const char *s)
-{
-    if (s) {
-        cJSON_AddStringToObject(o, k, s);
-    } else {
-        cJSON_AddNullToObject(o, k);
-    }
-}
-
 static const char *pct(double x, char *buf, size_t n)
 {
     if (isfinite(x)) {
@@ -585,16 +555,16 @@ static void webhook_rows(const struct gr_presult *r, cJSON *arr)
             cJSON_AddStringToObject(b, "name", x->name);
             cJSON_AddStringToObject(b, "group", group);
             cJSON_AddStringToObject(b, "verdict", gr_verdict_name(x->verdict));
-            add_num(b, "baseline", x->base);
-            add_num(b, "current", x->cur);
-            add_num(b, "change", x->change);
+            gr_json_add_num(b, "baseline", x->base);
+            gr_json_add_num(b, "current", x->cur);
+            gr_json_add_num(b, "change", x->change);
             ci = cJSON_AddArrayToObject(b, "change_ci");
             if (ci && isfinite(x->change_lo) && isfinite(x->change_hi)) {
                 cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_lo));
                 cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_hi));
             }
-            add_num(b, "p", x->p);
-            add_num(b, "q", x->q);
+            gr_json_add_num(b, "p", x->p);
+            gr_json_add_num(b, "q", x->q);
         }
         return;
     }
@@ -606,16 +576,16 @@ static void webhook_rows(const struct gr_presult *r, cJSON *arr)
         }
         cJSON_AddItemToArray(arr, b);
         cJSON_AddStringToObject(b, "name", x->name);
-        add_str(b, "group", x->group);
-        add_str(b, "unit", x->unit);
-        add_num(b, "median", x->stats.median);
+        gr_json_add_str(b, "group", x->group);
+        gr_json_add_str(b, "unit", x->unit);
+        gr_json_add_num(b, "median", x->stats.median);
         ci = cJSON_AddArrayToObject(b, "ci");
         if (ci && isfinite(x->stats.ci_lo) && isfinite(x->stats.ci_hi)) {
             cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->stats.ci_lo));
             cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->stats.ci_hi));
         }
-        add_num(b, "mean", x->stats.mean);
-        add_num(b, "stddev", x->stats.stddev);
+        gr_json_add_num(b, "mean", x->stats.mean);
+        gr_json_add_num(b, "stddev", x->stats.stddev);
         cJSON_AddNumberToObject(b, "samples", (double)x->nsamples);
     }
 }
@@ -634,13 +604,13 @@ int gr_payload_webhook(const struct gr_presult *r, const struct gr_payload_ctx *
     if (c->sha || c->branch) {
         o = cJSON_AddObjectToObject(root, "commit");
         if (o) {
-            add_str(o, "sha", c->sha);
-            add_str(o, "branch", c->branch);
+            gr_json_add_str(o, "sha", c->sha);
+            gr_json_add_str(o, "branch", c->branch);
         }
     } else {
         cJSON_AddNullToObject(root, "commit");
     }
-    add_str(root, "machine", c->machine);
+    gr_json_add_str(root, "machine", c->machine);
     if (r->kind == GR_PRESULT_COMPARE) {
         cJSON_AddStringToObject(root, "verdict", gr_presult_failed(r) ? "fail" : "pass");
         o = cJSON_AddObjectToObject(root, "summary");
@@ -650,7 +620,7 @@ int gr_payload_webhook(const struct gr_presult *r, const struct gr_payload_ctx *
                                         (double)r->rep.count[v]);
             }
             cJSON_AddNumberToObject(o, "compared", (double)r->rep.compared);
-            add_num(o, "geomean_change", r->rep.geomean);
+            gr_json_add_num(o, "geomean_change", r->rep.geomean);
         }
     } else {
         cJSON_AddNullToObject(root, "verdict");

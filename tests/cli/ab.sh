@@ -15,13 +15,7 @@
 #
 # Usage: GRREGRESS=build/grregress GRPROF=build/grprof GR_SRCDIR=. sh tests/cli/ab.sh
 . "${GR_SRCDIR:-.}/tests/cli/lib.sh"
-LC_ALL=C
-export LC_ALL
-
-if [ -z "${GRREGRESS:-}" ] || [ ! -x "$GRREGRESS" ]; then
-    echo "Bail out! GRREGRESS (${GRREGRESS:-unset}) is not an executable grregress"
-    exit 99
-fi
+need_grregress
 R=$GRREGRESS
 FILTER='^ops/(add|fill)/10k$'
 TMPDIR=$T_TMP/tmp

@@ -8,14 +8,8 @@
 #
 # Usage: GRREGRESS=build/grregress GRPROF=build/grprof GR_SRCDIR=. sh tests/cli/history.sh
 . "${GR_SRCDIR:-.}/tests/cli/lib.sh"
-LC_ALL=C
-export LC_ALL
 unset GRREGRESS_HISTORY
-
-if [ -z "${GRREGRESS:-}" ] || [ ! -x "$GRREGRESS" ]; then
-    echo "Bail out! GRREGRESS (${GRREGRESS:-unset}) is not an executable grregress"
-    exit 99
-fi
+need_grregress
 R=$GRREGRESS
 H=$T_TMP/hist
 

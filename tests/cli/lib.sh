@@ -24,6 +24,8 @@
 #   expect_absent F DESC    no file F
 #   check DESC CMD [ARG]... passes when CMD succeeds
 #   value KEY               the value of report line "KEY: value" in $OUT
+#   need_grregress          bail out unless $GRREGRESS is an executable; sets
+#                           LC_ALL=C (grregress's tests compare its text)
 
 if [ -z "${GRPROF:-}" ] || [ ! -x "$GRPROF" ]; then
     echo "Bail out! GRPROF (${GRPROF:-unset}) is not an executable grprof"
@@ -184,4 +186,13 @@ done_testing() {
     echo "# $T_N checks, $T_FAILED failed"
     [ "$T_FAILED" -eq 0 ] || exit 1
     exit 0
+}
+
+need_grregress() {
+    LC_ALL=C
+    export LC_ALL
+    if [ -z "${GRREGRESS:-}" ] || [ ! -x "$GRREGRESS" ]; then
+        echo "Bail out! GRREGRESS (${GRREGRESS:-unset}) is not an executable grregress"
+        exit 99
+    fi
 }

@@ -12,13 +12,7 @@
 # Usage: GRREGRESS=build/grregress GRPROF=build/grprof GR_SRCDIR=. \
 #        GR_BUILDDIR=build sh tests/cli/post.sh
 . "${GR_SRCDIR:-.}/tests/cli/lib.sh"
-LC_ALL=C
-export LC_ALL
-
-if [ -z "${GRREGRESS:-}" ] || [ ! -x "$GRREGRESS" ]; then
-    echo "Bail out! GRREGRESS (${GRREGRESS:-unset}) is not an executable grregress"
-    exit 99
-fi
+need_grregress
 HTTPD=${GR_BUILDDIR:-.}/tests/httpd
 if [ ! -x "$HTTPD" ]; then
     echo "Bail out! $HTTPD is not built (make check builds it)"

@@ -9,13 +9,7 @@
 #
 # Usage: GRREGRESS=build/grregress GRPROF=build/grprof GR_SRCDIR=. sh tests/cli/trends.sh
 . "${GR_SRCDIR:-.}/tests/cli/lib.sh"
-LC_ALL=C
-export LC_ALL
-
-if [ -z "${GRREGRESS:-}" ] || [ ! -x "$GRREGRESS" ]; then
-    echo "Bail out! GRREGRESS (${GRREGRESS:-unset}) is not an executable grregress"
-    exit 99
-fi
+need_grregress
 R=$GRREGRESS
 
 # mkhist DIR RUNS WHICH STEP SIZE NSTEPS EVERY NOISE SEED
