@@ -3,7 +3,9 @@
  * (tests/ref_lpa.c, which works on original ids) on every battery graph,
  * with identity and with sparse original ids, thread-count determinism,
  * hand-computed answers, argument checking and allocation-failure
- * injection.
+ * injection; and the engine's mode kernel (agg.c): the library lpa in the
+ * plan modes against the reference, other mode aggregations against step
+ * mode, over narrowed and over full i64 labels.
  */
 #include "config.h"
 #include "testutil.h"
@@ -346,6 +348,159 @@ START_TEST(test_nomem)
 }
 END_TEST
 
+/* ---- the engine's mode kernel ---------------------------------------------- */
+
+/* p run by the plan interpreter (-O2 when fused, else as compiled) with
+ * `threads` threads; res receives the outputs. */
+static void run_plan_mode(const gr_graph *g, const gr_program *p, int fused, int threads,
+                          gr_result *res)
+{
+    gr_passopts po;
+    gr_program *opt = NULL;
+    gr_plan *plan = NULL;
+    gr_error err;
+    char buf[600];
+    int saved = gr_threads();
+    memset(&po, 0, sizeof po);
+    memset(res, 0, sizeof *res);
+    po.level = fused ? 2 : 0;
+    gr_error_clear(&err);
+    gr_set_threads(threads);
+    ck_assert_msg(gr_optimize(p, &po, &opt, &err) == GR_OK && gr_plan_lower(opt, &plan, &err) ==
+                  GR_OK && gr_plan_run(plan, g, NULL, 1, res, &err) == GR_OK,
+                  "plan run: %s", gr_error_format(&err, buf, sizeof buf));
+    gr_set_threads(saved);
+    gr_plan_free(&plan);
+    gr_program_free(&opt);
+}
+
+/* A copy of g whose node u has original id u * stride + base. */
+static gr_graph *with_ids(const gr_graph *g, int64_t stride, int64_t base)
+{
+    gr_edges e;
+    gr_graph *out = NULL;
+    int64_t *orig = malloc(((size_t)g->n + 1) * sizeof *orig);
+    uint32_t u;
+    uint64_t k;
+    ck_assert_ptr_nonnull(orig);
+    gr_edges_init(&e, 0);
+    for (u = 0; u < g->n; u++) {
+        orig[u] = (int64_t)u * stride + base;
+        for (k = g->out_off[u]; k < g->out_off[u + 1]; k++) {
+            ck_assert_int_eq(gr_edges_push(&e, u, g->out_adj[k], 0, NULL), GR_OK);
+        }
+    }
+    ck_assert_int_eq(gr_graph_build_ex(&e, g->n, 0, orig, &out, NULL), GR_OK);
+    gr_edges_release(&e);
+    free(orig);
+    return out;
+}
+
+/* The library lpa in the fused and batched plans, 1 and 2 threads,
+ * against the reference, on graphs whose degrees cover the kernel's
+ * counting paths (gathered and compared up to 64 messages, a table
+ * beyond), with ids whose range fits 32 bits (narrowed labels) and ids
+ * spread over more than 2^32 (the i64 table). */
+START_TEST(test_engine_vs_ref)
+{
+    static const uint64_t ms[] = {40, 700, 2600, 9000};
+    static const int64_t strides[][2] = {{1, 0}, {5, -7}, {3000000000LL, -4000000000000000000LL}};
+    gr_program *p = tu_library_program("lpa");
+    size_t i, k;
+    for (i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        tu_rng r = {2000 + i};
+        gr_edges e;
+        gr_graph *g0 = NULL;
+        uint64_t j;
+        gr_edges_init(&e, 0);
+        for (j = 0; j < ms[i]; j++) {
+            uint32_t a = (uint32_t)tu_below(&r, 70);
+            uint32_t b = tu_below(&r, 5) == 0 ? a : (uint32_t)tu_below(&r, 70);
+            ck_assert_int_eq(gr_edges_push(&e, a, b, 0, NULL), GR_OK);
+        }
+        ck_assert_int_eq(gr_graph_build(&e, 72, 0, &g0, NULL), GR_OK); /* 70, 71 isolated */
+        gr_edges_release(&e);
+        for (k = 0; k < sizeof strides / sizeof strides[0]; k++) {
+            gr_graph *g = with_ids(g0, strides[k][0], strides[k][1]);
+            int64_t *want = malloc(g->n * sizeof *want), iw;
+            int fused, th;
+            ck_assert_ptr_nonnull(want);
+            iw = ref_lpa(g, 20, want);
+            for (fused = 0; fused <= 1; fused++) {
+                for (th = 1; th <= 2; th++) {
+                    gr_result res;
+                    uint32_t v;
+                    run_plan_mode(g, p, fused, th, &res);
+                    ck_assert_int_eq(res.nout, 1);
+                    ck_assert_int_eq(res.iters, iw);
+                    for (v = 0; v < g->n; v++) {
+                        ck_assert_msg(res.out[0].i64[v] == want[v],
+                                      "%llu edges, ids %lld*u%+lld, %s, %d threads, node %u: "
+                                      "%lld, want %lld", (unsigned long long)ms[i],
+                                      (long long)strides[k][0], (long long)strides[k][1],
+                                      fused ? "fused" : "batched", th, v,
+                                      (long long)res.out[0].i64[v], (long long)want[v]);
+                    }
+                    gr_result_release(&res);
+                }
+            }
+            free(want);
+            gr_graph_free(&g);
+        }
+        gr_graph_free(&g0);
+    }
+    gr_program_free(&p);
+}
+END_TEST
+
+/* Other mode aggregations (one direction, with the own value, values that
+ * are not node ids, negative and tied) give the same results in the plan
+ * (narrowed labels, or the i64 table when they do not fit) as in step
+ * mode (the i64 table throughout). */
+START_TEST(test_engine_mode_forms)
+{
+    static const char *const srcs[] = {
+        "algorithm m() {\n  x = node_id() % 5 - 2\n  return in_mode(x)\n}\n",
+        "algorithm m() {\n  x = node_id() % 7 * 100000000 - 300000000\n"
+        "  return out_mode_self(x)\n}\n",
+        "algorithm m() {\n  x = node_id() * 3000000000\n  return nbr_mode_self(x)\n}\n",
+        "algorithm m() {\n  x = where(node_id() % 3 == 0, 9223372036854775807, node_id() % 4)\n"
+        "  return nbr_mode(x)\n}\n",
+    };
+    gr_graph *gs[2];
+    size_t i;
+    int gi;
+    gs[0] = tu_skewed_graph(3000, 40000, 5, 0, 0); /* hubs: the table path */
+    gs[1] = tu_random_graph(2000, 9000, 6, 0, 0);
+    for (i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+        gr_program *p = NULL;
+        gr_error err;
+        char buf[600];
+        gr_error_clear(&err);
+        ck_assert_msg(gr_lang_compile(srcs[i], strlen(srcs[i]), "m.grl", &p, NULL, &err) ==
+                      GR_OK, "%s", gr_error_format(&err, buf, sizeof buf));
+        for (gi = 0; gi < 2; gi++) {
+            gr_ctx *c = NULL;
+            gr_result want, got;
+            int th;
+            memset(&want, 0, sizeof want);
+            ck_assert_int_eq(gr_ctx_new(gs[gi], &c, NULL), GR_OK);
+            ck_assert_int_eq(gr_step_run(c, p, NULL, &want, NULL), GR_OK);
+            gr_ctx_free(&c);
+            for (th = 1; th <= 2; th++) {
+                run_plan_mode(gs[gi], p, 1, th, &got);
+                tu_assert_results_match(&got, &want, 0.0, 0, srcs[i]);
+                gr_result_release(&got);
+            }
+            gr_result_release(&want);
+        }
+        gr_program_free(&p);
+    }
+    gr_graph_free(&gs[0]);
+    gr_graph_free(&gs[1]);
+}
+END_TEST
+
 static Suite *lpa_suite(void)
 {
     Suite *s = suite_create("lpa");
@@ -362,6 +517,8 @@ static Suite *lpa_suite(void)
     tcase_add_test(tc, test_star);
     tcase_add_test(tc, test_invalid);
     tcase_add_test(tc, test_nomem);
+    tcase_add_test(tc, test_engine_vs_ref);
+    tcase_add_test(tc, test_engine_mode_forms);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,7 +6,8 @@
  * against a literal dense synchronous Bellman-Ford, GR_BEST's bucket count
  * (equal to it when unweighted, else at most the reachable nodes and the
  * same for 1 and 2 threads); hand-worked graphs; weight, source and argument errors;
- * allocation failure injection.
+ * allocation failure injection; the library's sssp (its changed-set form) in
+ * the plan modes against the literal dense Bellman-Ford.
  */
 #include "config.h"
 #include "testutil.h"
@@ -365,6 +366,105 @@ START_TEST(test_nomem)
 }
 END_TEST
 
+/* The library's sssp (changed set, masked pull) in the fused and batched
+ * plans, 1 and 2 threads: the literal dense Bellman-Ford's distances bit
+ * for bit and its round count, from several sources of random graphs with
+ * ties, zero and infinite weights, and of the battery. */
+static void engine_vs_literal(const gr_graph *g, const gr_program *p, int64_t source,
+                              const char *name)
+{
+    double *want = malloc(((size_t)g->n + 1) * sizeof *want);
+    int64_t rounds;
+    int fused, th, saved = gr_threads();
+    char what[240], val[32];
+    ck_assert_ptr_nonnull(want);
+    rounds = literal_bf(g, source, want);
+    snprintf(val, sizeof val, "%lld", (long long)source);
+    for (fused = 0; fused <= 1; fused++) {
+        for (th = 1; th <= 2; th++) {
+            gr_passopts po;
+            gr_program *opt = NULL;
+            gr_plan *plan = NULL;
+            gr_params *ps = NULL;
+            gr_result res;
+            gr_error err;
+            char buf[600];
+            memset(&po, 0, sizeof po);
+            memset(&res, 0, sizeof res);
+            po.level = fused ? 2 : 0;
+            gr_error_clear(&err);
+            gr_set_threads(th);
+            ck_assert_msg(gr_params_new(p, &ps, &err) == GR_OK &&
+                          gr_params_set(ps, "source", val, &err) == GR_OK &&
+                          gr_optimize(p, &po, &opt, &err) == GR_OK &&
+                          gr_plan_lower(opt, &plan, &err) == GR_OK &&
+                          gr_plan_run(plan, g, ps, 1, &res, &err) == GR_OK,
+                          "%s: %s", name, gr_error_format(&err, buf, sizeof buf));
+            snprintf(what, sizeof what, "%s from %lld, %s plan, %d threads", name,
+                     (long long)source, fused ? "fused" : "batched", th);
+            ck_assert_int_eq(res.nout, 1);
+            assert_dist(res.out[0].f64, want, g->n, what);
+            ck_assert_msg(res.iters == rounds, "%s: %lld rounds, want %lld", what,
+                          (long long)res.iters, (long long)rounds);
+            gr_result_release(&res);
+            gr_params_free(&ps);
+            gr_plan_free(&plan);
+            gr_program_free(&opt);
+        }
+    }
+    gr_set_threads(saved);
+    free(want);
+}
+
+START_TEST(test_engine_changed_set)
+{
+    gr_program *p = tu_library_program("sssp");
+    const char *name;
+    gr_graph *g;
+    tu_rng r = {777};
+    int i;
+    for (i = 0; (g = tu_case(i, &name)) != NULL; i++) {
+        if (g->n > 0 && g->n <= 2000) { /* long paths: rounds x edges */
+            engine_vs_literal(g, p, gr_graph_orig_id(g, 0), name);
+            engine_vs_literal(g, p, gr_graph_orig_id(g, g->n - 1), name);
+        }
+        gr_graph_free(&g);
+    }
+    for (i = 0; i < 16; i++) {
+        uint32_t n = 1 + (uint32_t)tu_below(&r, 200), s;
+        uint64_t m = tu_below(&r, 6 * (uint64_t)n + 1), k;
+        char gname[64];
+        gr_edges e;
+        g = NULL;
+        gr_edges_init(&e, (i % 5) != 0);
+        for (k = 0; k < m; k++) {
+            double w = (double)tu_below(&r, 6) * 0.1;
+            if (i % 7 == 3 && tu_below(&r, 8) == 0) {
+                w = INFINITY;
+            }
+            ck_assert_int_eq(gr_edges_push(&e, (uint32_t)tu_below(&r, n),
+                                           (uint32_t)tu_below(&r, n), w, NULL), GR_OK);
+        }
+        ck_assert_int_eq(gr_graph_build(&e, n, (i & 2) ? GR_BUILD_SYMMETRIZE : 0, &g, NULL),
+                         GR_OK);
+        gr_edges_release(&e);
+        snprintf(gname, sizeof gname, "random #%d (n=%u, m=%llu)", i, n, (unsigned long long)m);
+        for (s = 0; s < n; s += 1 + n / 3) {
+            engine_vs_literal(g, p, s, gname);
+        }
+        gr_graph_free(&g);
+    }
+    /* large enough for the parallel, pushed and pulled paths */
+    g = tu_skewed_graph(20000, 100000, 3, 1, 0);
+    engine_vs_literal(g, p, gr_graph_orig_id(g, 0), "skewed 20000/100000");
+    gr_graph_free(&g);
+    g = tu_random_graph(20000, 80000, 4, 1, 0);
+    engine_vs_literal(g, p, gr_graph_orig_id(g, 7), "uniform 20000/80000");
+    gr_graph_free(&g);
+    gr_program_free(&p);
+}
+END_TEST
+
 static Suite *sssp_suite(void)
 {
     Suite *s = suite_create("sssp");
@@ -375,6 +475,7 @@ static Suite *sssp_suite(void)
     tcase_add_test(tc, test_hand);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_nomem);
+    tcase_add_test(tc, test_engine_changed_set);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -16,9 +16,14 @@
  * instance of the same function.  Single-direction rows are pulled four
  * nodes at a time (four independent chains, each node still in its own
  * edge order) and prefetch the values AGG_PREFETCH edges ahead: the random
- * reads are the cost of an aggregation on a large graph.  Mode counts
+ * reads are the cost of an aggregation on a large graph.  min and max
+ * over f64 keep a NaN flag instead of testing every message.  Mode counts
  * messages in a per-thread open-addressing table sized to the node's
- * degree (allocated once per call, never per node).
+ * degree (allocated once per call, never per node); an i64 mode whose
+ * values span less than 2^32 (gr_k_agg_narrow: node ids, labels) reads
+ * them as uint32 offsets and counts small neighbourhoods by comparing all
+ * pairs in vector registers.  Masked aggregations store the empty value
+ * of masked-off receivers in the same loop as the others.
  *
  * gr_k_agg is a thin wrapper over the parts the plan interpreter uses with
  * its own scratch and node ranges: gr_k_agg_scratch (what to allocate),
@@ -27,7 +32,8 @@
  * (messages computed per edge by the caller, for AGG_FUSED bodies) and
  * gr_k_agg_run (all nodes, pulled or, for the monoids whose result does
  * not depend on message order -- any, i64 and bool min -- pushed from the
- * senders when they are few, as GraphBLAS chooses; the same results).
+ * senders when they are few, as GraphBLAS chooses; the same results; a
+ * byte frontier is scanned eight senders at a time).
  */
 #include "config.h"
 #include "engine/exec/kernels.h"
@@ -146,6 +152,7 @@ typedef struct acc {
     int64_t i;
     uint64_t u;
     int b;
+    int nan;                 /* min / max: some message was NaN (f is then meaningless) */
     int64_t cnt;
 } acc;
 
@@ -162,6 +169,7 @@ AGG_INLINE void acc_init(acc *s, const int A)
     s->i = A == A_MIN_I ? INT64_MAX : INT64_MIN;
     s->u = 0;
     s->b = A == A_MIN_B;
+    s->nan = 0;
     s->cnt = 0;
 }
 
@@ -169,8 +177,12 @@ AGG_INLINE void acc_f(acc *s, const int A, double m)
 {
     switch (A) {
     case A_SUM_F: s->f += m; break;
-    case A_MIN_F: s->f = gr_fmin(s->f, m); break;
-    case A_MAX_F: s->f = gr_fmax(s->f, m); break;
+    /* gr_fmin / gr_fmax without a NaN test per message: the plain
+     * comparison keeps their choice between equal values (the later
+     * message on a tie: -0.0 vs 0.0), and a NaN is remembered in s->nan,
+     * which makes the stored result NaN, as the fold would. */
+    case A_MIN_F: s->nan |= m != m; s->f = s->f < m ? s->f : m; break;
+    case A_MAX_F: s->nan |= m != m; s->f = s->f > m ? s->f : m; break;
     default: s->f += m; s->cnt++; break; /* A_MEAN */
     }
 }
@@ -240,9 +252,11 @@ AGG_INLINE void acc_store(const agg_job *J, void *out, size_t v, const int A, co
 {
     switch (A) {
     case A_SUM_F:
+        put_f(J, out, v, s->f);
+        break;
     case A_MIN_F:
     case A_MAX_F:
-        put_f(J, out, v, s->f);
+        put_f(J, out, v, s->nan ? NAN : s->f);
         break;
     case A_MEAN:
         put_f(J, out, v, s->cnt ? s->f / (double)s->cnt : 0.0);
@@ -278,15 +292,16 @@ AGG_INLINE const void *msg_addr(const agg_job *J, const int F, uint32_t u)
     }
 }
 
-/* Node v's result into out[oi].  Rows that end far enough from the end of
- * the adjacency prefetch the value AGG_PREFETCH edges ahead (the random
- * reads are the cost of an aggregation on a large graph); results do not
- * depend on it. */
+/* Node v's result into out[oi].  Rows that end AGG_PREFETCH edges before
+ * ilim (in-rows) or olim (out-rows), the end of the rows the caller will
+ * read next, prefetch the value AGG_PREFETCH edges ahead (the random reads
+ * are the cost of an aggregation on a large graph; a masked aggregation
+ * must not prefetch for receivers it skips); results do not depend on
+ * it. */
 AGG_INLINE void agg_node(const agg_job *J, uint32_t v, const int F, const int A, void *out,
-                         size_t oi)
+                         size_t oi, uint64_t ilim, uint64_t olim)
 {
     const gr_graph *g = J->g;
-    const uint64_t pflim = g->m > AGG_PREFETCH ? g->m - AGG_PREFETCH : 0;
     uint64_t j, e;
     acc s;
     acc_init(&s, A);
@@ -297,7 +312,7 @@ AGG_INLINE void agg_node(const agg_job *J, uint32_t v, const int F, const int A,
         const uint32_t *adj = g->in_adj;
         j = g->in_off[v];
         e = g->in_off[v + 1];
-        if (msg_addr(J, F, 0) && e <= pflim) {
+        if (msg_addr(J, F, 0) && e + AGG_PREFETCH <= ilim) {
             for (; j < e; j++) {
                 __builtin_prefetch(msg_addr(J, F, adj[j + AGG_PREFETCH]));
                 acc_edge(&s, J, F, A, adj[j], J->win, j);
@@ -319,7 +334,7 @@ AGG_INLINE void agg_node(const agg_job *J, uint32_t v, const int F, const int A,
         const int skip_loops = J->dir == GR_DIR_BOTH;
         j = g->out_off[v];
         e = g->out_off[v + 1];
-        if (msg_addr(J, F, 0) && e <= pflim) {
+        if (msg_addr(J, F, 0) && e + AGG_PREFETCH <= olim) {
             for (; j < e; j++) {
                 uint32_t u = adj[j];
                 __builtin_prefetch(msg_addr(J, F, adj[j + AGG_PREFETCH]));
@@ -413,14 +428,52 @@ static void agg_empty(const agg_job *J, uint32_t v, int F, int A, void *out, siz
     acc_store(J, out, oi, A, &s);
 }
 
+/* The empty values of receivers [lo, hi) into out[0..hi-lo): one value
+ * computed, then stored in a plain loop (mode: each node's own value). */
+static void agg_empty_run(const agg_job *J, uint32_t lo, uint32_t hi, void *out)
+{
+    uint32_t v;
+    if (J->acc == A_MODE) {
+        for (v = lo; v < hi; v++) {
+            agg_empty(J, v, J->form, J->acc, out, v - lo);
+        }
+        return;
+    }
+    switch (J->oek) {
+    case GR_EK_F64: {
+        double e, *o = out;
+        agg_empty(J, lo, J->form, J->acc, &e, 0);
+        for (v = lo; v < hi; v++) {
+            o[v - lo] = e;
+        }
+        break;
+    }
+    case GR_EK_I64: {
+        int64_t e, *o = out;
+        agg_empty(J, lo, J->form, J->acc, &e, 0);
+        for (v = lo; v < hi; v++) {
+            o[v - lo] = e;
+        }
+        break;
+    }
+    default: {
+        uint8_t e;
+        agg_empty(J, lo, J->form, J->acc, &e, 0);
+        memset(out, e, hi - lo);
+        break;
+    }
+    }
+}
+
 /* Rows [lo, hi) into out[0..hi-lo), the form and accumulator known at run
  * time: the one instance for the rare pairings. */
 AGG_NOINLINE void agg_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A,
                                    void *out)
 {
+    const uint64_t ilim = J->g->in_off[hi], olim = J->g->out_off[hi];
     uint32_t v;
     for (v = lo; v < hi; v++) {
-        agg_node(J, v, F, A, out, v - lo);
+        agg_node(J, v, F, A, out, v - lo, ilim, olim);
     }
 }
 
@@ -494,6 +547,252 @@ AGG_INLINE void mode_node(const agg_job *J, uint32_t v, const int F, int64_t *ke
     put_i(J, out, oi, bestc ? best : self_i(J, F, v));
 }
 
+/* ---- mode over narrowed labels -------------------------------------------- */
+
+/* With gr_k_agg_narrow, an i64 mode (form F_XI) reads x32 = x - x32base as
+ * uint32 (half the bytes per random read) and counts in uint32.  Nodes go
+ * in runs whose rows are contiguous in the CSC (CSR): the labels of a whole
+ * run are gathered by one flat loop per direction (many random reads in
+ * flight, no per-node loop exits), then each node's up to MODE_VEC_MAX
+ * messages are counted by comparing every one with all of them in vector
+ * registers (branch-free; quadratic, so only for small neighbourhoods).
+ * Nodes with more messages count them in an open-addressing table of
+ * uint32 keys.  Both pick the largest (count << 32 | ~label): the top
+ * count, and among equal counts the lowest label -- mode_add's answer,
+ * since x - x32base keeps the labels' order. */
+
+#define MODE_VEC_MAX 64       /* messages counted by comparing all pairs (multiple of 32) */
+#define MODE_BATCH 2048       /* labels per direction gathered for a run of nodes */
+#define MODE_FREE UINT32_MAX  /* free table slot / padding: no label is this */
+
+AGG_INLINE uint64_t mode_key(uint32_t count, uint32_t label)
+{
+    return (uint64_t)count << 32 | (uint32_t)~label;
+}
+
+#if defined(__GNUC__)
+#define MODE_SIMD 1
+typedef uint32_t mode_v4 __attribute__((vector_size(16)));
+
+/* c[0..4*NV) = the occurrences in t[0..d) of each of l[0..4*NV): the NV
+ * vectors of labels and of counts stay in registers (NV <= 8). */
+AGG_INLINE void mode_count_v(const uint32_t *l, const uint32_t *t, size_t d, uint32_t *c,
+                             const int NV)
+{
+    mode_v4 lv[8], cv[8];
+    size_t i;
+    int q;
+    _Pragma("GCC unroll 8")
+    for (q = 0; q < NV; q++) {
+        memcpy(&lv[q], l + 4 * q, sizeof lv[q]);
+        cv[q] = (mode_v4){0, 0, 0, 0};
+    }
+    for (i = 0; i < d; i++) {
+        const mode_v4 b = (mode_v4){0, 0, 0, 0} + t[i];
+        _Pragma("GCC unroll 8")
+        for (q = 0; q < NV; q++) {
+            cv[q] -= (mode_v4)(lv[q] == b);
+        }
+    }
+    memcpy(c, cv, (size_t)NV * sizeof cv[0]);
+}
+#else
+#define MODE_SIMD 0
+AGG_INLINE void mode_count_v(const uint32_t *l, const uint32_t *t, size_t d, uint32_t *c,
+                             const int NV)
+{
+    size_t i;
+    int q;
+    for (q = 0; q < 4 * NV; q++) {
+        uint32_t k = 0;
+        for (i = 0; i < d; i++) {
+            k += t[i] == l[q];
+        }
+        c[q] = k;
+    }
+}
+#endif
+
+/* The mode of t[0..d), 2 <= d <= MODE_VEC_MAX, t padded with MODE_FREE to
+ * a multiple of 4 (of 32 when d > 32); pads match no label and only the
+ * first d counts are looked at. */
+static uint32_t mode_vec(const uint32_t *t, size_t d)
+{
+    uint32_t c[MODE_VEC_MAX];
+    uint64_t top = 0;
+    size_t i, b;
+    switch ((d + 3) / 4) {
+    case 1: mode_count_v(t, t, d, c, 1); break;
+    case 2: mode_count_v(t, t, d, c, 2); break;
+    case 3: mode_count_v(t, t, d, c, 3); break;
+    case 4: mode_count_v(t, t, d, c, 4); break;
+    case 5: mode_count_v(t, t, d, c, 5); break;
+    case 6: mode_count_v(t, t, d, c, 6); break;
+    case 7: mode_count_v(t, t, d, c, 7); break;
+    default:
+        for (b = 0; b < d; b += 32) {
+            mode_count_v(t + b, t, d, c + b, 8);
+        }
+        break;
+    }
+    for (i = 0; i < d; i++) {
+        uint64_t key = mode_key(c[i], t[i]);
+        top = key > top ? key : top;
+    }
+    return ~(uint32_t)top;
+}
+
+/* One label into the table (key, cnt) of mask + 1 slots; returns the
+ * largest key so far. */
+AGG_INLINE uint64_t mode32_add(uint32_t *key, uint32_t *cnt, uint64_t mask, unsigned shift,
+                               uint32_t l, uint64_t top)
+{
+    uint64_t h = ((uint64_t)l * 0x9e3779b97f4a7c15ULL) >> shift, k;
+    while (key[h] != l && key[h] != MODE_FREE) {
+        h = (h + 1) & mask;
+    }
+    if (key[h] == MODE_FREE) {
+        key[h] = l;
+        cnt[h] = 0;
+    }
+    k = mode_key(++cnt[h], l);
+    return k > top ? k : top;
+}
+
+/* Messages node v gets: an upper bound (self-loops of both included). */
+AGG_INLINE uint64_t mode_degree(const agg_job *J, uint32_t v)
+{
+    const gr_graph *g = J->g;
+    uint64_t d = (uint64_t)(J->self != 0);
+    if (J->dir != GR_DIR_OUT) {
+        d += g->in_off[v + 1] - g->in_off[v];
+    }
+    if (J->dir != GR_DIR_IN) {
+        d += g->out_off[v + 1] - g->out_off[v];
+    }
+    return d;
+}
+
+/* Store label l (narrowed) of node v, or v's own value when it got no
+ * message (has == 0). */
+AGG_INLINE void mode32_put(const agg_job *J, uint32_t v, int has, uint32_t l, void *out,
+                           size_t oi)
+{
+    put_i(J, out, oi, has ? (int64_t)((uint64_t)J->x32base + l) : J->xi[v]);
+}
+
+/* Node v's mode by the table of thread tid (any number of messages d). */
+static void mode32_big(const agg_job *J, uint32_t v, uint64_t d, int tid, void *out, size_t oi)
+{
+    const gr_graph *g = J->g;
+    const uint32_t *x = J->x32;
+    const uint64_t pflim = g->m > AGG_PREFETCH ? g->m - AGG_PREFETCH : 0;
+    uint32_t *key = (uint32_t *)(void *)(J->mkey + (size_t)tid * J->mcap);
+    uint32_t *cnt = J->mcnt + (size_t)tid * J->mcap;
+    unsigned bits = MODE_MIN_BITS;
+    uint64_t mask, top = 0, j, e;
+    while (((uint64_t)1 << bits) < 2 * d) {
+        bits++;
+    }
+    mask = ((uint64_t)1 << bits) - 1;
+    memset(key, 0xff, (size_t)(mask + 1) * sizeof *key);
+    if (J->self) {
+        top = mode32_add(key, cnt, mask, 64 - bits, x[v], top);
+    }
+    if (J->dir != GR_DIR_OUT) {
+        const uint32_t *adj = g->in_adj;
+        for (j = g->in_off[v], e = g->in_off[v + 1]; j < e; j++) {
+            if (j < pflim) {
+                __builtin_prefetch(&x[adj[j + AGG_PREFETCH]]);
+            }
+            top = mode32_add(key, cnt, mask, 64 - bits, x[adj[j]], top);
+        }
+    }
+    if (J->dir != GR_DIR_IN) {
+        const uint32_t *adj = g->out_adj;
+        const int skip_loops = J->dir == GR_DIR_BOTH;
+        for (j = g->out_off[v], e = g->out_off[v + 1]; j < e; j++) {
+            uint32_t u = adj[j];
+            if (j < pflim) {
+                __builtin_prefetch(&x[adj[j + AGG_PREFETCH]]);
+            }
+            if (skip_loops && u == v) {
+                continue; /* counted once, in the in-row */
+            }
+            top = mode32_add(key, cnt, mask, 64 - bits, x[u], top);
+        }
+    }
+    mode32_put(J, v, top != 0, ~(uint32_t)top, out, oi);
+}
+
+/* Rows [lo, hi) of a narrowed mode into out[0..hi-lo) on thread tid. */
+static void mode32_rows(const agg_job *J, uint32_t lo, uint32_t hi, int tid, void *out)
+{
+    const gr_graph *g = J->g;
+    const uint32_t *x = J->x32;
+    const int in = J->dir != GR_DIR_OUT, outd = J->dir != GR_DIR_IN;
+    const int skip_loops = J->dir == GR_DIR_BOTH;
+    uint32_t inb[MODE_BATCH], outb[MODE_BATCH];
+    uint32_t v = lo;
+    while (v < hi) {
+        uint64_t d = mode_degree(J, v), ib, ob, e, ne;
+        uint32_t first = v, u;
+        if (d > MODE_VEC_MAX) {
+            mode32_big(J, v, d, tid, out, v - lo);
+            v++;
+            continue;
+        }
+        /* a run [first, v) of small nodes whose rows fit the buffers */
+        ib = in ? g->in_off[first] : 0;
+        ob = outd ? g->out_off[first] : 0;
+        for (v = first + 1; v < hi && mode_degree(J, v) <= MODE_VEC_MAX; v++) {
+            if ((in && g->in_off[v + 1] - ib > MODE_BATCH) ||
+                (outd && g->out_off[v + 1] - ob > MODE_BATCH)) {
+                break;
+            }
+        }
+        if (in) {
+            const uint32_t *adj = g->in_adj + ib;
+            for (e = 0, ne = g->in_off[v] - ib; e < ne; e++) {
+                inb[e] = x[adj[e]];
+            }
+        }
+        if (outd) {
+            const uint32_t *adj = g->out_adj + ob;
+            for (e = 0, ne = g->out_off[v] - ob; e < ne; e++) {
+                outb[e] = x[adj[e]];
+            }
+        }
+        for (u = first; u < v; u++) {
+            uint32_t t[MODE_VEC_MAX + 32];
+            size_t k = 0, i;
+            if (J->self) {
+                t[k++] = x[u];
+            }
+            if (in) {
+                for (e = g->in_off[u] - ib, ne = g->in_off[u + 1] - ib; e < ne; e++) {
+                    t[k++] = inb[e];
+                }
+            }
+            if (outd) {
+                const uint32_t *adj = g->out_adj + ob;
+                for (e = g->out_off[u] - ob, ne = g->out_off[u + 1] - ob; e < ne; e++) {
+                    t[k] = outb[e];
+                    k += !skip_loops || adj[e] != u; /* a self-loop counts once, in-row */
+                }
+            }
+            if (k <= 1) {
+                mode32_put(J, u, k == 1, k == 1 ? t[0] : 0, out, u - lo);
+                continue;
+            }
+            for (i = k; i < (k <= 32 ? (k + 3) / 4 * 4 : (k + 31) / 32 * 32); i++) {
+                t[i] = MODE_FREE;
+            }
+            mode32_put(J, u, 1, mode_vec(t, k), out, u - lo);
+        }
+    }
+}
+
 AGG_NOINLINE void mode_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, int F,
                                     int64_t *key, uint32_t *cnt, void *out)
 {
@@ -519,16 +818,44 @@ AGG_NOINLINE void mode_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, 
     X(F_XF, A_ANY) X(F_XI, A_ANY) X(F_XB, A_ANY)                                   \
     X(F_XB, A_MIN_B) X(F_XB, A_MAX_B)
 
-/* Unmasked rows [lo, hi) into out[0..hi-lo) on thread tid (which owns mode
- * table tid). */
+/* Rows [lo, hi) into out[0..hi-lo) for the receivers mask selects, the
+ * empty value elsewhere, in one loop: four consecutive receivers go
+ * through agg_quad when the form allows, others one by one (no prefetch:
+ * the rows ahead may be skipped). */
+AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, const int F,
+                                const int A, void *out, const uint8_t *mask)
+{
+    const int quad = A != A_ANY && J->dir != GR_DIR_BOTH;
+    acc empty;
+    uint32_t v;
+    acc_init(&empty, A);
+    for (v = lo; v < hi; v++) {
+        if (!mask[v]) {
+            acc_store(J, out, v - lo, A, &empty);
+            continue;
+        }
+        if (quad && v + 4 <= hi && mask[v + 1] && mask[v + 2] && mask[v + 3]) {
+            agg_quad(J, v, F, A, out, v - lo);
+            v += 3;
+            continue;
+        }
+        agg_node(J, v, F, A, out, v - lo, 0, 0);
+    }
+}
+
+/* Rows [lo, hi) into out[0..hi-lo) on thread tid (which owns mode table
+ * tid); mask (or NULL) selects the receivers of the fast pairings, which
+ * get the empty value elsewhere (callers handle the mask for the others). */
 static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, int tid,
-                     void *out)
+                     void *out, const uint8_t *mask)
 {
     uint32_t v;
     if (A == A_MODE) {
         int64_t *key = J->mkey + (size_t)tid * J->mcap;
         uint32_t *cnt = J->mcnt + (size_t)tid * J->mcap;
-        if (F == F_XI) {
+        if (F == F_XI && J->x32) {
+            mode32_rows(J, lo, hi, tid, out);
+        } else if (F == F_XI) {
             for (v = lo; v < hi; v++) {
                 mode_node(J, v, F_XI, key, cnt, out, v - lo);
             }
@@ -540,6 +867,10 @@ static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, i
     switch (F * A__N + A) {
 #define AGG_CASE(FF, AA)                                                            \
     case FF * A__N + AA:                                                            \
+        if (mask) {                                                                 \
+            agg_rows_masked(J, lo, hi, FF, AA, out, mask);                          \
+            return;                                                                 \
+        }                                                                           \
         v = lo;                                                                     \
         if (AA != A_ANY && J->dir != GR_DIR_BOTH) {                                 \
             for (; v + 4 <= hi; v += 4) {                                           \
@@ -547,7 +878,7 @@ static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, i
             }                                                                       \
         }                                                                           \
         for (; v < hi; v++) {                                                       \
-            agg_node(J, v, FF, AA, out, v - lo);                                    \
+            agg_node(J, v, FF, AA, out, v - lo, J->g->in_off[hi], J->g->out_off[hi]); \
         }                                                                           \
         return;
         AGG_FAST(AGG_CASE)
@@ -565,18 +896,30 @@ void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int ti
     const size_t osz = gr_k_size(J->oek);
     uint32_t v, e;
     if (!J->mask) {
-        agg_rows(J, lo, hi, J->form, J->acc, tid, out);
+        agg_rows(J, lo, hi, J->form, J->acc, tid, out, NULL);
         return;
+    }
+    if (J->acc != A_MODE) {
+        switch (J->form * A__N + J->acc) {
+#define AGG_MASKED(FF, AA) case FF * A__N + AA:
+            AGG_FAST(AGG_MASKED)
+#undef AGG_MASKED
+            agg_rows(J, lo, hi, J->form, J->acc, tid, out, J->mask);
+            return;
+        default:
+            break;
+        }
     }
     for (v = lo; v < hi; v = e) {
         if (!J->mask[v]) {
-            agg_empty(J, v, J->form, J->acc, out, v - lo);
-            e = v + 1;
+            for (e = v + 1; e < hi && !J->mask[e]; e++) {
+            }
+            agg_empty_run(J, v, e, (char *)out + (size_t)(v - lo) * osz);
             continue;
         }
         for (e = v + 1; e < hi && J->mask[e]; e++) {
         }
-        agg_rows(J, v, e, J->form, J->acc, tid, (char *)out + (size_t)(v - lo) * osz);
+        agg_rows(J, v, e, J->form, J->acc, tid, (char *)out + (size_t)(v - lo) * osz, NULL);
     }
 }
 
@@ -885,6 +1228,45 @@ int gr_k_agg_prepare(gr_kagg *J, const gr_graph *g, gr_dir dir, gr_monoid mon, g
     return GR_OK;
 }
 
+/* Threads for an aggregation over g. */
+static int agg_threads(const gr_graph *g, gr_kpol pol);
+
+/* See kernels.h: the narrowed labels of an i64 mode. */
+int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol)
+{
+    const long long n = J->g->n;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    long long v;
+    int nt = agg_threads(J->g, pol);
+    (void)nt;
+    J->x32 = NULL;
+    if (J->acc != A_MODE || J->form != F_XI || !buf || n == 0) {
+        return 0;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(min:lo) reduction(max:hi) \
+    if(nt > 1)
+#endif
+    for (v = 0; v < n; v++) {
+        int64_t x = J->xi[v];
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    /* every label minus lo below MODE_FREE */
+    if ((uint64_t)hi - (uint64_t)lo >= (uint64_t)MODE_FREE) {
+        return 0;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)
+#endif
+    for (v = 0; v < n; v++) {
+        buf[v] = (uint32_t)((uint64_t)J->xi[v] - (uint64_t)lo);
+    }
+    J->x32 = buf;
+    J->x32base = lo;
+    return 1;
+}
+
 /* ---- push ------------------------------------------------------------------- */
 
 #define PUSH_ALPHA 15      /* push when sender edges * alpha < receiver edges */
@@ -944,10 +1326,27 @@ static int push_pays(const agg_job *J, int nt)
         recv = (uint64_t)n;
     }
     cap = recv / PUSH_ALPHA;
-    for (v = 0; v < n && send <= cap; v++) {
-        if (push_sender(J, (uint32_t)v)) {
-            send++;
-            sedges += push_degree(g, J->dir, (uint32_t)v);
+    if (J->acc == A_ANY && J->form == F_XB) {
+        /* bytes: skip eight zero senders at a time */
+        const uint8_t *xb = J->xb;
+        for (v = 0; v < n && send <= cap;) {
+            uint64_t w8;
+            if (v + 8 <= n && (memcpy(&w8, xb + v, 8), w8 == 0)) {
+                v += 8;
+                continue;
+            }
+            if (xb[v]) {
+                send++;
+                sedges += push_degree(g, J->dir, (uint32_t)v);
+            }
+            v++;
+        }
+    } else {
+        for (v = 0; v < n && send <= cap; v++) {
+            if (push_sender(J, (uint32_t)v)) {
+                send++;
+                sedges += push_degree(g, J->dir, (uint32_t)v);
+            }
         }
     }
     if (send > cap) {
@@ -984,40 +1383,73 @@ static inline void push_one(const agg_job *J, void *out, uint32_t u, uint32_t v)
 
 /* The push: every receiver starts at its empty value (plus its own value
  * with self), then each sender updates the receivers along its edges. */
+/* u's messages along its edges (u sends one). */
+static inline void push_from(const agg_job *J, void *out, uint32_t u)
+{
+    const gr_graph *g = J->g;
+    uint64_t j, e;
+    if (J->dir != GR_DIR_OUT) { /* u -> w: w receives from its in-neighbour u */
+        for (j = g->out_off[u], e = g->out_off[u + 1]; j < e; j++) {
+            push_one(J, out, u, g->out_adj[j]);
+        }
+    }
+    if (J->dir != GR_DIR_IN) { /* w -> u: w receives from its out-neighbour u */
+        for (j = g->in_off[u], e = g->in_off[u + 1]; j < e; j++) {
+            push_one(J, out, u, g->in_adj[j]);
+        }
+    }
+}
+
 static void agg_push(const agg_job *J, void *out, int nt)
 {
     const gr_graph *g = J->g;
     long long v, n = g->n;
     (void)nt;
+    if (J->acc == A_ANY && !J->self && J->oek == GR_EK_U8) {
+        memset(out, 0, (size_t)n); /* any's empty value, false */
+    } else {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)
 #endif
-    for (v = 0; v < n; v++) {
-        acc s;
-        acc_init(&s, J->acc);
-        if (J->self && (!J->mask || J->mask[v])) {
-            acc_self(&s, J, J->form, J->acc, (uint32_t)v);
+        for (v = 0; v < n; v++) {
+            acc s;
+            acc_init(&s, J->acc);
+            if (J->self && (!J->mask || J->mask[v])) {
+                acc_self(&s, J, J->form, J->acc, (uint32_t)v);
+            }
+            acc_store(J, out, (size_t)v, J->acc, &s);
         }
-        acc_store(J, out, (size_t)v, J->acc, &s);
+    }
+    if (J->acc == A_ANY && J->form == F_XB) {
+        /* a byte frontier, usually sparse: eight senders tested at once */
+        const uint8_t *xb = J->xb;
+        long long wd, nw = (n + 7) / 8;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, AGG_CHUNK) if(nt > 1)
+#endif
+        for (wd = 0; wd < nw; wd++) {
+            long long lo = wd * 8, hi = lo + 8 < n ? lo + 8 : n, u;
+            uint64_t w8 = 0;
+            if (hi - lo == 8) {
+                memcpy(&w8, xb + lo, 8);
+                if (w8 == 0) {
+                    continue;
+                }
+            }
+            for (u = lo; u < hi; u++) {
+                if (xb[u]) {
+                    push_from(J, out, (uint32_t)u);
+                }
+            }
+        }
+        return;
     }
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, AGG_CHUNK) if(nt > 1)
 #endif
     for (v = 0; v < n; v++) {
-        uint32_t u = (uint32_t)v;
-        uint64_t j, e;
-        if (!push_sender(J, u)) {
-            continue;
-        }
-        if (J->dir != GR_DIR_OUT) { /* u -> w: w receives from its in-neighbour u */
-            for (j = g->out_off[u], e = g->out_off[u + 1]; j < e; j++) {
-                push_one(J, out, u, g->out_adj[j]);
-            }
-        }
-        if (J->dir != GR_DIR_IN) { /* w -> u: w receives from its out-neighbour u */
-            for (j = g->in_off[u], e = g->in_off[u + 1]; j < e; j++) {
-                push_one(J, out, u, g->in_adj[j]);
-            }
+        if (push_sender(J, (uint32_t)v)) {
+            push_from(J, out, (uint32_t)v);
         }
     }
 }

@@ -724,6 +724,9 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
     if (rc < 0) {
         return rc;
     }
+    if (A->mode && A->edgeker < 0) {
+        gr_k_agg_narrow(&J, r->mlab, r->pol);
+    }
     if (A->edgeker >= 0) { /* messages per edge: never pushed */
         if (A->epi < 0) {
             run_edges(r, &J, out, gr_k_size((gr_ek)A->oek));

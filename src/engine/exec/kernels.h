@@ -225,6 +225,8 @@ typedef struct gr_kagg {
     int64_t *mkey;           /* mode: per-thread key tables, mcap each */
     uint32_t *mcnt;          /* mode: per-thread count tables */
     size_t mcap;             /* mode: slots per thread */
+    const uint32_t *x32;     /* mode: x - x32base narrowed (gr_k_agg_narrow), or NULL */
+    int64_t x32base;         /* the smallest element of x */
 } gr_kagg;
 
 /* What an aggregation needs besides its operands: *conv doubles for an
@@ -243,6 +245,14 @@ int gr_k_agg_prepare(gr_kagg *J, const gr_graph *g, gr_dir dir, gr_monoid mon, g
                      int self, const void *x, gr_ek xek, const uint8_t *mask, gr_ek oek,
                      double *conv, int64_t *mkey, uint32_t *mcnt, size_t mcap, gr_kpol pol,
                      gr_error *err);
+
+/* For an i64 mode over x (form x): when every x[v] - min(x) fits below
+ * UINT32_MAX, write those differences into buf (n uint32, owned by the
+ * caller, kept alive while J is used) and make J count them as uint32
+ * (the same results, fewer bytes per random read); returns 1.  Otherwise,
+ * and for every other aggregation, J is left reading x; returns 0.  O(n),
+ * parallel per pol; call again whenever x changes. */
+int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol);
 
 /* The results of nodes [lo, hi) into out[0 .. hi-lo) (kind J->oek: out
  * points at node lo's element), sequentially, on the calling thread, with

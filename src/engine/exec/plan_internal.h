@@ -201,6 +201,7 @@ typedef struct gr_prun {
     int64_t *mkey;           /* mode tables: nt * mcap */
     uint32_t *mcnt;
     size_t mcap;
+    uint32_t *mlab;          /* mode: n narrowed labels (gr_k_agg_narrow), with the tables */
     int debug;
     uint8_t *written;        /* debug: [nslots] slot written */
     int32_t *owner;          /* debug: [nregs] slot whose value the register holds, -1 */

@@ -627,6 +627,7 @@ static void run_release(gr_prun *r)
     gr_free_big(r->part);
     gr_free(r->mkey);
     gr_free(r->mcnt);
+    gr_free_big(r->mlab);
     gr_free(r->written);
     gr_free(r->owner);
 }
@@ -690,7 +691,8 @@ static int run_setup(gr_prun *r)
         size_t total;
         if (!gr_mul_ok(r->mcap, (size_t)r->nt, &total) ||
             !(r->mkey = gr_malloc(total * sizeof *r->mkey)) ||
-            !(r->mcnt = gr_malloc(total * sizeof *r->mcnt))) {
+            !(r->mcnt = gr_malloc(total * sizeof *r->mcnt)) ||
+            !(r->mlab = gr_alloc_big(n1, sizeof *r->mlab))) {
             return gr_err_nomem(r->err, "mode tables");
         }
     }

@@ -15,20 +15,23 @@
  * and so is a NaN weight ("NaN weight on edge U->V").  -0.0 and +inf are
  * accepted.
  *
- * GR_NATIVE is Bellman-Ford in the synchronous pull form the language
- * states, dist = min(dist, pull_min(dist + weight)):
+ * GR_NATIVE is Bellman-Ford in the synchronous pull form that
+ * algorithms/sssp.grl states, with its changed set:
  *
- *   dist[s] = 0, +inf elsewhere
- *   repeat: dist'[v] = min(dist[v], min over in-edges u->v of dist[u] + w)
+ *   dist[s] = 0, +inf elsewhere; changed = {s}
+ *   repeat: active = the out-neighbours of the changed nodes (pull_any)
+ *           dist'[v] = min(dist[v], min over in-edges u->v of dist[u] + w)
+ *                      for active v, dist[v] elsewhere
  *           (every read is of the previous round's dist)
+ *           changed = {v : dist'[v] < dist[v]}
  *   until dist' == dist
  *
- * *iters counts rounds, the final unchanged one included (1 + the largest
- * number of edges that some node needs on its shortest paths).  A node
- * none of whose in-neighbours changed in the previous round cannot change
- * in this one, so rounds only pull into the out-neighbours of the nodes
- * that changed (round 1: of the source): same values and same round count
- * as the dense loop, far less work in the early and late rounds.
+ * A node none of whose in-neighbours changed in the previous round cannot
+ * change in this one, so this gives the values and the round count of the
+ * dense loop dist = min(dist, pull_min(dist + weight)), with far less work
+ * in the early and late rounds.  *iters counts rounds, the final
+ * unchanged one included (1 + the largest number of edges that some node
+ * needs on its shortest paths).
  *
  * GR_BEST is delta-stepping (Meyer, Sanders, J. Algorithms 2003; as in the
  * GAP benchmark suite): nodes wait in buckets of width delta by tentative
