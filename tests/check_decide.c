@@ -12,7 +12,7 @@
  *   jitter        exp(N(0, 1%))          per benchmark and round
  *   noise         exp(N(0, s_g)), s_g ~ U(1%, 3%) per benchmark, per sample
  *   outlier       3% of samples are 10-50% slower
- * with R = 5 rounds of 3 samples, 20 benchmarks per suite, run offsets
+ * with R = 10 rounds of 2 samples (grprof quick's defaults), 20 benchmarks per suite, run offsets
  * of 0.5% unless a test says otherwise.  A/A compares two independent runs
  * of identical code; the power tests slow benchmark 0 by 10% in the
  * current run, with sample noise 2.25% so that its total variation
@@ -32,8 +32,8 @@
 #include <string.h>
 
 #define NB 20        /* benchmarks per simulated suite */
-#define NR 5         /* rounds */
-#define NREP 3       /* samples per round */
+#define NR 10        /* rounds (grprof quick's default) */
+#define NREP 2       /* samples per round (grprof quick's default) */
 
 static char *xdup(const char *s)
 {

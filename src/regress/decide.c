@@ -31,12 +31,18 @@
  * the benchmark's own degrees of freedom (uncapped, identical runs with
  * +-6% shared drift were flagged more often in simulation).
  *
- * Why means of trimmed logs.  A round's value is the mean of its log
- * samples within 3 robust standard deviations (1.4826 MAD) of the run's
- * median; a stray slow sample (preemption, page faults) is left out, the
- * rest averaged, which is more efficient than the round median (10% -> 3%
- * misses of a 10% slowdown in simulation).  A round with every sample
- * outside the fence falls back to its median.
+ * Why each round's minimum.  On a shared machine a neighbour adds time
+ * to a sample and never removes any: timing noise is positive and
+ * additive (Chen and Revels, "Robust benchmarking in noisy environments",
+ * 2016), and it comes in modes (alone on a core, or sharing it).  A mean
+ * or median of a round mixes the modes in proportions that differ from
+ * run to run; the stored A/A set recorded beside a compiler job
+ * (tests/data/aa) had a fifth of its benchmarks "changed" by 10-17%
+ * between identical runs with medians, and about 1% with minima.  The
+ * minimum of a round is the sample least disturbed, and the spread of the
+ * rounds' minima is still measured, so a benchmark whose undisturbed
+ * speed moves between rounds stays as uncertain as it is.  Logs make the
+ * effect a ratio and the noise roughly symmetric.
  *
  * Why both significance and size.  Significance alone flags tiny real
  * changes (a 0.5% code-layout shift is real and irrelevant); size alone
@@ -60,7 +66,6 @@
 #define CI_LEVEL 0.95        /* interval reported and used by the rule */
 #define MIN_ROUNDS 3         /* fewer rounds than this: NOISY */
 #define NOISY_WIDTH 4.0      /* interval wider than this many thresholds: NOISY */
-#define OUTLIER_FENCE 3.0    /* samples beyond this many robust sd: not averaged */
 #define PRIOR_DF_CAP 2.0     /* prior df at most this many times the row's own */
 #define SHIFT_MIN_ROWS 10    /* fewer testable rows: no suite-wide shift estimated */
 #define BUSY_LOAD_PER_CORE 0.5 /* 1-min load per online core above which a machine is busy */
@@ -110,74 +115,41 @@ static int cmp_rs(const void *a, const void *b)
     return (p->x > q->x) - (p->x < q->x);
 }
 
-/* The log of each round's median of b's samples, in round order, into
- * *out (allocated, nb->nsamples entries at most); *nr rounds.  *zero is
- * set when a round's median is 0 (no log).  GR_OK or GR_ERR_NOMEM. */
-static int round_log_medians(const gr_run_bench *b, double **out, int64_t **ids,
-                             size_t *nr, int *zero)
+/* The log of each round's minimum sample of b, in round order, into
+ * *out (allocated, b->nsamples entries at most), the rounds' numbers into
+ * *ids; *nr rounds.  *zero is set when a round's minimum is 0 or less (no
+ * log).  GR_OK or GR_ERR_NOMEM. */
+static int round_log_mins(const gr_run_bench *b, double **out, int64_t **ids,
+                          size_t *nr, int *zero)
 {
     struct rs *v = gr_malloc(b->nsamples * sizeof *v);
-    double *lx = gr_malloc(b->nsamples * sizeof *lx), m = 0.0, fence = INFINITY;
     size_t i = 0, k;
-    int positive = 1;
     *out = gr_malloc(b->nsamples * sizeof **out);
     *ids = gr_malloc(b->nsamples * sizeof **ids);
     *nr = 0;
-    if (!v || !lx || !*out || !*ids) {
+    if (!v || !*out || !*ids) {
         gr_free(v);
-        gr_free(lx);
         return GR_ERR_NOMEM;
     }
     for (k = 0; k < b->nsamples; k++) {
         v[k].round = b->rounds[k];
         v[k].x = b->samples[k];
-        positive &= b->samples[k] > 0;
     }
-    qsort(v, b->nsamples, sizeof *v, cmp_rs);
-    if (positive) {
-        /* the run's outlier fence on the log scale: median +- 3 robust sd */
-        for (k = 0; k < b->nsamples; k++) {
-            lx[k] = log(b->samples[k]);
-        }
-        m = gr_median(lx, b->nsamples);
-        for (k = 0; k < b->nsamples; k++) {
-            lx[k] = fabs(lx[k] - m);
-        }
-        fence = OUTLIER_FENCE * 1.4826 * gr_median(lx, b->nsamples);
-        if (isnan(m) || isnan(fence)) {
-            gr_free(v);
-            gr_free(lx);
-            return GR_ERR_NOMEM;
-        }
-    }
+    qsort(v, b->nsamples, sizeof *v, cmp_rs); /* by round, then value */
     while (i < b->nsamples) {
-        size_t e = i, len, kept = 0;
-        double med, sum = 0.0;
+        size_t e = i;
         while (e < b->nsamples && v[e].round == v[i].round) {
             e++;
         }
-        len = e - i;
-        med = len % 2 ? v[i + len / 2].x : 0.5 * (v[i + len / 2 - 1].x + v[i + len / 2].x);
-        for (k = i; positive && k < e; k++) {
-            double l = log(v[k].x);
-            if (fabs(l - m) <= fence) {
-                sum += l;
-                kept++;
-            }
-        }
-        if (kept > 0) {
+        if (v[i].x > 0) {
             (*ids)[*nr] = v[i].round;
-            (*out)[(*nr)++] = sum / (double)kept;
-        } else if (med > 0) {
-            (*ids)[*nr] = v[i].round;
-            (*out)[(*nr)++] = log(med);
+            (*out)[(*nr)++] = log(v[i].x);
         } else {
             *zero = 1;
         }
         i = e;
     }
     gr_free(v);
-    gr_free(lx);
     return GR_OK;
 }
 
@@ -216,10 +188,10 @@ static double bench_median(const gr_run_bench *b, enum gr_metric m)
 
 /* Per-row scratch of the time metric. */
 struct tw {
-    double *la, *lb;         /* log round medians, baseline and current */
+    double *la, *lb;         /* log round minima, baseline and current */
     int64_t *ia, *ib;        /* their round numbers */
     size_t na, nb;
-    int zero;                /* a round median was 0 */
+    int zero;                /* a round's minimum was 0 */
     int test;                /* enters the moderated test and BH */
     struct gr_ttest t;
 };
@@ -242,7 +214,7 @@ static void time_verdict(struct gr_cmp_row *r, const struct tw *w, double alpha)
         r->verdict = GR_V_IMPROVEMENT;
     } else if (w->zero) {
         r->verdict = GR_V_NOISY;
-        r->reason = "a round's median is 0";
+        r->reason = "a round's minimum is 0";
     } else if (!w->test) {
         r->verdict = GR_V_NOISY;
         r->reason = "fewer than 3 rounds";
@@ -432,11 +404,11 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
             continue;
         }
         /* time: gather the replicates */
-        if (round_log_medians(b, &w[n - 1].la, &w[n - 1].ia, &w[n - 1].na,
+        if (round_log_mins(b, &w[n - 1].la, &w[n - 1].ia, &w[n - 1].na,
                               &w[n - 1].zero) < 0
-            || round_log_medians(c, &w[n - 1].lb, &w[n - 1].ib, &w[n - 1].nb,
+            || round_log_mins(c, &w[n - 1].lb, &w[n - 1].ib, &w[n - 1].nb,
                                  &w[n - 1].zero) < 0) {
-            rc = gr_err_nomem(err, "round medians");
+            rc = gr_err_nomem(err, "round minima");
             goto done;
         }
         w[n - 1].test = w[n - 1].na >= MIN_ROUNDS && w[n - 1].nb >= MIN_ROUNDS

@@ -32,9 +32,8 @@
  *     `--strict` refuses such a comparison (exit 3); `grregress ab`, which
  *     interleaves the two builds on one machine, judges it properly.
  *  3. Metric `time`: the replicates of a run are its ROUNDS: per round, the
- *     mean of the log samples that lie within 3 robust sd (1.4826 MAD) of
- *     the run's log median (the round's median when none does).  d = mean(current
- *     log round medians) - mean(baseline ones) estimates log(ratio), with
+ *     log of its minimum sample (decide.c says why).  d = mean(current
+ *     log round minima) - mean(baseline ones) estimates log(ratio), with
  *     a moderated t test (pooled within-benchmark variance shrunk toward a
  *     suite-wide prior, Smyth 2004, prior df capped at 2x the own df) giving p and a 95% interval [lo, hi];
  *     p-values are Benjamini-Hochberg adjusted over every tested benchmark
@@ -44,7 +43,7 @@
  *                    lower bound > T/2;
  *       IMPROVEMENT  q < alpha and e < -T and its upper bound < -T/2;
  *       NOISY        otherwise, when either run has fewer than 3 rounds,
- *                    a round median is 0, or hi - lo > 4T;
+ *                    a round's minimum is 0, or hi - lo > 4T;
  *       UNCHANGED    otherwise.
  *  4. Summary: counts per verdict and the geometric mean of
  *     current/baseline over the benchmarks compared (steps 2-3).
