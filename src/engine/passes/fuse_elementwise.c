@@ -775,3 +775,38 @@ int gr_pass_fuse_elementwise(gr_program *p, gr_error *err)
 fail:
     return rc;
 }
+
+/* Apply fn at the first position where it fires; *changed whether it did. */
+static int rewrite_once(gr_program *p, gr_rewrite_fn fn, int *changed, gr_error *err)
+{
+    gr_an_deps d;
+    int32_t pos;
+    int rc;
+    *changed = 0;
+    memset(&d, 0, sizeof d);
+    TRY(gr_an_deps_build(p, &d, err));
+    for (pos = 0; pos < d.ninst && !*changed; pos++) {
+        TRY(fn(p, &d, pos, changed, err));
+    }
+    rc = GR_OK;
+fail:
+    gr_an_deps_release(&d);
+    return rc;
+}
+
+/* See passes.h. */
+int gr_pass_rewrite_steps(gr_program *p, const gr_rewrite_fn *steps, size_t n,
+                          gr_error *err)
+{
+    size_t s;
+    int changed, any = 0, rc;
+    for (s = 0; s < n; s++) {
+        do {
+            TRY(rewrite_once(p, steps[s], &changed, err));
+            any |= changed;
+        } while (changed);
+    }
+    return any ? GR_PASS_CHANGED : GR_PASS_SAME;
+fail:
+    return rc;
+}

@@ -280,40 +280,9 @@ fail:
 
 /* ---- the pass --------------------------------------------------------------------------- */
 
-typedef int (*rewrite_fn)(gr_program *p, const gr_an_deps *d, int32_t pos, int *changed,
-                          gr_error *err);
-
-/* Apply fn at the first position where it fires; *changed whether it did. */
-static int once(gr_program *p, rewrite_fn fn, int *changed, gr_error *err)
-{
-    gr_an_deps d;
-    int32_t pos;
-    int rc;
-    *changed = 0;
-    memset(&d, 0, sizeof d);
-    TRY(gr_an_deps_build(p, &d, err));
-    for (pos = 0; pos < d.ninst && !*changed; pos++) {
-        TRY(fn(p, &d, pos, changed, err));
-    }
-    rc = GR_OK;
-fail:
-    gr_an_deps_release(&d);
-    return rc;
-}
-
 /* gr_pass_fuse_reduction: see passes.h and the banner. */
 int gr_pass_fuse_reduction(gr_program *p, gr_error *err)
 {
-    static const rewrite_fn steps[] = {try_fold, try_test};
-    size_t s;
-    int changed, any = 0, rc;
-    for (s = 0; s < sizeof steps / sizeof steps[0]; s++) {
-        do {
-            TRY(once(p, steps[s], &changed, err));
-            any |= changed;
-        } while (changed);
-    }
-    return any ? GR_PASS_CHANGED : GR_PASS_SAME;
-fail:
-    return rc;
+    static const gr_rewrite_fn steps[] = {try_fold, try_test};
+    return gr_pass_rewrite_steps(p, steps, sizeof steps / sizeof steps[0], err);
 }

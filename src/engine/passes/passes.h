@@ -148,6 +148,16 @@ typedef struct gr_fuse_kb {
     gr_vid mask;           /* AGG_FUSED: the mask operand, added last, or -1 */
 } gr_fuse_kb;
 
+/* One rewrite of a pass made of rewrites: try it at instruction pos of p
+ * (d: p's dependencies); *changed when it rewrote p. */
+typedef int (*gr_rewrite_fn)(gr_program *p, const struct gr_an_deps *d, int32_t pos,
+                             int *changed, gr_error *err);
+/* Run steps[0..n) in order, each at the first position where it fires
+ * and again until it fires nowhere (dependencies rebuilt after every
+ * rewrite).  GR_PASS_CHANGED, GR_PASS_SAME, or a negative error. */
+int gr_pass_rewrite_steps(gr_program *p, const gr_rewrite_fn *steps, size_t n,
+                          gr_error *err);
+
 /* Start a kernel of op (GR_OP_FUSED or GR_OP_AGG_FUSED) for p.  GR_OK or
  * GR_ERR_NOMEM; gr_fuse_end must be called either way. */
 int gr_fuse_begin(gr_fuse_kb *kb, gr_program *p, gr_opcode op, gr_error *err);
