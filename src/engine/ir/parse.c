@@ -611,6 +611,30 @@ static int add_inst(parser *ps, gr_block *blk, gr_opcode op, gr_vid result, vids
 
 static int block(parser *ps, gr_block *blk);
 
+/* The "{ ... }" body of region instruction blk->insts[index] (a loop or
+ * a fused kernel), then the pending definitions from base, which exist
+ * after the body.  The instruction is re-read by index: parsing the body
+ * may move blk's array. */
+static int region_body(parser *ps, gr_block *blk, int32_t index, int32_t base)
+{
+    gr_inst *in = &blk->insts[index];
+    int rc;
+    if (!(in->body = gr_calloc(1, sizeof *in->body))) {
+        return nomem(ps);
+    }
+    in->body->parent = in;
+    TRY(expect_punct(ps, '{'));
+    ps->depth++;
+    rc = block(ps, blk->insts[index].body);
+    ps->depth--;
+    if (rc < 0) {
+        return rc;
+    }
+    TRY(expect_punct(ps, '}'));
+    return commit(ps, base);
+fail:
+    return rc;
+}
 /* The rest of a loop after "loop": results are the pending definitions
  * from base on (the values left of "="). */
 static int loop(parser *ps, gr_block *blk, int32_t base, int line, int col)
@@ -715,20 +739,7 @@ static int loop(parser *ps, gr_block *blk, int32_t base, int line, int col)
     for (k = 0; k < nres; k++) {
         in->results[k] = ps->defs[base + k].id;
     }
-    if (!(in->body = gr_calloc(1, sizeof *in->body))) {
-        rc = nomem(ps);
-        goto fail;
-    }
-    in->body->parent = in;
-    TRY(expect_punct(ps, '{'));
-    ps->depth++;
-    rc = block(ps, blk->insts[index].body);
-    ps->depth--;
-    if (rc < 0) {
-        goto fail;
-    }
-    TRY(expect_punct(ps, '}'));
-    TRY(commit(ps, base)); /* the results exist after the body */
+    TRY(region_body(ps, blk, index, base));
     return GR_OK;
 fail:
     gr_free(args.a);
@@ -874,20 +885,7 @@ static int region(parser *ps, gr_block *blk, gr_opcode op, int32_t base, int lin
         in->attrs.self = (uint8_t)self;
         in->attrs.masked = (uint8_t)masked;
     }
-    if (!(in->body = gr_calloc(1, sizeof *in->body))) {
-        rc = nomem(ps);
-        goto fail;
-    }
-    in->body->parent = in;
-    TRY(expect_punct(ps, '{'));
-    ps->depth++;
-    rc = block(ps, blk->insts[index].body);
-    ps->depth--;
-    if (rc < 0) {
-        goto fail;
-    }
-    TRY(expect_punct(ps, '}'));
-    TRY(commit(ps, base)); /* the results exist after the body */
+    TRY(region_body(ps, blk, index, base));
     return GR_OK;
 fail:
     gr_free(args.a);
