@@ -315,31 +315,27 @@ START_TEST(test_invalid)
 }
 END_TEST
 
+/* gr_native_lpa(g, native, 20) for tu_nomem_sweep. */
+struct lpa_call {
+    const gr_graph *g;
+    int64_t *got;
+    int64_t *iters;
+};
+static int run_lpa(void *ctx, gr_error *err)
+{
+    struct lpa_call *c = ctx;
+    return gr_native_lpa(c->g, GR_NATIVE, 20, c->got, c->iters, err);
+}
+
 START_TEST(test_nomem)
 {
     gr_graph *g = tu_skewed_graph(20000, 150000, 9, 0, GR_BUILD_SYMMETRIZE);
     int64_t *want = malloc(g->n * sizeof *want), *got = malloc(g->n * sizeof *got);
     int64_t iw, ig;
-    long k;
     ck_assert_ptr_nonnull(want);
     ck_assert_ptr_nonnull(got);
     run_ok(g, GR_NATIVE, 20, want, &iw);
-    for (k = 0;; k++) {
-        gr_error err;
-        int rc;
-        gr_error_clear(&err);
-        gr_mem_fail_after(k);
-        rc = gr_native_lpa(g, GR_NATIVE, 20, got, &ig, &err);
-        gr_mem_fail_after(-1);
-        if (rc == GR_OK) {
-            break;
-        }
-        ck_assert_int_eq(rc, GR_ERR_NOMEM);
-        ck_assert_int_eq(err.code, GR_ERR_NOMEM);
-        ck_assert_ptr_nonnull(strstr(err.msg, "out of memory"));
-        ck_assert_int_lt(k, 100);
-    }
-    ck_assert_int_gt(k, 0);
+    tu_nomem_sweep(run_lpa, &(struct lpa_call){g, got, &ig}, 100);
     ck_assert_int_eq(iw, ig);
     ck_assert(memcmp(want, got, g->n * sizeof *got) == 0);
     free(want);

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include "testutil.h"
+#include "common/mem.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -260,4 +261,27 @@ char *tu_slurp(const char *path, size_t *len)
         *len = n;
     }
     return buf;
+}
+
+/* See testutil.h. */
+long tu_nomem_sweep(int (*run)(void *ctx, gr_error *err), void *ctx, long max)
+{
+    long k;
+    for (k = 0;; k++) {
+        gr_error err;
+        int rc;
+        gr_error_clear(&err);
+        gr_mem_fail_after(k);
+        rc = run(ctx, &err);
+        gr_mem_fail_after(-1);
+        if (rc == GR_OK) {
+            break;
+        }
+        ck_assert_int_eq(rc, GR_ERR_NOMEM);
+        ck_assert_int_eq(err.code, GR_ERR_NOMEM);
+        ck_assert_ptr_nonnull(strstr(err.msg, "out of memory"));
+        ck_assert_int_lt(k, max);
+    }
+    ck_assert_int_gt(k, 0);
+    return k;
 }

@@ -63,6 +63,13 @@ char *tu_slurp(const char *path, size_t *len);
 const char *tu_data(const char *name);
 
 /* Run a suite and return the process exit status (0 when all passed). */
+/* Failure injection (STYLE.md): call run(ctx, err) allowing 0, 1, 2, ...
+ * allocations until it succeeds, asserting that every failure is a clean
+ * GR_ERR_NOMEM (returned and in err, message "out of memory ...") and
+ * that it succeeds within max allocations but not with none.  Returns the
+ * number of allocations it needed. */
+long tu_nomem_sweep(int (*run)(void *ctx, gr_error *err), void *ctx, long max);
+
 int tu_run(Suite *s);
 
 #endif
