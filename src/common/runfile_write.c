@@ -169,14 +169,19 @@ static cJSON *add(cJSON *parent, const char *key, cJSON *item, int *ok)
 /* A number node printed as the shortest "%.Ng" that reads back as exactly
  * x: cJSON's own printing keeps 15 digits whenever they compare equal
  * within an epsilon, which loses the last bits of samples, and a reader
- * recomputes the statistics from them.  The text is copied by
- * cJSON_CreateRaw. */
+ * recomputes the statistics from them; integral values print as integers.
+ * The text is copied by cJSON_CreateRaw. */
 static cJSON *num_item(double x)
 {
     char buf[40];
     int p;
     if (!isfinite(x)) {
         return cJSON_CreateNull();   /* validated away for samples */
+    }
+    if (x == floor(x) && fabs(x) < 9007199254740992.0) {
+        /* counts as integers: 100, not the shorter 1e+02 */
+        snprintf(buf, sizeof buf, "%.0f", x);
+        return cJSON_CreateRaw(buf);
     }
     for (p = 1; p <= 17; p++) {
         snprintf(buf, sizeof buf, "%.*g", p, x);

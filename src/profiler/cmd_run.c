@@ -71,6 +71,9 @@ static const char *const run_suites[] = {"quick", "default", "full", NULL};
 static const struct gr_opt run_opts[] = {
     {.name = "filter", .shortname = 'f', .type = GR_OPT_STRING, .metavar = "REGEX",
      .help = "only benchmarks whose name matches REGEX (POSIX extended)"},
+    {.name = "fork-rounds", .type = GR_OPT_FLAG,
+     .help = "fork every round from this process, graphs made once (faster set-up; "
+             "runs differ more)"},
     {.name = "graph", .shortname = 'g', .type = GR_OPT_STRING, .metavar = "SPEC",
      .flags = GR_OPT_REPEAT, .help = "also run every algorithm on SPEC"},
     {.name = "instructions", .shortname = 'I', .type = GR_OPT_FLAG,
@@ -125,9 +128,14 @@ const struct gr_cmd gr_cmd_run_suite = {
         "peak memory; its path is printed.  The console report groups benchmarks\n"
         "and shows key ratios (colour on a terminal unless NO_COLOR is set).\n"
         "\n"
-        "Isolation: each benchmark's round runs in a child process forked after\n"
-        "its graph is loaded (shared copy-on-write); timing happens inside the\n"
-        "child, peak memory is the child's.  A benchmark whose child is killed by\n"
+        "Isolation: each round runs in a fresh process (this program started\n"
+        "again), which makes its graphs and runs each benchmark's round in a\n"
+        "child forked after its graph is made (shared copy-on-write); timing\n"
+        "happens inside the child, peak memory is the child's.  Nothing of one\n"
+        "round's process (memory placement, address-space layout) carries over,\n"
+        "so rounds vary as whole runs do and grregress can treat them as\n"
+        "replicates.  --fork-rounds forks every round from this process instead\n"
+        "(graphs made once).  A benchmark whose child is killed by\n"
         "a signal, exits non-zero, reports an error or runs past --timeout is\n"
         "FAILED: it is listed under \"failures\" in the run file and in the\n"
         "reports, and the other benchmarks go on.  --no-isolate runs everything\n"
@@ -135,8 +143,10 @@ const struct gr_cmd gr_cmd_run_suite = {
         "\n"
         "Test hook: GRPROF_TEST_CRASH=[ACTION[@ROUND]:]REGEX makes the isolated\n"
         "children of matching benchmarks misbehave on purpose (ACTION segv,\n"
-        "abort, exit or hang; default segv; every round unless @ROUND), to test\n"
-        "the handling of failures.  Never set it for real measurements.\n"
+        "abort, exit or hang; default segv; every round unless @ROUND), or with\n"
+        "killround their round process kills itself (SIGKILL) before starting\n"
+        "them, to test the handling of failures.  Never set it for real\n"
+        "measurements.\n"
         "\n"
         "Exit status: 0 success; 1 some benchmark FAILED (the run file is still\n"
         "written when any benchmark succeeded) or a runtime failure (writing the\n"
@@ -242,24 +252,21 @@ static char *failed_names(const struct gr_suite *s, const struct gr_bench_result
 }
 
 static int run_callgrind(const struct gr_suite *s, struct gr_bench_result *res,
-                         char *reason, size_t rn)
+                         char *const *av, char *reason, size_t rn)
 {
     char *skip = failed_names(s, res);
-    static char cmdline[65536];
-    char exe[4096], dir[] = "/tmp/grprof-cg.XXXXXX", prefix[64], out[128];
-    char **av = self_argv(cmdline, sizeof cmdline, exe, sizeof exe), **full = NULL;
+    char dir[] = "/tmp/grprof-cg.XXXXXX", prefix[64], out[128];
+    char **full = NULL;
     size_t ac = 0, i, got;
     pid_t pid;
     int status = 0;
     if (!av || !skip) {
         snprintf(reason, rn, !av ? "cannot read /proc/self/cmdline" : "out of memory");
-        gr_free(av);
         gr_free(skip);
         return 0;
     }
     if (!mkdtemp(dir)) {
         snprintf(reason, rn, "mkdtemp: %s", strerror(errno));
-        gr_free(av);
         gr_free(skip);
         return 0;
     }
@@ -271,7 +278,6 @@ static int run_callgrind(const struct gr_suite *s, struct gr_bench_result *res,
     full = gr_calloc(ac + 8, sizeof *full);
     if (!full) {
         snprintf(reason, rn, "out of memory");
-        gr_free(av);
         gr_free(skip);
         return 0;
     }
@@ -302,14 +308,12 @@ static int run_callgrind(const struct gr_suite *s, struct gr_bench_result *res,
     if (pid < 0) {
         snprintf(reason, rn, "fork: %s", strerror(errno));
         gr_free(full);
-        gr_free(av);
         gr_free(skip);
         return 0;
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     gr_free(full);
-    gr_free(av);
     gr_free(skip);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         snprintf(reason, rn, WIFEXITED(status) && WEXITSTATUS(status) == 127
@@ -404,7 +408,9 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     const struct run_defaults *def;
     const struct gr_optval *v;
     const char **graphs = NULL, **programs = NULL;
-    const char *mdpath;
+    const char *mdpath, *worker = getenv(GR_HARNESS_WORKER_ENV);
+    static char cmdline[65536];
+    char **self = NULL, exe[4096];
     char outpath[4096], t[64], reason[256], msg[GR_ERROR_MSG_MAX + GR_ERROR_FILE_MAX + 64];
     struct sigaction sa, old;
     gr_run *run = NULL;
@@ -440,7 +446,7 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     ho.warmup = int_opt(args, "warmup", def->warmup);
     v = gr_args_get(args, "min-time");
     ho.min_time = v ? v->f : def->min_time;
-    ho.progress = !quiet && !child;
+    ho.progress = !quiet && !child && !worker;
     ho.stop = &run_stop;
     ho.isolate = gr_args_count(args, "no-isolate") == 0;
     v = gr_args_get(args, "timeout");
@@ -454,6 +460,17 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     if ((st = gr_suite_build(&suite, &so, &err)) < 0) {
         rc = st == GR_ERR_NOMEM ? gr_cli_error(cmd, GR_EXIT_FAIL, &err)
                                 : gr_cli_usage(cmd, "%s", gr_error_format(&err, msg, sizeof msg));
+        goto done;
+    }
+    if (worker) {
+        /* a round process (harness.h): its parent reports */
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigint;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        st = gr_harness_worker(&suite, &ho, worker, &err);
+        rc = st == GR_HARNESS_STOPPED || run_stop ? 130
+             : st < 0 ? gr_cli_error(cmd, GR_EXIT_FAIL, &err) : GR_EXIT_OK;
         goto done;
     }
     if (child) {
@@ -495,6 +512,15 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     }
 
     /* measure */
+    self = self_argv(cmdline, sizeof cmdline, exe, sizeof exe);
+    if (ho.isolate && !gr_args_count(args, "fork-rounds")) {
+        if (!self) {
+            rc = gr_cli_fail(cmd, GR_EXIT_FAIL, "cannot read /proc/self/cmdline to start "
+                             "the round processes (--fork-rounds does without)");
+            goto done;
+        }
+        ho.argv = self;
+    }
     run->tool_name = dupstr("grprof");
     run->tool_version = dupstr(gr_version());
     run->started = dupstr(gr_stamp_utc(time(NULL), t, sizeof t));
@@ -509,7 +535,7 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         if (!quiet) {
             fprintf(stderr, GR_CLI_PROG " run: counting instructions under callgrind...\n");
         }
-        run->callgrind.available = run_callgrind(&suite, res, reason, sizeof reason);
+        run->callgrind.available = run_callgrind(&suite, res, self, reason, sizeof reason);
         run->callgrind.reason = dupstr(reason);
     } else {
         run->callgrind.reason = dupstr("not requested (--instructions)");
@@ -590,6 +616,7 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     }
 
 done:
+    gr_free(self);
     gr_harness_results_free(&res, suite.n);
     gr_suite_release(&suite);
     gr_run_free(&run);

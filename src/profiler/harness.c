@@ -24,6 +24,7 @@
 #include "common/mem.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <regex.h>
@@ -200,7 +201,7 @@ stop:
 /* ---- isolation ---------------------------------------------------------------- */
 
 /* The test hook, parsed: what a matching benchmark's child does. */
-enum crash_action { CRASH_SEGV, CRASH_ABORT, CRASH_EXIT, CRASH_HANG };
+enum crash_action { CRASH_SEGV, CRASH_ABORT, CRASH_EXIT, CRASH_HANG, CRASH_KILLROUND };
 
 struct crash_hook {
     int on;                       /* a hook is set */
@@ -212,7 +213,7 @@ struct crash_hook {
 /* Parse "[ACTION[@ROUND]:]REGEX" (GRPROF_TEST_CRASH). */
 static int crash_parse(const char *spec, struct crash_hook *h, gr_error *err)
 {
-    static const char *const names[] = {"segv", "abort", "exit", "hang"};
+    static const char *const names[] = {"segv", "abort", "exit", "hang", "killround"};
     const char *re = spec;
     char why[256];
     size_t a;
@@ -248,16 +249,23 @@ static int crash_parse(const char *spec, struct crash_hook *h, gr_error *err)
     return GR_OK;
 }
 
-/* In the child: misbehave as the hook says, if it names b in this round.
- * Default dispositions first, so a sanitizer's handler cannot turn the
- * signal into an ordinary exit. */
-static void crash_maybe(const struct crash_hook *h, const struct gr_bench *b, int round)
+/* Misbehave as the hook says, if it names b in this round: in the child
+ * (round_process 0) every action but killround, which the round process
+ * does to itself (round_process 1) before it makes b's graph, as the OOM
+ * killer would.  Default dispositions first, so a sanitizer's handler
+ * cannot turn the signal into an ordinary exit. */
+static void crash_maybe(const struct crash_hook *h, const struct gr_bench *b, int round,
+                        int round_process)
 {
     if (!h->on || (h->round >= 0 && h->round != round) ||
+        (h->action == CRASH_KILLROUND) != round_process ||
         regexec(&h->re, b->name, 0, NULL, 0) != 0) {
         return;
     }
     switch (h->action) {
+    case CRASH_KILLROUND:
+        raise(SIGKILL);
+        break;
     case CRASH_SEGV:
         signal(SIGSEGV, SIG_DFL);
         raise(SIGSEGV);
@@ -337,7 +345,7 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
         b->ops->setup(b, &e);
     }
     if (e.code == GR_OK) {
-        crash_maybe(hook, b, round);
+        crash_maybe(hook, b, round, 0);
     }
     for (k = 0; e.code == GR_OK && k < warm; k++) {
         b->ops->run(b, &e);
@@ -515,7 +523,7 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
 /* One benchmark's round in a child.  Returns 0, or 2 when stopped. */
 static int isolated_round(struct gr_suite *s, struct gr_bench *b, struct gr_bench_result *r,
                           int round, const struct gr_harness_opts *o, int threads,
-                          const struct crash_hook *hook)
+                          const struct crash_hook *hook, char **raw, size_t *rawlen)
 {
     int fds[2], status = 0, rd, stop_seen = 0;
     char *buf = NULL, sb[32];
@@ -591,6 +599,10 @@ static int isolated_round(struct gr_suite *s, struct gr_bench *b, struct gr_benc
     } else if (!take_record(b, r, round, o, buf, len, &stop_seen)) {
         r->failed = 1;
         snprintf(r->error, sizeof r->error, "sent an incomplete result in round %d", round);
+    } else if (raw) {
+        *raw = buf;          /* the round process forwards the record as it came */
+        *rawlen = len;
+        buf = NULL;
     }
     gr_free(buf);
     return stop_seen || stopped(o) ? 2 : 0;
@@ -618,12 +630,397 @@ static int run_isolated(struct gr_suite *s, const struct gr_harness_opts *o,
                 continue;
             }
             progress(o, tty, step, total, s->b[i].name, start);
-            if (isolated_round(s, &s->b[i], &res[i], round, o, threads, hook) == 2) {
+            if (isolated_round(s, &s->b[i], &res[i], round, o, threads, hook, NULL, NULL) == 2) {
                 rc = GR_HARNESS_STOPPED;
             }
         }
     }
     gr_set_threads(threads);
+    if (o->progress && tty) {
+        fprintf(stderr, "\r\033[K");
+    }
+    return rc;
+}
+
+/* ---- rounds in fresh processes ------------------------------------------------ */
+
+/* What a round process sends its parent for each benchmark: a START record
+ * when the benchmark begins (the parent shows progress, and knows whom to
+ * blame if the round process itself dies), then a DONE record followed by
+ * `len` bytes: the child's result record as it came (struct wire), or,
+ * when failed, the reason in words. */
+#define ROUND_MAGIC 0x67727731u   /* "grw1" */
+enum { ROUND_START = 1, ROUND_DONE = 2 };
+
+struct round_rec {
+    uint32_t magic;               /* ROUND_MAGIC */
+    uint32_t kind;                /* ROUND_START or ROUND_DONE */
+    uint32_t idx;                 /* the benchmark's index in the suite */
+    uint32_t failed;              /* DONE: the payload is the failure reason */
+    int64_t peak_rss;             /* DONE: the benchmark child's peak RSS */
+    uint64_t len;                 /* DONE: payload bytes */
+};
+
+/* In the round process: one round of the benchmarks the parent listed,
+ * each in a forked child as run_isolated does.  spec is the worker
+ * variable's value, "ROUND FD LIST": LIST has one entry per benchmark of
+ * the suite, its inner count (any positive count in round 0, which
+ * calibrates) or "-" to skip it. */
+int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const char *spec,
+                      gr_error *err)
+{
+    struct gr_bench_result r;
+    struct crash_hook hook;
+    const char *p = spec;
+    char *end;
+    long round, fd;
+    size_t i;
+    int64_t *inner = gr_calloc(s->n ? s->n : 1, sizeof *inner);
+    int threads = gr_threads(), rc = GR_OK;
+    memset(&hook, 0, sizeof hook);
+    memset(&r, 0, sizeof r);
+    if (!inner) {
+        return gr_err(err, GR_ERR_NOMEM, "out of memory");
+    }
+    round = strtol(p, &end, 10);
+    fd = end > p ? strtol(end, &end, 10) : -1;
+    for (i = 0; i < s->n && round >= 0 && round < o->rounds && fd > 2; i++) {
+        p = end + (*end == ' ' || *end == ',');
+        if (*p == '-') {
+            end = (char *)p + 1;
+            continue;
+        }
+        inner[i] = strtoll(p, &end, 10);
+        if (end == p || inner[i] < 1) {
+            break;
+        }
+    }
+    if (i < s->n || *end != '\0' || round < 0 || round >= o->rounds || fd <= 2) {
+        gr_free(inner);
+        return gr_err(err, GR_ERR_INVALID, GR_HARNESS_WORKER_ENV
+                      ": expected ROUND FD and %zu inner counts", s->n);
+    }
+    if (o->crash && o->crash[0] && (rc = crash_parse(o->crash, &hook, err)) < 0) {
+        gr_free(inner);
+        return rc;
+    }
+    r.samples = gr_calloc((size_t)o->repeat, sizeof *r.samples);
+    r.rounds = gr_calloc((size_t)o->repeat, sizeof *r.rounds);
+    if (!r.samples || !r.rounds) {
+        rc = gr_err(err, GR_ERR_NOMEM, "out of memory");
+    }
+    gr_set_threads(1);   /* as run_isolated: no OpenMP team before the forks */
+    for (i = 0; i < s->n && rc == GR_OK; i++) {
+        struct round_rec h;
+        char *raw = NULL;
+        size_t rawlen = 0;
+        int st;
+        if (!inner[i]) {
+            continue;
+        }
+        if (stopped(o)) {
+            rc = GR_HARNESS_STOPPED;
+            break;
+        }
+        memset(&h, 0, sizeof h);
+        h.magic = ROUND_MAGIC;
+        h.kind = ROUND_START;
+        h.idx = (uint32_t)i;
+        if (write_all((int)fd, &h, sizeof h) < 0) {
+            rc = gr_err(err, GR_ERR_IO, "round process: cannot write to the parent");
+            break;
+        }
+        r.n = 0;
+        r.failed = 0;
+        r.peak_rss = 0;
+        r.error[0] = '\0';
+        r.inner = inner[i];
+        crash_maybe(&hook, &s->b[i], (int)round, 1);
+        st = isolated_round(s, &s->b[i], &r, (int)round, o, threads, &hook, &raw, &rawlen);
+        if (st == 2) {
+            gr_free(raw);
+            rc = GR_HARNESS_STOPPED;
+            break;
+        }
+        h.kind = ROUND_DONE;
+        h.failed = r.failed != 0 || !raw;
+        h.peak_rss = r.peak_rss;
+        if (h.failed && !r.error[0]) {
+            snprintf(r.error, sizeof r.error, "no result in round %ld", round);
+        }
+        h.len = h.failed ? strlen(r.error) : rawlen;
+        if (write_all((int)fd, &h, sizeof h) < 0 ||
+            write_all((int)fd, h.failed ? (const void *)r.error : raw, (size_t)h.len) < 0) {
+            rc = gr_err(err, GR_ERR_IO, "round process: cannot write to the parent");
+        }
+        gr_free(raw);
+    }
+    gr_set_threads(threads);
+    gr_free(r.samples);
+    gr_free(r.rounds);
+    gr_free(inner);
+    if (hook.on) {
+        regfree(&hook.re);
+    }
+    return rc;
+}
+
+/* Read exactly n bytes.  Returns 0, 1 at EOF (before or within them),
+ * 2 when the stop flag was raised, -1 on a read error. */
+static int read_exact(int fd, const struct gr_harness_opts *o, void *buf, size_t n)
+{
+    char *c = buf;
+    while (n > 0) {
+        struct pollfd pfd;
+        ssize_t got;
+        int pr;
+        if (stopped(o)) {
+            return 2;
+        }
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        pr = poll(&pfd, 1, 200);   /* look at the stop flag now and then */
+        if (pr < 0 && errno != EINTR) {
+            return -1;
+        }
+        if (pr <= 0) {
+            continue;
+        }
+        got = read(fd, c, n);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            return -1;
+        }
+        if (got == 0) {
+            return 1;
+        }
+        c += got;
+        n -= (size_t)got;
+    }
+    return 0;
+}
+
+/* The worker variable for a round process: "ROUND FD LIST" (see
+ * gr_harness_worker), with the benchmarks that still need this round.
+ * Allocated. */
+static char *worker_spec(const struct gr_suite *s, const struct gr_bench_result *res,
+                         const unsigned char *done, int round, int fd)
+{
+    size_t i, o, cap = 32 + 21 * (s->n + 1);
+    char *spec = gr_malloc(cap);
+    if (!spec) {
+        return NULL;
+    }
+    o = (size_t)snprintf(spec, cap, "%d %d", round, fd);
+    for (i = 0; i < s->n; i++) {
+        if (res[i].failed || done[i]) {
+            o += (size_t)snprintf(spec + o, cap - o, " -");
+        } else {
+            o += (size_t)snprintf(spec + o, cap - o, " %" PRId64,
+                                  res[i].inner > 0 ? res[i].inner : 1);
+        }
+    }
+    return spec;
+}
+
+/* Start a round process: this program again (o->argv), with the worker
+ * variable set.  Returns its pid with *rfd the read end, or -1. */
+static pid_t spawn_worker(const struct gr_suite *s, const struct gr_harness_opts *o,
+                          const struct gr_bench_result *res, const unsigned char *done,
+                          int round, int *rfd, gr_error *err)
+{
+    int fds[2];
+    char *spec;
+    pid_t pid;
+    if (pipe(fds) != 0) {
+        gr_err(err, GR_ERR_IO, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    if (!(spec = worker_spec(s, res, done, round, fds[1]))) {
+        close(fds[0]);
+        close(fds[1]);
+        gr_err(err, GR_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        setenv(GR_HARNESS_WORKER_ENV, spec, 1);
+        if (!freopen("/dev/null", "w", stdout)) {
+            _exit(127);
+        }
+        execv(o->argv[0], o->argv);
+        _exit(127);
+    }
+    gr_free(spec);
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        gr_err(err, GR_ERR_IO, "fork: %s", strerror(errno));
+        return -1;
+    }
+    *rfd = fds[0];
+    return pid;
+}
+
+/* Take one DONE record's payload into res[idx]. */
+static void take_done(struct gr_suite *s, struct gr_bench_result *r, size_t idx, int round,
+                      const struct gr_harness_opts *o, const struct round_rec *h,
+                      const char *payload)
+{
+    int stop_seen = 0;
+    if (h->peak_rss > r->peak_rss) {
+        r->peak_rss = h->peak_rss;
+    }
+    r->fail_round = round;
+    if (h->failed) {
+        size_t k, n = h->len < sizeof r->error - 1 ? (size_t)h->len : sizeof r->error - 1;
+        r->failed = 1;
+        memcpy(r->error, payload, n);
+        r->error[n] = '\0';
+        for (k = 0; k < n; k++) {
+            if ((unsigned char)r->error[k] < 0x20) {
+                r->error[k] = ' ';
+            }
+        }
+    } else if (!take_record(&s->b[idx], r, round, o, payload, (size_t)h->len, &stop_seen)) {
+        r->failed = 1;
+        snprintf(r->error, sizeof r->error, "sent an incomplete result in round %d", round);
+    }
+}
+
+/* One round in round processes: start one, take its records, and when it
+ * dies (killed by the OOM killer while making a graph, say) fail the
+ * benchmark it was running and start another for the rest.  Returns
+ * GR_OK, GR_HARNESS_STOPPED, or an error when a round process fails
+ * before its first benchmark (it could not even start: nothing would). */
+static int fresh_round(struct gr_suite *s, const struct gr_harness_opts *o,
+                       struct gr_bench_result *res, unsigned char *done, int round,
+                       size_t *step, size_t total, uint64_t start, gr_error *err)
+{
+    int tty = isatty(STDERR_FILENO);
+    memset(done, 0, s->n);
+    for (;;) {
+        int rfd = -1, rd = 0, status = 0, any = 0;
+        long cur = -1;
+        char sb[32];
+        pid_t pid;
+        size_t i, left = 0;
+        for (i = 0; i < s->n; i++) {
+            left += !res[i].failed && !done[i];
+        }
+        if (left == 0) {
+            return GR_OK;
+        }
+        if ((pid = spawn_worker(s, o, res, done, round, &rfd, err)) < 0) {
+            return err->code;
+        }
+        for (;;) {
+            struct round_rec h;
+            char *payload;
+            if ((rd = read_exact(rfd, o, &h, sizeof h)) != 0) {
+                break;
+            }
+            if (h.magic != ROUND_MAGIC || h.idx >= s->n || done[h.idx] ||
+                (h.kind == ROUND_DONE && (long)h.idx != cur) ||
+                (h.kind != ROUND_START && h.kind != ROUND_DONE) || h.len > (1u << 30)) {
+                rd = -1;
+                break;
+            }
+            if (h.kind == ROUND_START) {
+                cur = (long)h.idx;
+                any = 1;
+                progress(o, tty, (*step)++, total, s->b[cur].name, start);
+                continue;
+            }
+            if (!(payload = gr_malloc(h.len ? (size_t)h.len : 1))) {
+                rd = -1;
+                break;
+            }
+            if ((rd = read_exact(rfd, o, payload, (size_t)h.len)) != 0) {
+                gr_free(payload);
+                rd = rd == 1 ? -1 : rd;
+                break;
+            }
+            take_done(s, &res[cur], (size_t)cur, round, o, &h, payload);
+            gr_free(payload);
+            done[cur] = 1;
+            cur = -1;
+        }
+        close(rfd);
+        if (rd == 2) {
+            kill(pid, SIGINT);   /* it stops between samples and kills its child */
+        } else if (rd != 1) {
+            kill(pid, SIGKILL);  /* it sent garbage */
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (rd == 2 || stopped(o) ||
+            (WIFEXITED(status) && WEXITSTATUS(status) == 130)) {
+            return GR_HARNESS_STOPPED;
+        }
+        if (rd == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            if (cur < 0) {
+                for (i = 0; i < s->n; i++) {
+                    if (!res[i].failed && !done[i]) {
+                        /* it ended without reaching it: the suites differ */
+                        return gr_err(err, GR_ERR_IO, "round %d: the round process skipped %s",
+                                      round, s->b[i].name);
+                    }
+                }
+                return GR_OK;
+            }
+        }
+        if (cur < 0) {
+            /* dead between benchmarks or before the first: blame no one */
+            return gr_err(err, GR_ERR_IO, "round %d: the round process %s%s", round,
+                          rd < 0 ? "sent a malformed record" : "failed",
+                          any ? " between benchmarks" : " before its first benchmark");
+        }
+        res[cur].failed = 1;
+        res[cur].fail_round = round;
+        if (WIFSIGNALED(status)) {
+            int sig = WTERMSIG(status);
+            snprintf(res[cur].error, sizeof res[cur].error,
+                     "its round process was killed by %s in round %d%s",
+                     sig_name(sig, sb, sizeof sb), round,
+                     sig == SIGKILL ? " (out of memory? the OOM killer sends SIGKILL)" : "");
+        } else {
+            snprintf(res[cur].error, sizeof res[cur].error,
+                     "its round process %s in round %d",
+                     rd < 0 ? "sent a malformed record" : "exited early", round);
+        }
+    }
+}
+
+/* Every round in its own process (o->argv): nothing of one round's
+ * process -- where its graphs landed in memory, its allocator's state,
+ * its address-space layout -- carries over to the next, so rounds vary as
+ * runs do and the rounds of one run are honest replicates. */
+static int run_fresh(struct gr_suite *s, const struct gr_harness_opts *o,
+                     struct gr_bench_result *res, gr_error *err)
+{
+    size_t total = s->n * (size_t)o->rounds, step = 0;
+    int round, tty = isatty(STDERR_FILENO), rc = GR_OK;
+    unsigned char *done = gr_calloc(s->n ? s->n : 1, 1);
+    uint64_t start = gr_clock_ns();
+    if (!done) {
+        return gr_err(err, GR_ERR_NOMEM, "out of memory");
+    }
+    for (round = 0; round < o->rounds && rc == GR_OK; round++) {
+        if (o->progress && !tty) {
+            fprintf(stderr, "grprof run: round %d of %d, %zu benchmarks, %.0fs elapsed\n",
+                    round + 1, o->rounds, s->n, gr_clock_since_ns(start) / 1e9);
+        }
+        rc = fresh_round(s, o, res, done, round, &step, total, start, err);
+        step = (size_t)(round + 1) * s->n;   /* FAILED ones count as passed */
+    }
+    gr_free(done);
     if (o->progress && tty) {
         fprintf(stderr, "\r\033[K");
     }
@@ -657,7 +1054,7 @@ int gr_harness_run(struct gr_suite *s, const struct gr_harness_opts *o,
     if (o->crash && o->crash[0] && (st = crash_parse(o->crash, &hook, err)) < 0) {
         return st;
     }
-    st = run_isolated(s, o, &hook, res);
+    st = o->argv ? run_fresh(s, o, res, err) : run_isolated(s, o, &hook, res);
     if (hook.on) {
         regfree(&hook.re);
     }

@@ -24,6 +24,9 @@
 /* The test hook's environment variable (see gr_harness_opts.crash). */
 #define GR_HARNESS_CRASH_ENV "GRPROF_TEST_CRASH"
 
+/* Set in a round process (see gr_harness_opts.argv and gr_harness_worker). */
+#define GR_HARNESS_WORKER_ENV "GRPROF_ROUND_WORKER"
+
 struct gr_harness_opts {
     int rounds;                   /* R: the suite is run R times over */
     int repeat;                   /* samples per benchmark per round */
@@ -33,10 +36,16 @@ struct gr_harness_opts {
     volatile sig_atomic_t *stop;  /* raised by the SIGINT handler, or NULL */
     int isolate;                  /* 1: each benchmark's round in a forked child */
     double timeout;               /* isolated: seconds a child may take (0: none) */
+    char *const *argv;            /* isolated: this program's command line (argv[0]
+                                     its absolute path) to start each round as a
+                                     fresh process, or NULL: fork every round from
+                                     this one */
     const char *crash;            /* test hook GRPROF_TEST_CRASH, or NULL: isolated
                                      children of matching benchmarks misbehave on
                                      purpose, "[ACTION[@ROUND]:]REGEX", ACTION one
-                                     of segv (default), abort, exit, hang */
+                                     of segv (default), abort, exit, hang, or
+                                     killround: the round process (see argv)
+                                     kills itself with SIGKILL instead */
 };
 
 /* The measurements of one benchmark. */
@@ -71,10 +80,32 @@ struct gr_bench_result {
  * (libgomp's pool does not survive fork): it runs on one thread and each
  * child uses the requested count.
  *
+ * With o->argv as well, each round runs in a fresh process: this program
+ * started again with GR_HARNESS_WORKER_ENV set, which builds the same
+ * suite, makes its own graphs and runs the round's children as above,
+ * sending their records back over a pipe (gr_harness_worker).  Nothing of
+ * one round's process -- where its graphs landed in memory, the
+ * allocator's state, the address-space layout -- carries over to the next,
+ * so a run's rounds vary as separate runs do and are honest replicates
+ * for grregress (forked rounds share all of it: two runs of the same code
+ * then differed by up to 15% per benchmark on a loaded machine while their
+ * rounds agreed; tests/data/aa/README).  A round process that dies fails
+ * the benchmark it was running and another takes over the rest.
+ *
  * Returns GR_OK, GR_HARNESS_STOPPED when *o->stop was raised,
- * GR_ERR_INVALID for a bad o->crash hook, or GR_ERR_NOMEM. */
+ * GR_ERR_INVALID for a bad o->crash hook, GR_ERR_IO when a round process
+ * cannot start, or GR_ERR_NOMEM. */
 int gr_harness_run(struct gr_suite *s, const struct gr_harness_opts *o,
                    struct gr_bench_result **res, gr_error *err);
+
+/* The round process: `spec` is GR_HARNESS_WORKER_ENV's value, "ROUND FD
+ * LIST" -- the round, the pipe to write to and, per benchmark of s, its
+ * inner count or "-" to skip it.  Runs that round of the listed
+ * benchmarks as isolated children and writes their records to FD.
+ * Returns GR_OK, GR_HARNESS_STOPPED, GR_ERR_INVALID for a bad spec or
+ * hook, GR_ERR_IO when the parent is gone, or GR_ERR_NOMEM. */
+int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const char *spec,
+                      gr_error *err);
 
 void gr_harness_results_free(struct gr_bench_result **res, size_t n);
 

@@ -8,7 +8,9 @@
 # the GRPROF_TEST_CRASH hook makes one benchmark's child die (SIGSEGV,
 # abort, non-zero exit, a hang past --timeout); the run completes, the
 # failure is in the run file, the console and the Markdown report, the
-# exit status is 1, and grregress compare reports it as "failed".
+# exit status is 1, and grregress compare reports it as "failed".  Each
+# round runs in its own process: one killed (killround) fails only the
+# benchmark it was running; --fork-rounds forks the rounds from one process.
 #
 # Usage: GRPROF=build/grprof GR_SRCDIR=. sh tests/cli/run.sh
 . "${GR_SRCDIR:-.}/tests/cli/lib.sh"
@@ -182,7 +184,33 @@ run env GRPROF_TEST_CRASH="segv:." "$GRPROF" run $QUICK2 --no-isolate -o "$T_TMP
 expect_ok "--no-isolate runs in-process (the hook is for children only)"
 check "--no-isolate run file validates" validates "$T_TMP/ni.json"
 check "--no-isolate run has no failures" grep -q '"failures":[[:space:]]*\[\]' "$T_TMP/ni.json"
+# each round runs in its own process; one that dies fails the benchmark it
+# was running and a new one takes the rest of the round
+PRN='algorithms/pagerank/native/uniform-1k-5k'
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="killround@1:pagerank/fused" "$GRPROF" run $TINY -o "$T_TMP/k.json"
+expect_rc 1 "a round process killed: the run completes, exit 1"
+check "stderr blames the benchmark it was running" grep -q "^grprof run: $CRASHED: FAILED: its round process was killed by SIGKILL in round 1 (out of memory? the OOM killer sends SIGKILL)\$" "$ERR"
+check "killed round: run file validates" validates "$T_TMP/k.json"
+check "killed round: the benchmark after it has both rounds" \
+    sh -c "tr -d ' \t\n' <'$T_TMP/k.json' | grep -q '\"name\":\"$PRN\"[^[]*\\[[^]]*\\],\"rounds\":\\[0,0,1,1\\]'"
+check "killed round: 3 benchmarks measured" test "$(grep -c '"median":' "$T_TMP/k.json")" -eq 3
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="killround:." "$GRPROF" run $QUICK2 -o "$T_TMP/kall.json"
+expect_rc 1 "every round process killed: exit 1"
+check "every round process killed: each benchmark FAILED" test "$(grep -c 'FAILED: its round process was killed by SIGKILL in round 0' "$ERR")" -eq 2
+check "every round process killed: no run file" test ! -e "$T_TMP/kall.json"
+# --fork-rounds: every round forked from one process, crashes still isolated
+# shellcheck disable=SC2086
+run env GRPROF_TEST_CRASH="segv@1:pagerank/fused" "$GRPROF" run $TINY --fork-rounds -o "$T_TMP/fr.json"
+expect_rc 1 "--fork-rounds: a crash still fails only its benchmark"
+check "--fork-rounds: stderr names the failure" grep -q "^grprof run: $CRASHED: FAILED: killed by SIGSEGV in round 1\$" "$ERR"
+check "--fork-rounds: run file validates" validates "$T_TMP/fr.json"
+check "--fork-rounds: 3 benchmarks measured" test "$(grep -c '"median":' "$T_TMP/fr.json")" -eq 3
+check "--fork-rounds: same checksums as fresh rounds" \
+    test "$(grep '"checksum":' "$T_TMP/fr.json" | sort | uniq | wc -l)" -eq "$(grep '"checksum":' "$T_TMP/k.json" | sort | uniq | wc -l)"
 run "$GRPROF" run --help
+expect_out_has "--fork-rounds" "run --help lists --fork-rounds"
 expect_out_has "--no-isolate" "run --help lists --no-isolate"
 expect_out_has "GRPROF_TEST_CRASH" "run --help documents the test hook"
 
@@ -252,5 +280,9 @@ RC=$?
 expect_rc 130 "SIGINT exits 130"
 check "SIGINT says so" grep -q 'interrupted; no run file written' "$ERR"
 check "SIGINT leaves no file at all" test -z "$(ls -A "$T_TMP/int")"
+sleep 0.5
+# round processes and benchmark children carry the same command line
+check "SIGINT leaves no round process or child behind" \
+    sh -c "! ps -eo args | grep -v grep | grep -q -- '$T_TMP/int/i.json'"
 
 done_testing
