@@ -220,9 +220,22 @@ START_TEST(reading_results)
     ck_assert_str_eq(r->sha, "0123456789012345678901234567890123456789");
     ck_assert_str_eq(r->branch, "feat x");
     ck_assert_str_eq(r->machine, "m1");
+    ck_assert_int_eq(r->time_ns, 0);   /* no "finished": post's own time */
     ck_assert_int_eq(gr_presult_failed(r), 1);
     gr_presult_free(&r);
     ck_assert_ptr_null(r);
+    /* a compare result says when its current run ended (format.c) */
+    bad = replace(CMP, "\"metric\"", "\"finished\": \"2026-11-26T08:22:59Z\", \"metric\"");
+    r = parse_ok(bad);
+    ck_assert_int_eq(r->time_ns, 1795681379000000000LL);
+    gr_presult_free(&r);
+    gr_free(bad);
+    bad = replace(CMP, "\"metric\"", "\"finished\": \"yesterday\", \"metric\"");
+    parse_bad(bad, GR_ERR_FORMAT, "finished: 'yesterday' is not a UTC time");
+    gr_free(bad);
+    bad = replace(CMP, "\"metric\"", "\"finished\": 7, \"metric\"");
+    parse_bad(bad, GR_ERR_FORMAT, "finished: expected a UTC time string");
+    gr_free(bad);
 
     run = tu_slurp(GR_SRCDIR "/tests/data/regress_base.json", &len);
     ck_assert_ptr_nonnull(run);

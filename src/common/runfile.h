@@ -128,6 +128,9 @@ int gr_run_write(const gr_run *r, const char *path, gr_error *err);
 /* Serialize r as JSON text (allocated; gr_free it). */
 int gr_run_to_json(const gr_run *r, char **text, gr_error *err);
 void gr_run_free(gr_run **r);
+
+/* Free c's strings and zero it. */
+void gr_run_commit_clear(gr_run_commit *c);
 /* The benchmark named `name`, or NULL. */
 const gr_run_bench *gr_run_find(const gr_run *r, const char *name);
 /* The failure entry of the benchmark named `name`, or NULL. */

@@ -451,6 +451,17 @@ static void free_strv(char ***v, size_t n)
     *v = NULL;
 }
 
+void gr_run_commit_clear(gr_run_commit *c)
+{
+    gr_free(c->reason);
+    gr_free(c->sha);
+    gr_free(c->short_sha);
+    gr_free(c->branch);
+    gr_free(c->date);
+    gr_free(c->subject);
+    memset(c, 0, sizeof *c);
+}
+
 void gr_run_free(gr_run **rp)
 {
     gr_run *r;
@@ -461,12 +472,7 @@ void gr_run_free(gr_run **rp)
     r = *rp;
     gr_free(r->tool_name);
     gr_free(r->tool_version);
-    gr_free(r->commit.reason);
-    gr_free(r->commit.sha);
-    gr_free(r->commit.short_sha);
-    gr_free(r->commit.branch);
-    gr_free(r->commit.date);
-    gr_free(r->commit.subject);
+    gr_run_commit_clear(&r->commit);
     gr_free(r->started);
     gr_free(r->finished);
     gr_free(r->machine.cpu_model);

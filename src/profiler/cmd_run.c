@@ -483,7 +483,8 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         rc = gr_cli_fail(cmd, GR_EXIT_FAIL, "out of memory");
         goto done;
     }
-    if (gr_stamp_commit(&run->commit, &err) < 0 || gr_stamp_machine(&run->machine, &err) < 0) {
+    if (gr_stamp_commit(&run->commit, NULL, &err) < 0 ||
+        gr_stamp_machine(&run->machine, &err) < 0) {
         rc = gr_cli_error(cmd, GR_EXIT_FAIL, &err);
         goto done;
     }

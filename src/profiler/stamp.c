@@ -58,7 +58,33 @@ static char *first_line(const char *cmd, int *status, int *nomem)
     return s;
 }
 
-int gr_stamp_commit(gr_run_commit *c, gr_error *err)
+/* The first line of `git ARGS` run in dir (NULL: the current directory),
+ * with TZ=UTC, stderr discarded; as first_line. */
+static char *git_line(const char *dir, const char *args, int *status, int *nomem)
+{
+    char cmd[8192], q[4200];
+    size_t o = 0;
+    const char *p;
+    q[0] = '\0';
+    if (dir) {
+        /* single-quoted for the shell: ' becomes '\'' */
+        q[o++] = '\'';
+        for (p = dir; *p && o + 6 < sizeof q; p++) {
+            if (*p == '\'') {
+                memcpy(q + o, "'\\''", 4);
+                o += 4;
+            } else {
+                q[o++] = *p;
+            }
+        }
+        q[o++] = '\'';
+        q[o] = '\0';
+    }
+    snprintf(cmd, sizeof cmd, "TZ=UTC git%s%s %s 2>/dev/null", dir ? " -C " : "", q, args);
+    return first_line(cmd, status, nomem);
+}
+
+int gr_stamp_commit(gr_run_commit *c, const char *dir, gr_error *err)
 {
     int st = 0, nomem = 0;
     char *dirty;
@@ -69,7 +95,7 @@ int gr_stamp_commit(gr_run_commit *c, gr_error *err)
         return c->reason ? GR_OK : gr_err(err, GR_ERR_NOMEM, "out of memory");
     }
     gr_free(dirty);
-    c->sha = first_line("git rev-parse --verify -q HEAD 2>/dev/null", &st, &nomem);
+    c->sha = git_line(dir, "rev-parse --verify -q HEAD", &st, &nomem);
     if (!c->sha) {
         gr_free(c->sha);
         c->sha = NULL;
@@ -77,16 +103,15 @@ int gr_stamp_commit(gr_run_commit *c, gr_error *err)
         return c->reason && !nomem ? GR_OK : gr_err(err, GR_ERR_NOMEM, "out of memory");
     }
     c->available = 1;
-    c->short_sha = first_line("git rev-parse --short HEAD 2>/dev/null", &st, &nomem);
-    c->branch = first_line("git rev-parse --abbrev-ref HEAD 2>/dev/null", &st, &nomem);
-    c->date = first_line("TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ "
-                         "--format=%cd 2>/dev/null", &st, &nomem);
-    c->subject = first_line("git log -1 --format=%s 2>/dev/null", &st, &nomem);
+    c->short_sha = git_line(dir, "rev-parse --short HEAD", &st, &nomem);
+    c->branch = git_line(dir, "rev-parse --abbrev-ref HEAD", &st, &nomem);
+    c->date = git_line(dir, "log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd",
+                       &st, &nomem);
+    c->subject = git_line(dir, "log -1 --format=%s", &st, &nomem);
     if (!c->subject && !nomem) {
         c->subject = gr_strdup("");
     }
-    dirty = first_line("git status --porcelain --untracked-files=no 2>/dev/null",
-                       &st, &nomem);
+    dirty = git_line(dir, "status --porcelain --untracked-files=no", &st, &nomem);
     c->dirty = dirty != NULL;
     gr_free(dirty);
     if (nomem || !c->short_sha || !c->branch || !c->date || !c->subject) {

@@ -16,10 +16,11 @@
 
 #include "common/runfile.h"
 
-/* Fill c from `git` in the current directory; outside a checkout (or
- * without git) c->available = 0 and c->reason says why.  GR_ERR_NOMEM
- * only. */
-int gr_stamp_commit(gr_run_commit *c, gr_error *err);
+/* Fill c from `git` in directory dir (NULL: the current directory; ab
+ * names REV's worktree);
+ * outside a checkout (or without git) c->available = 0 and c->reason says
+ * why.  GR_ERR_NOMEM only. */
+int gr_stamp_commit(gr_run_commit *c, const char *dir, gr_error *err);
 
 /* Fill m's fingerprint, its hash and load_start (load_end is set by
  * gr_stamp_load later).  GR_ERR_NOMEM only. */

@@ -35,6 +35,7 @@
 #include "regress/regress.h"
 #include "regress/grprof_run.h"
 #include "regress/merge.h"
+#include "profiler/stamp.h"
 #include "common/mem.h"
 
 #include <errno.h>
@@ -341,6 +342,19 @@ int gr_ab_measure(const struct gr_cmd *cmd, const struct gr_args *args, const ch
     exe_a = ga ? ga->text : w[0].grprof;
     exe_b = gb ? gb->text : rev2 ? w[1].grprof : gr_grprof_find(found, sizeof found);
     rc = gr_ab_interleave(cmd, exe_a, exe_b, cfg, chunk ? chunk->i : 1, a, b);
+    for (k = 0; k < 2 && rc == GR_REXIT_OK; k++) {
+        /* grprof stamped the commit of our directory; a side built in a
+         * worktree measured that worktree's (--grprof-X: unknown, left) */
+        gr_run *r = k ? *b : *a;
+        gr_error e;
+        gr_error_clear(&e);
+        if (w[k].added && !(k ? gb : ga)) {
+            gr_run_commit_clear(&r->commit);
+            if (gr_stamp_commit(&r->commit, w[k].src, &e) < 0) {
+                rc = gr_cli_error(cmd, GR_REXIT_USAGE, &e);
+            }
+        }
+    }
 
 done:
     for (k = 1; k >= 0; k--) {

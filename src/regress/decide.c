@@ -309,6 +309,10 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
     out->cur_hash = cur->machine.hash;
     out->machine_match = base->machine.hash && cur->machine.hash
                          && strcmp(base->machine.hash, cur->machine.hash) == 0;
+    out->base_commit = &base->commit;
+    out->cur_commit = &cur->commit;
+    out->base_finished = base->finished;
+    out->cur_finished = cur->finished;
     out->base_label = base_label ? base_label : "baseline";
     out->cur_label = cur_label ? cur_label : "current";
     out->alpha = o->alpha;

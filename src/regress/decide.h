@@ -138,6 +138,8 @@ struct gr_report {
     int machine_match;       /* machine.hash equal */
     const char *base_hash, *cur_hash;
     const char *base_label, *cur_label; /* what to call the runs (file names) */
+    const gr_run_commit *base_commit, *cur_commit; /* the runs' (borrowed) */
+    const char *base_finished, *cur_finished;      /* when they ended (borrowed) */
     double alpha;            /* as used */
     double threshold;        /* default threshold as used */
     enum gr_metric metric;

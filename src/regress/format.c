@@ -23,6 +23,23 @@
 #include <math.h>
 #include <string.h>
 
+/* A run's commit as {"sha", "short", "branch", "dirty"}, or null outside
+ * git (or when the report has none: a result read back by post). */
+static void json_commit(cJSON *root, const char *key, const gr_run_commit *c)
+{
+    cJSON *o;
+    if (!c || !c->available) {
+        cJSON_AddNullToObject(root, key);
+        return;
+    }
+    if ((o = cJSON_AddObjectToObject(root, key)) != NULL) {
+        gr_json_add_str(o, "sha", c->sha);
+        gr_json_add_str(o, "short", c->short_sha);
+        gr_json_add_str(o, "branch", c->branch);
+        cJSON_AddBoolToObject(o, "dirty", c->dirty);
+    }
+}
+
 /* A metric value for people: a duration for time, a count otherwise. */
 static const char *fmt_value(const struct gr_report *r, double v, char *buf, size_t n)
 {
@@ -248,6 +265,10 @@ static int print_json(const struct gr_report *r, FILE *fp)
     cJSON_AddStringToObject(root, "schema", "grperf.compare/1");
     cJSON_AddStringToObject(root, "baseline", r->base_label);
     cJSON_AddStringToObject(root, "current", r->cur_label);
+    json_commit(root, "commit", r->cur_commit);
+    gr_json_add_str(root, "finished", r->cur_finished);
+    json_commit(root, "baseline_commit", r->base_commit);
+    gr_json_add_str(root, "baseline_finished", r->base_finished);
     cJSON_AddStringToObject(root, "metric", metric_name(r));
     gr_json_add_num(root, "threshold", r->threshold);
     gr_json_add_num(root, "alpha", r->alpha);

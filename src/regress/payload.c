@@ -341,7 +341,7 @@ static int parse_compare(struct gr_presult *r, const char *label, gr_error *err)
 {
     const cJSON *root = r->json, *m, *arr, *b, *cm;
     struct gr_report *rep = &r->rep;
-    const char *s;
+    const char *s, *fin;
     size_t i = 0;
     int rc;
     if (get_str(root, "baseline", &rep->base_label) < 0
@@ -396,6 +396,14 @@ static int parse_compare(struct gr_presult *r, const char *label, gr_error *err)
             || get_str(cm, "branch", &r->branch) < 0) {
             return bad(err, label, "commit: expected {\"sha\": ..., \"branch\": ...}");
         }
+    }
+    /* optional: when the current run ended, the time of its points */
+    if (get_str(root, "finished", &fin) < 0) {
+        return bad(err, label, "finished: expected a UTC time string");
+    }
+    if (fin && (r->time_ns = gr_payload_parse_time(fin)) < 0) {
+        return bad(err, label, "finished: '%s' is not a UTC time like "
+                               "2026-11-26T08:00:00Z", fin);
     }
     return GR_OK;
 }

@@ -197,8 +197,15 @@ if command -v git >/dev/null 2>&1; then
     no_leftovers "ab HEAD: nothing left in TMPDIR"
 
     echo two >f && git -c user.name=t -c user.email=t@example.com commit -qam two
-    run "$R" ab HEAD~1 HEAD --suite quick --filter "$FILTER" --rounds 2 --threshold 1000%
+    run "$R" ab HEAD~1 HEAD --suite quick --filter "$FILTER" --rounds 2 --threshold 1000% \
+        --format table --format json="$T_TMP/ab.json"
     expect_rc 0 "ab REV REV2, both built: exit 0"
+    # each side's runs carry the commit its worktree measured
+    tr -d ' \t\n' <"$T_TMP/ab.json" >"$T_TMP/ab1.json"
+    check "ab REV REV2: the baseline side is REV's commit" \
+        grep -q "\"baseline_commit\":{\"sha\":\"$(git rev-parse HEAD~1)\"" "$T_TMP/ab1.json"
+    check "ab REV REV2: the current side is REV2's commit" \
+        grep -q "\"commit\":{\"sha\":\"$(git rev-parse HEAD)\"" "$T_TMP/ab1.json"
     expect_out_line '^compare HEAD~1 -> HEAD ' "ab REV REV2: the report names both"
     check "ab REV REV2: built both" test "$(grep -c 'building HEAD' "$ERR")" -eq 2
     check "ab REV REV2: both worktrees are gone" test "$(git worktree list | wc -l)" -eq 1

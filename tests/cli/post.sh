@@ -91,6 +91,14 @@ no_secret() {  # no_secret DESC SECRET: not on stdout, not on stderr
 "$R" compare "$DATA/regress_base.json" "$DATA/regress_same.json" \
     --format json="$T_TMP/pass.json" >/dev/null
 CMP=$T_TMP/fail.json
+# the same result without the current run's commit and time (as a result
+# of runs made outside git): post falls back on --sha / GITHUB_SHA and its
+# own clock
+NOCMP=$T_TMP/nocommit.json
+sed -e '/^	"commit":	{$/,/^	},$/c\
+	"commit":	null,' -e '/^	"finished":/d' "$CMP" >"$NOCMP"
+grep -q '"commit":	null,' "$NOCMP" && ! grep -q '^	"finished"' "$NOCMP" \
+    || { echo "Bail out! cannot make the result without a commit"; exit 99; }
 RUNF=$DATA/regress_base.json
 SP=$T_TMP/spool
 
@@ -135,7 +143,7 @@ run "$R" post --github --repo o/r --sha "$SHA" "$CMP"
 expect_err "--github without GITHUB_TOKEN" 2 "GITHUB_TOKEN"
 GITHUB_TOKEN=$TOKEN run "$R" post --github --repo o/r --sha "$SHA" "$RUNF"
 expect_err "--github with a run file" 2 "needs a compare result"
-GITHUB_TOKEN=$TOKEN run "$R" post --github --repo o/r "$CMP"
+GITHUB_TOKEN=$TOKEN run "$R" post --github --repo o/r "$NOCMP"
 expect_err "--github without a commit" 2 "needs the commit"
 GITHUB_TOKEN=$TOKEN run "$R" post --github --repo 'o/r/x' --sha "$SHA" "$CMP"
 expect_err "--github with a bad repository" 2 "bad repository 'o/r/x'"
@@ -201,7 +209,7 @@ check "slack: lists the regression" grep -Fq '`algorithms/bfs/native`: +20.1% ['
 export GITHUB_API_URL="$URL/api/v3" GITHUB_TOKEN=$TOKEN GITHUB_REPOSITORY=acme/graphs \
     GITHUB_SHA=$SHA GITHUB_REF=refs/pull/42/merge GITHUB_SERVER_URL=https://github.example \
     GITHUB_RUN_ID=99
-run "$R" post --github "$CMP"
+run "$R" post --github "$NOCMP"
 expect_ok "github: delivered"
 no_secret "github: the token is not printed" "$TOKEN"
 check "github: two requests (status, comment)" test "$(nreq)" -eq 6
@@ -222,6 +230,8 @@ check "github: the comment is the Markdown table" \
     grep -Fq '| Benchmark | Baseline | Current | Change |' "$LOG/6.body"
 check "github: the regression is bold" grep -Fq '**regression**' "$LOG/6.body"
 run "$R" post --github --pr 7 --repo other/repo "$T_TMP/pass.json"
+check "github: the result's own commit wins over GITHUB_SHA" \
+    grep -qx "POST /api/v3/repos/other/repo/statuses/39c290d1c2000000000000000000000000000000 HTTP/1.1" "$LOG/7.head"
 expect_ok "github: passing result delivered"
 check "github: --repo and --pr win" \
     grep -qx "POST /api/v3/repos/other/repo/issues/7/comments HTTP/1.1" "$LOG/8.head"
@@ -246,8 +256,10 @@ no_secret "influx v2: the token is not printed" "$TOKEN"
 check "influx v2: /api/v2/write with org, bucket, precision (URL-encoded)" \
     grep -Eqx "POST /prefix/api/v2/write\?org=my(\+|%20)org&bucket=perf&precision=ns HTTP/1\.1" "$LOG/11.head"
 check "influx v2: Token authorization" test "$(hdr 11 Authorization)" = "Token $TOKEN"
-check "influx v2: compare rows carry verdicts" \
-    grep -Eq '^grperf,benchmark=algorithms/bfs/native,group=algorithms,machine=3f2a9c0d11e4b7a8 verdict="regression",median=6\.009e-05,baseline=5\.0075e-05,change=0\.2012' "$LOG/11.body"
+check "influx v2: compare rows carry verdicts, the branch of the result's commit" \
+    grep -Eq '^grperf,benchmark=algorithms/bfs/native,branch=main,group=algorithms,machine=3f2a9c0d11e4b7a8 verdict="regression",median=6\.009e-05,baseline=5\.0075e-05,change=0\.2012' "$LOG/11.body"
+check "influx v2: compare rows at the time the current run ended" \
+    grep -Eq '^grperf,benchmark=algorithms/bfs/native,.* 1795662641000000000$' "$LOG/11.body"
 run "$R" post --influx "$URL/?u=grperf&p=PWSECRET" --influx-db 'my db' "$RUNF"
 expect_ok "influx v1 with credentials in the query: delivered"
 no_secret "influx v1: the password in the query is not printed" PWSECRET
@@ -433,7 +445,8 @@ EOF
     curl -sf -XPOST "http://127.0.0.1:$IPORT/query" --data-urlencode "q=CREATE DATABASE grperf" >/dev/null
     run "$R" post --influx "http://127.0.0.1:$IPORT" --branch 'feature x,y' "$RUNF"
     expect_ok "influxdb: a run file is written"
-    run "$R" post --influx "http://127.0.0.1:$IPORT" --branch 'feature x,y' "$CMP"
+    # (without its time: the fixtures' runs all ended at the same second)
+    run "$R" post --influx "http://127.0.0.1:$IPORT" --branch 'feature x,y' "$NOCMP"
     expect_ok "influxdb: a compare result is written"
     run curl -sf -G "http://127.0.0.1:$IPORT/query" --data-urlencode "db=grperf" \
         --data-urlencode "q=SELECT median, samples FROM grperf WHERE benchmark = 'algorithms/bfs/native' AND samples > 0"
