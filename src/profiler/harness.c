@@ -37,6 +37,9 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
@@ -48,9 +51,25 @@
 #define MAX_INNER 100000000   /* never calibrate beyond this */
 #define WIRE_MAGIC 0x67727031u /* "grp1": a child's result record */
 
+/* In a round process: the pipe to grprof (children close it). */
+static int upstream_fd = -1;
+
 static int stopped(const struct gr_harness_opts *o)
 {
     return o->stop && *o->stop;
+}
+
+/* In a child just forked (or about to exec): die with the parent, so
+ * nothing runs on when the process that would reap it and enforce its
+ * timeout is gone (killed by the OOM killer, say). */
+static void die_with_parent(pid_t parent)
+{
+#if defined(__linux__)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (getppid() != parent) {
+        _exit(9);   /* it died before the line above */
+    }
 }
 
 static void fail(struct gr_bench *b, struct gr_bench_result *r, const gr_error *err)
@@ -404,6 +423,39 @@ static const char *sig_name(int sig, char *buf, size_t n)
     return buf;
 }
 
+/* Wait until fd has input (or EOF), the deadline (0: none) passes or the
+ * stop flag is raised.  Returns 0 readable, 1 timed out, 2 stopped, -1
+ * on a poll error. */
+static int wait_input(int fd, const struct gr_harness_opts *o, uint64_t deadline)
+{
+    for (;;) {
+        struct pollfd pfd;
+        int wait_ms = 200, pr;   /* look at the stop flag now and then */
+        if (stopped(o)) {
+            return 2;
+        }
+        if (deadline) {
+            uint64_t now = gr_clock_ns();
+            if (now >= deadline) {
+                return 1;
+            }
+            if ((deadline - now) / 1000000u < 200) {
+                wait_ms = (int)((deadline - now) / 1000000u) + 1;
+            }
+        }
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        pr = poll(&pfd, 1, wait_ms);
+        if (pr < 0 && errno != EINTR) {
+            return -1;
+        }
+        if (pr > 0) {
+            return 0;
+        }
+    }
+}
+
 /* Read everything the child sends until EOF, the deadline (0: none) or
  * the stop flag.  Returns 0 at EOF, 1 timed out, 2 stopped, -1 out of
  * memory or a read error; *buf (allocated) and *len hold what came. */
@@ -414,31 +466,10 @@ static int read_child(int fd, const struct gr_harness_opts *o, uint64_t deadline
     *buf = NULL;
     *len = 0;
     for (;;) {
-        struct pollfd pfd;
-        int wait_ms = -1, pr;
         ssize_t got;
-        if (stopped(o)) {
-            return 2;
-        }
-        if (deadline) {
-            uint64_t now = gr_clock_ns();
-            if (now >= deadline) {
-                return 1;
-            }
-            wait_ms = (int)((deadline - now) / 1000000u) + 1;
-        }
-        if (wait_ms < 0 || wait_ms > 200) {
-            wait_ms = 200;        /* look at the stop flag now and then */
-        }
-        pfd.fd = fd;
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        pr = poll(&pfd, 1, wait_ms);
-        if (pr < 0 && errno != EINTR) {
-            return -1;
-        }
-        if (pr <= 0) {
-            continue;
+        int w = wait_input(fd, o, deadline);
+        if (w != 0) {
+            return w;
         }
         if (*len == cap) {
             size_t ncap = cap ? 2 * cap : 4096;
@@ -529,7 +560,7 @@ static int isolated_round(struct gr_suite *s, struct gr_bench *b, struct gr_benc
     char *buf = NULL, sb[32];
     size_t len = 0;
     struct rusage ru;
-    pid_t pid;
+    pid_t pid, parent;
     gr_error e;
     gr_error_clear(&e);
     r->fail_round = round;
@@ -548,9 +579,14 @@ static int isolated_round(struct gr_suite *s, struct gr_bench *b, struct gr_benc
     }
     fflush(stdout);
     fflush(stderr);
+    parent = getpid();
     pid = fork();
     if (pid == 0) {
         close(fds[0]);
+        if (upstream_fd >= 0) {
+            close(upstream_fd);   /* else grprof's EOF would wait for us too */
+            die_with_parent(parent);
+        }
         child_round(b, o, round, r->inner, threads, hook, fds[1]);
         _exit(6); /* not reached */
     }
@@ -704,6 +740,7 @@ int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const
         gr_free(inner);
         return rc;
     }
+    upstream_fd = (int)fd;
     r.samples = gr_calloc((size_t)o->repeat, sizeof *r.samples);
     r.rounds = gr_calloc((size_t)o->repeat, sizeof *r.rounds);
     if (!r.samples || !r.rounds) {
@@ -771,21 +808,10 @@ static int read_exact(int fd, const struct gr_harness_opts *o, void *buf, size_t
 {
     char *c = buf;
     while (n > 0) {
-        struct pollfd pfd;
         ssize_t got;
-        int pr;
-        if (stopped(o)) {
-            return 2;
-        }
-        pfd.fd = fd;
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        pr = poll(&pfd, 1, 200);   /* look at the stop flag now and then */
-        if (pr < 0 && errno != EINTR) {
-            return -1;
-        }
-        if (pr <= 0) {
-            continue;
+        int w = wait_input(fd, o, 0);
+        if (w != 0) {
+            return w;
         }
         got = read(fd, c, n);
         if (got < 0 && errno == EINTR) {
@@ -834,7 +860,7 @@ static pid_t spawn_worker(const struct gr_suite *s, const struct gr_harness_opts
 {
     int fds[2];
     char *spec;
-    pid_t pid;
+    pid_t pid, parent;
     if (pipe(fds) != 0) {
         gr_err(err, GR_ERR_IO, "pipe: %s", strerror(errno));
         return -1;
@@ -847,9 +873,11 @@ static pid_t spawn_worker(const struct gr_suite *s, const struct gr_harness_opts
     }
     fflush(stdout);
     fflush(stderr);
+    parent = getpid();
     pid = fork();
     if (pid == 0) {
         close(fds[0]);
+        die_with_parent(parent);
         setenv(GR_HARNESS_WORKER_ENV, spec, 1);
         if (!freopen("/dev/null", "w", stdout)) {
             _exit(127);
