@@ -13,6 +13,7 @@
 #include "regress/regress.h"
 #include "regress/history.h"
 #include "common/mem.h"
+#include "common/stats.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -295,22 +296,87 @@ static int unknown_benchmark(const struct gr_cmd *cmd, const gr_history *h,
                        h->dir, name);
 }
 
-/* The change of point i from point i-1, as a fraction; NAN for the first. */
-static double change(const gr_series *s, size_t i)
+/* One line of a benchmark's trend: the runs of one commit, pooled. */
+struct commit_row {
+    const gr_series_point *first; /* its first run (commit, date, file) */
+    size_t nruns;
+    gr_stats st;                  /* of all its runs' samples */
+};
+
+/* Same commit: both in git with the same sha and dirty flag.  Runs made
+ * outside git are never pooled (nothing says they measured one thing). */
+static int same_commit(const gr_run *a, const gr_run *b)
 {
-    if (i == 0 || !(s->points[i - 1].median > 0)) {
+    return a->commit.available && b->commit.available && a->commit.dirty == b->commit.dirty
+           && strcmp(a->commit.sha, b->commit.sha) == 0;
+}
+
+/* Group the series' points by commit, in order of each commit's first
+ * run, pooling the samples.  *rows (allocated) gets *n lines; GR_OK or
+ * GR_ERR_NOMEM. */
+static int commit_rows(const gr_series *s, struct commit_row **rows, size_t *n)
+{
+    struct commit_row *r = gr_calloc(s->npoints ? s->npoints : 1, sizeof *r);
+    size_t i, k, j, total = 0, m;
+    double *pool;
+    *rows = r;
+    *n = 0;
+    for (i = 0; i < s->npoints; i++) {
+        total += s->points[i].bench->nsamples;
+    }
+    pool = gr_calloc(total ? total : 1, sizeof *pool);
+    if (!r || !pool) {
+        gr_free(pool);
+        return GR_ERR_NOMEM;
+    }
+    for (i = 0; i < s->npoints; i++) {
+        const gr_run *ri = s->points[i].entry->run;
+        for (k = 0; k < *n && !same_commit(r[k].first->entry->run, ri); k++) {
+        }
+        if (k < *n) {
+            continue;                     /* pooled into row k already */
+        }
+        r[k].first = &s->points[i];
+        for (j = i, m = 0; j < s->npoints; j++) {
+            const gr_series_point *p = &s->points[j];
+            if (j == i || same_commit(ri, p->entry->run)) {
+                memcpy(pool + m, p->bench->samples, p->bench->nsamples * sizeof *pool);
+                m += p->bench->nsamples;
+                r[k].nruns++;
+            }
+        }
+        if (gr_stats_compute(pool, m, &r[k].st) < 0) {
+            gr_free(pool);
+            return GR_ERR_NOMEM;
+        }
+        (*n)++;
+    }
+    gr_free(pool);
+    return GR_OK;
+}
+
+/* The change of line i's median from line i-1's, as a fraction; NAN for
+ * the first. */
+static double change(const struct commit_row *r, size_t i)
+{
+    if (i == 0 || !(r[i - 1].st.median > 0)) {
         return NAN;
     }
-    return s->points[i].median / s->points[i - 1].median - 1.0;
+    return r[i].st.median / r[i - 1].st.median - 1.0;
 }
 
 static int show_series(const struct gr_cmd *cmd, const gr_series *s, const gr_history *h,
                        enum hist_format fmt)
 {
-    static const int right[] = {0, 0, 1, 0, 1, 1};
-    struct table t = {6, 0, 0, NULL, right};
-    char label[64], med[32], lo[32], hi[32], ci[80], n[32], ch[32];
-    size_t i;
+    static const int right[] = {0, 0, 1, 0, 1, 1, 1};
+    struct table t = {7, 0, 0, NULL, right};
+    char label[64], med[32], lo[32], hi[32], ci[80], n[32], nr[32], ch[32];
+    struct commit_row *rows = NULL;
+    size_t i, nrows = 0;
+    if (commit_rows(s, &rows, &nrows) < 0) {
+        gr_free(rows);
+        return gr_cli_fail(cmd, GR_REXIT_USAGE, "out of memory");
+    }
     if (fmt == FMT_JSON) {
         cJSON *root = cJSON_CreateObject(), *pts;
         int ok = root != NULL;
@@ -319,55 +385,60 @@ static int show_series(const struct gr_cmd *cmd, const gr_series *s, const gr_hi
         ok = ok && cJSON_AddStringToObject(root, "unit", "s") != NULL;
         pts = ok ? cJSON_AddArrayToObject(root, "points") : NULL;
         ok = ok && pts != NULL;
-        for (i = 0; ok && i < s->npoints; i++) {
-            const gr_series_point *p = &s->points[i];
+        for (i = 0; ok && i < nrows; i++) {
+            const struct commit_row *p = &rows[i];
             cJSON *o = cJSON_CreateObject();
-            double c = change(s, i);
+            double c = change(rows, i);
             ok = o && cJSON_AddItemToArray(pts, o);
-            ok = ok && json_run_fields(o, p->entry);
-            ok = ok && cJSON_AddNumberToObject(o, "median", p->median);
-            ok = ok && cJSON_AddNumberToObject(o, "ci_lo", p->lo);
-            ok = ok && cJSON_AddNumberToObject(o, "ci_hi", p->hi);
-            ok = ok && cJSON_AddNumberToObject(o, "n", (double)p->bench->nsamples);
+            ok = ok && json_run_fields(o, p->first->entry);
+            ok = ok && cJSON_AddNumberToObject(o, "runs", (double)p->nruns);
+            ok = ok && cJSON_AddNumberToObject(o, "median", p->st.median);
+            ok = ok && cJSON_AddNumberToObject(o, "ci_lo", p->st.ci_lo);
+            ok = ok && cJSON_AddNumberToObject(o, "ci_hi", p->st.ci_hi);
+            ok = ok && cJSON_AddNumberToObject(o, "n", (double)p->st.n);
             ok = ok && (isnan(c) ? cJSON_AddNullToObject(o, "change")
                                  : cJSON_AddNumberToObject(o, "change", c)) != NULL;
         }
+        gr_free(rows);
         return json_print(cmd, root, ok);
     }
     if (fmt == FMT_CSV) {
-        puts("commit,dirty,date,median_s,ci_lo_s,ci_hi_s,n,change_pct,file");
+        puts("commit,dirty,date,median_s,ci_lo_s,ci_hi_s,n,runs,change_pct,file");
     } else {
         static const char *const head[] = {"COMMIT", "DATE", "MEDIAN", "95% CI", "N",
-                                           "CHANGE"};
-        printf("%s: %zu run%s in %s, oldest first\n", s->name, s->npoints,
-               s->npoints == 1 ? "" : "s", h->dir);
+                                           "RUNS", "CHANGE"};
+        printf("%s: %zu commit%s (%zu run%s) in %s, oldest first\n", s->name, nrows,
+               nrows == 1 ? "" : "s", s->npoints, s->npoints == 1 ? "" : "s", h->dir);
         table_add(&t, head);
     }
-    for (i = 0; i < s->npoints; i++) {
-        const gr_series_point *p = &s->points[i];
-        const gr_run *r = p->entry->run;
-        double c = change(s, i);
-        snprintf(n, sizeof n, "%zu", p->bench->nsamples);
+    for (i = 0; i < nrows; i++) {
+        const struct commit_row *p = &rows[i];
+        const gr_run *r = p->first->entry->run;
+        double c = change(rows, i);
+        snprintf(n, sizeof n, "%zu", p->st.n);
+        snprintf(nr, sizeof nr, "%zu", p->nruns);
         if (fmt == FMT_CSV) {
             csv_field(r->commit.available ? r->commit.sha : "", 0);
             csv_field(r->commit.available && r->commit.dirty ? "true" : "false", 0);
             csv_field(run_date(r), 0);
-            csv_field(num_text(p->median, med, sizeof med), 0);
-            csv_field(num_text(p->lo, lo, sizeof lo), 0);
-            csv_field(num_text(p->hi, hi, sizeof hi), 0);
+            csv_field(num_text(p->st.median, med, sizeof med), 0);
+            csv_field(num_text(p->st.ci_lo, lo, sizeof lo), 0);
+            csv_field(num_text(p->st.ci_hi, hi, sizeof hi), 0);
             csv_field(n, 0);
+            csv_field(nr, 0);
             if (isnan(c)) {
                 ch[0] = '\0';
             } else {
                 snprintf(ch, sizeof ch, "%.3f", 100.0 * c);
             }
             csv_field(ch, 0);
-            csv_field(p->entry->file, 1);
+            csv_field(p->first->entry->file, 1);
         } else {
-            const char *row[6];
+            const char *row[7];
             char a[32], b[32];
-            snprintf(ci, sizeof ci, "[%s, %s]", gr_fmt_duration(p->lo * 1e9, a, sizeof a),
-                     gr_fmt_duration(p->hi * 1e9, b, sizeof b));
+            snprintf(ci, sizeof ci, "[%s, %s]",
+                     gr_fmt_duration(p->st.ci_lo * 1e9, a, sizeof a),
+                     gr_fmt_duration(p->st.ci_hi * 1e9, b, sizeof b));
             if (isnan(c)) {
                 snprintf(ch, sizeof ch, "-");
             } else {
@@ -375,16 +446,18 @@ static int show_series(const struct gr_cmd *cmd, const gr_series *s, const gr_hi
             }
             row[0] = commit_label(r, label, sizeof label);
             row[1] = run_date(r);
-            row[2] = gr_fmt_duration(p->median * 1e9, med, sizeof med);
+            row[2] = gr_fmt_duration(p->st.median * 1e9, med, sizeof med);
             row[3] = ci;
             row[4] = n;
-            row[5] = ch;
+            row[5] = nr;
+            row[6] = ch;
             table_add(&t, row);
         }
     }
     if (fmt == FMT_TABLE) {
         table_print(&t);
     }
+    gr_free(rows);
     return GR_REXIT_OK;
 }
 
@@ -438,11 +511,13 @@ const struct gr_cmd gr_cmd_history = {
     "checkout), the commit date, the suite, the number of benchmarks and the\n"
     "stored file.\n"
     "\n"
-    "With --benchmark NAME: one line per run that has NAME: the commit, the date,\n"
-    "the median time per operation (ns, µs, ms or s, as grprof prints them), the\n"
-    "95% confidence interval of the median (distribution-free, from order\n"
-    "statistics), the number of samples and the change of the median from the\n"
-    "previous line.  A NAME no run has is exit 2, with the closest name suggested.\n"
+    "With --benchmark NAME: one line per commit whose runs have NAME, its runs'\n"
+    "samples pooled (runs made outside git stay one line each): the commit, the\n"
+    "date, the median time per operation (ns, µs, ms or s, as grprof prints\n"
+    "them), the 95% confidence interval of the median (distribution-free, from\n"
+    "order statistics), the number of samples and of runs, and the change of the\n"
+    "median from the previous line.  A NAME no run has is exit 2, with the\n"
+    "closest name suggested.\n"
     "\n"
     "--format json and csv give the same data unscaled (seconds; CSV's change in\n"
     "percent, JSON's as a fraction) for scripts.  An empty or missing history is\n"

@@ -156,35 +156,57 @@ expect_out_has "4 runs in $H" "\$GRREGRESS_HISTORY names the history"
 
 run "$R" history --history "$H" --benchmark algorithms/bfs/native
 expect_ok "--benchmark: exit 0"
-expect_out_line "^algorithms/bfs/native: 4 runs in $H, oldest first\$" "--benchmark: title"
-check "--benchmark: the columns" grep -Eq '^COMMIT +DATE +MEDIAN +95% CI +N +CHANGE$' "$OUT"
-expect_out_line '^1111111 +2026-11-01T10:00:00Z +50\.1 µs +\[49\.7 µs, 50\.5 µs\] +10 +-$' \
+expect_out_line "^algorithms/bfs/native: 4 commits \\(4 runs\\) in $H, oldest first\$" "--benchmark: title"
+check "--benchmark: the columns" grep -Eq '^COMMIT +DATE +MEDIAN +95% CI +N +RUNS +CHANGE$' "$OUT"
+expect_out_line '^1111111 +2026-11-01T10:00:00Z +50\.1 µs +\[49\.7 µs, 50\.5 µs\] +10 +1 +-$' \
     "--benchmark: r1 50.1 µs, no change"
-expect_out_line '^2222222 +2026-11-02T10:00:00Z +60\.1 µs +\[59\.7 µs, 60\.5 µs\] +10 +\+20\.0%$' \
+expect_out_line '^2222222 +2026-11-02T10:00:00Z +60\.1 µs +\[59\.7 µs, 60\.5 µs\] +10 +1 +\+20\.0%$' \
     "--benchmark: r2 60.1 µs, +20.0%"
-expect_out_line '^3333333 +2026-11-03T10:00:00Z +90\.1 µs .* +10 +\+50\.0%$' \
+expect_out_line '^3333333 +2026-11-03T10:00:00Z +90\.1 µs .* +10 +1 +\+50\.0%$' \
     "--benchmark: r3 90.1 µs, +50.0%"
-expect_out_line '^no git +2026-11-26T03:10:00Z +50\.1 µs .* +10 +-44\.4%$' \
+expect_out_line '^no git +2026-11-26T03:10:00Z +50\.1 µs .* +10 +1 +-44\.4%$' \
     "--benchmark: no-git run 50.1 µs, -44.4%"
 run "$R" history --history "$H" -b algorithms/wcc/native
 expect_ok "a benchmark missing from one run"
-expect_out_line '^algorithms/wcc/native: 3 runs' "only the runs that have it"
+expect_out_line '^algorithms/wcc/native: 3 commits \(3 runs\)' "only the runs that have it"
 
 run "$R" history --history "$H" --benchmark algorithms/bfs/native --format csv
 expect_ok "--format csv: exit 0"
-expect_out_line '^commit,dirty,date,median_s,ci_lo_s,ci_hi_s,n,change_pct,file$' "csv header"
-expect_out_line '^1111111[0-9a-f]{33},false,2026-11-01T10:00:00Z,5\.0075e-05,4\.97e-05,5\.045e-05,10,,' \
+expect_out_line '^commit,dirty,date,median_s,ci_lo_s,ci_hi_s,n,runs,change_pct,file$' "csv header"
+expect_out_line '^1111111[0-9a-f]{33},false,2026-11-01T10:00:00Z,5\.0075e-05,4\.97e-05,5\.045e-05,10,1,,' \
     "csv: r1's exact median and interval"
-expect_out_line '^2222222[0-9a-f]{33},false,2026-11-02T10:00:00Z,6\.009e-05,5\.97e-05,6\.048e-05,10,20\.000,' \
+expect_out_line '^2222222[0-9a-f]{33},false,2026-11-02T10:00:00Z,6\.009e-05,5\.97e-05,6\.048e-05,10,1,20\.000,' \
     "csv: r2's median, +20%"
-expect_out_line '^3333333[0-9a-f]{33},false,2026-11-03T10:00:00Z,9\.0135e-05,8\.955e-05,9\.072e-05,10,50\.000,' \
+expect_out_line '^3333333[0-9a-f]{33},false,2026-11-03T10:00:00Z,9\.0135e-05,8\.955e-05,9\.072e-05,10,1,50\.000,' \
     "csv: r3's median, +50%"
-expect_out_line '^,false,2026-11-26T03:10:00Z,5\.0075e-05,4\.97e-05,5\.045e-05,10,-44\.444,' "csv: the no-git run"
+expect_out_line '^,false,2026-11-26T03:10:00Z,5\.0075e-05,4\.97e-05,5\.045e-05,10,1,-44\.444,' "csv: the no-git run"
 run "$R" history --history "$H" --benchmark algorithms/bfs/native --format json
 expect_ok "--format json: exit 0"
 expect_out_line '"benchmark":[[:space:]]*"algorithms/bfs/native"' "json: the benchmark"
 expect_out_line '"median":[[:space:]]*5\.0075e-05,?$' "json: a median in seconds"
 expect_out_line '"change":[[:space:]]*null' "json: no change for the first point"
+expect_out_line '"runs":[[:space:]]*1,?$' "json: runs per commit"
+
+# a second run of commit 2222222 (started later) is pooled into its line;
+# runs outside git never are
+sed 's/"started": "2026-11-26T03:10:00Z"/"started": "2026-11-26T04:10:00Z"/' "$T_TMP/r2.json" \
+    >"$T_TMP/r2b.json"
+sed 's/"started": "2026-11-26T03:10:00Z"/"started": "2026-11-26T04:10:00Z"/' "$T_TMP/nogit.json" \
+    >"$T_TMP/nogit2.json"
+cp -r "$H" "$T_TMP/hist2"
+run "$R" record --history "$T_TMP/hist2" "$T_TMP/r2b.json" "$T_TMP/nogit2.json"
+expect_ok "record a second run of a commit and of no git"
+run "$R" history --history "$T_TMP/hist2" --benchmark algorithms/bfs/native
+expect_out_line "^algorithms/bfs/native: 5 commits \\(6 runs\\) in $T_TMP/hist2, oldest first\$" \
+    "--benchmark: runs of one commit make one line"
+expect_out_line '^2222222 +2026-11-02T10:00:00Z +60\.1 µs +\[[0-9.]+ µs, [0-9.]+ µs\] +20 +2 +\+20\.0%$' \
+    "--benchmark: commit 2222222's two runs pooled: 20 samples"
+check "--benchmark: two no-git lines" test "$(grep -c '^no git ' "$OUT")" -eq 2
+run "$R" history --history "$T_TMP/hist2" --benchmark algorithms/bfs/native --format json
+expect_out_line '"runs":[[:space:]]*2,?$' "json: the pooled commit has 2 runs"
+expect_out_line '"n":[[:space:]]*20,?$' "json: and 20 samples"
+rm -rf "$T_TMP/hist2"
+
 run "$R" history --history "$H" --format csv
 expect_out_line "^1111111[0-9a-f]{33},false,2026-11-01T10:00:00Z,2026-11-26T03:10:00Z,quick,3,$R1\$" \
     "csv listing: r1"
