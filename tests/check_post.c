@@ -3,7 +3,8 @@
  * line-protocol and Slack escaping, URL checking and redaction, the
  * idempotency key, ISO time parsing, reading compare results and run
  * files, every payload builder (exact line protocol, parsed JSON), the
- * spool's round trip and its corrupt-file check, and clean failure under
+ * spool's round trip (with the request's method) and its corrupt-file
+ * checks (a bad method among them), and clean failure under
  * injected out-of-memory.  tests/cli/post.sh sends the payloads to a real
  * server.
  */
@@ -465,12 +466,115 @@ START_TEST(spool_round_trip)
 }
 END_TEST
 
+/* Write text to path (the test fails when it cannot). */
+static void put_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_ge(fputs(text, fp), 0);
+    ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* A spool file of kind github whose "method" member is `method` (a JSON
+ * value, or NULL for none). */
+static void put_spool(const char *path, const char *method)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"schema\": \"grperf.spool/1\", \"kind\": \"github\",%s%s%s"
+             " \"url\": \"http://h/repos/o/r/issues/comments/555\","
+             " \"content_type\": \"application/json\", \"headers\": [],"
+             " \"idempotency_key\": \"0123456789abcdef0123456789abcdef\","
+             " \"body\": \"{}\"}",
+             method ? " \"method\": " : "", method ? method : "", method ? "," : "");
+    put_file(path, text);
+}
+
+/* The method survives the spool (a PATCH stays a PATCH), a file without
+ * one is a POST (files written before PATCH existed), a GET is never
+ * spooled, and a bad method names the file and the field. */
+START_TEST(spool_method)
+{
+    static const char *const bad[] = {"\"GET\"", "\"DELETE\"", "\"patch\"", "\"\"", "7",
+                                      "null", "[\"PATCH\"]"};
+    char dir[] = "/tmp/check_post.XXXXXX", path[512], file[512], *text = NULL;
+    struct gr_post_req req, back;
+    size_t i, len = 0;
+    gr_error err;
+    FILE *fp;
+    ck_assert_str_eq(gr_post_method_name(GR_METHOD_POST), "POST");
+    ck_assert_str_eq(gr_post_method_name(GR_METHOD_PATCH), "PATCH");
+    ck_assert_str_eq(gr_post_method_name(GR_METHOD_GET), "GET");
+    ck_assert_str_eq(gr_post_method_name(GR_METHOD_COUNT), "?");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_post_req_init(&req, GR_TARGET_GITHUB,
+                                      "http://h:1/repos/o/r/issues/comments/555",
+                                      "application/json", NULL, "{\"body\": \"x\"}", 13,
+                                      "0123456789abcdef0123456789abcdef", &err), GR_OK);
+    ck_assert_int_eq(req.method, GR_METHOD_POST); /* the default */
+    req.method = GR_METHOD_PATCH;
+    ck_assert_int_eq(gr_spool_write(dir, &req, "HTTP 502", path, sizeof path, &err), GR_OK);
+    fp = fopen(path, "r");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_int_ge(getdelim(&text, &len, '\0', fp), 1);
+    fclose(fp);
+    ck_assert_msg(strstr(text, "\"method\":\t\"PATCH\"") != NULL, "%s", text);
+    free(text);
+    ck_assert_int_eq(gr_spool_read(path, &back, &err), GR_OK);
+    ck_assert_int_eq(back.method, GR_METHOD_PATCH);
+    ck_assert_str_eq(back.url, req.url);
+    ck_assert_str_eq(back.body, req.body);
+    gr_post_req_clear(&back);
+    /* POST round trip: written as "POST", read back as POST */
+    req.method = GR_METHOD_POST;
+    ck_assert_int_eq(gr_spool_write(dir, &req, "HTTP 502", path, sizeof path, &err), GR_OK);
+    ck_assert_int_eq(gr_spool_read(path, &back, &err), GR_OK);
+    ck_assert_int_eq(back.method, GR_METHOD_POST);
+    gr_post_req_clear(&back);
+    unlink(path);
+    /* a GET is refused, and nothing is written */
+    req.method = GR_METHOD_GET;
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_spool_write(dir, &req, "HTTP 502", path, sizeof path, &err),
+                     GR_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "not GET"));
+    ck_assert_int_ne(access(path, F_OK), 0);
+    gr_post_req_clear(&req);
+
+    /* an old file without "method" is a POST */
+    snprintf(file, sizeof file, "%s/old.json", dir);
+    put_spool(file, NULL);
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_spool_read(file, &back, &err), GR_OK);
+    ck_assert_int_eq(back.method, GR_METHOD_POST);
+    gr_post_req_clear(&back);
+    put_spool(file, "\"PATCH\"");
+    ck_assert_int_eq(gr_spool_read(file, &back, &err), GR_OK);
+    ck_assert_int_eq(back.method, GR_METHOD_PATCH);
+    gr_post_req_clear(&back);
+    /* a bad method: GR_ERR_FORMAT naming the file and the field */
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char want[600];
+        put_spool(file, bad[i]);
+        gr_error_clear(&err);
+        ck_assert_int_eq(gr_spool_read(file, &back, &err), GR_ERR_FORMAT);
+        snprintf(want, sizeof want,
+                 "%s: corrupt spool file: method: expected \"POST\" or \"PATCH\"", file);
+        ck_assert_msg(strcmp(err.msg, want) == 0, "method %s: got '%s'", bad[i], err.msg);
+        ck_assert_ptr_null(back.url); /* nothing half-read */
+    }
+    unlink(file);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* Failures the transport can show without a server: a refused connection
  * is retried (and counted), a scheme other than http(s) is refused by
  * libcurl itself (CURLOPT_PROTOCOLS_STR), without a retry. */
 START_TEST(transport_failures)
 {
-    struct gr_post_opts o = {2.0, 2, 0.0, NULL};
+    struct gr_post_opts o = {2.0, 2, 0.0, NULL, 1024};
     struct gr_post_status st;
     struct gr_post_req req;
     gr_error err;
@@ -484,6 +588,11 @@ START_TEST(transport_failures)
     ck_assert_int_eq(st.attempts, 3);
     ck_assert_int_eq(st.http, 0);
     ck_assert_msg(strstr(st.why, "after 3 attempts") != NULL, "%s", st.why);
+    ck_assert_ptr_null(st.response); /* kept only on success */
+    req.method = GR_METHOD_GET;      /* a GET is retried the same way */
+    ck_assert_int_eq(gr_post_send(&req, &o, &st), -1);
+    ck_assert_int_eq(st.attempts, 3);
+    ck_assert_ptr_null(st.response);
     gr_post_req_clear(&req);
     ck_assert_int_eq(gr_post_req_init(&req, GR_TARGET_WEBHOOK, "ftp://127.0.0.1:1/x",
                                       "application/json", NULL, "{}", 2,
@@ -547,6 +656,7 @@ static Suite *post_suite(void)
     tcase_add_test(t, json_payloads);
     tcase_add_test(t, github_needs_compare);
     tcase_add_test(t, spool_round_trip);
+    tcase_add_test(t, spool_method);
     tcase_add_test(t, transport_failures);
     tcase_add_test(t, out_of_memory);
     suite_add_tcase(s, t);

@@ -13,10 +13,13 @@
  *
  * LIST scripts the answers, one item per request, in order; after the
  * last item every answer is 200.  An item is CODE, optionally followed by
- * "+ra=N" (send "Retry-After: N") and "+delay=MS" (answer after MS
+ * "+ra=N" (send "Retry-After: N"), "+delay=MS" (answer after MS
  * milliseconds, from a child process so the server keeps accepting: a
- * client that timed out and retried is answered by the next item).
- * Example: "503,429+ra=0,200".  Every answer closes the connection.
+ * client that timed out and retried is answered by the next item) and,
+ * last, "+body=PATH" (answer with the bytes of file PATH, read at start,
+ * instead of "{}"; PATH runs to the next ',').  Example:
+ * "503,429+ra=0,200+body=comments.json".  Every answer is
+ * application/json with its Content-Length and closes the connection.
  *
  * Bytes that are not an HTTP request line (a TLS ClientHello, say) get
  * "400 Bad Request" at once and are not logged.  The server exits on
@@ -49,6 +52,8 @@ struct item {
     int code;            /* HTTP status */
     long retry_after;    /* -1: no Retry-After header */
     long delay_ms;       /* answer after this long */
+    char *body;          /* the answer's body (malloc'ed), or NULL: "{}\n" */
+    size_t body_len;     /* its length */
 };
 
 static volatile sig_atomic_t stop;
@@ -65,12 +70,40 @@ static void die(const char *what)
     exit(2);
 }
 
+/* Read the file named by s[0..n) into it->body; exits on failure. */
+static void load_body(const char *s, size_t n, struct item *it)
+{
+    char path[4096];
+    FILE *fp;
+    long len;
+    if (n == 0 || n >= sizeof path) {
+        fprintf(stderr, "httpd: --script: bad body path at '%s'\n", s);
+        exit(2);
+    }
+    memcpy(path, s, n);
+    path[n] = '\0';
+    fp = fopen(path, "rb");
+    if (!fp || fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 || len > MAX_BODY
+        || fseek(fp, 0, SEEK_SET) != 0) {
+        die(path);
+    }
+    it->body = malloc((size_t)len + 1);
+    if (!it->body) {
+        die("malloc");
+    }
+    if (fread(it->body, 1, (size_t)len, fp) != (size_t)len) {
+        die(path);
+    }
+    fclose(fp);
+    it->body_len = (size_t)len;
+}
+
 static int parse_script(const char *s, struct item *items)
 {
     int n = 0;
     while (*s) {
         char *end;
-        struct item it = {0, -1, 0};
+        struct item it = {0, -1, 0, NULL, 0};
         if (n == MAX_ITEMS) {
             fprintf(stderr, "httpd: --script: more than %d items\n", MAX_ITEMS);
             exit(2);
@@ -86,6 +119,10 @@ static int parse_script(const char *s, struct item *items)
                 it.retry_after = strtol(s + 4, &end, 10);
             } else if (strncmp(s, "+delay=", 7) == 0) {
                 it.delay_ms = strtol(s + 7, &end, 10);
+            } else if (strncmp(s, "+body=", 6) == 0) {
+                size_t plen = strcspn(s + 6, ",");
+                load_body(s + 6, plen, &it);
+                end = (char *)s + 6 + plen;
             } else {
                 fprintf(stderr, "httpd: --script: bad option at '%s'\n", s);
                 exit(2);
@@ -142,18 +179,19 @@ static void send_all(int fd, const char *p, size_t n)
 static void answer(int fd, const struct item *it)
 {
     char head[256];
-    const char *body = it->code == 204 ? "" : "{}\n";
+    const char *body = it->code == 204 ? "" : it->body ? it->body : "{}\n";
+    size_t len = it->code == 204 ? 0 : it->body ? it->body_len : strlen(body);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n",
-                     it->code, reason(it->code), strlen(body));
+                     it->code, reason(it->code), len);
     if (it->retry_after >= 0) {
         n += snprintf(head + n, sizeof head - (size_t)n, "Retry-After: %ld\r\n",
                       it->retry_after);
     }
     n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
     send_all(fd, head, (size_t)n);
-    send_all(fd, body, strlen(body));
+    send_all(fd, body, len);
 }
 
 static void write_file(const char *path, const char *data, size_t n)
@@ -294,7 +332,7 @@ int main(int argc, char **argv)
     while (!stop) {
         struct pollfd pfd = {lfd, POLLIN, 0};
         struct timeval tv = {5, 0};
-        struct item it = {200, -1, 0};
+        struct item it = {200, -1, 0, NULL, 0};
         size_t head_len = 0;
         char *buf = NULL, *p, *q;
         long total;
@@ -312,7 +350,7 @@ int main(int argc, char **argv)
         setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         total = read_request(cfd, &buf, &head_len);
         if (total < 0) {
-            struct item bad = {400, -1, 0};
+            struct item bad = {400, -1, 0, NULL, 0};
             answer(cfd, &bad);
             close(cfd);
             free(buf);
@@ -353,5 +391,8 @@ int main(int argc, char **argv)
     }
     close(lfd);
     unlink(port_file);
+    for (i = 0; i < nitems; i++) {
+        free(items[i].body);
+    }
     return 0;
 }

@@ -5,6 +5,15 @@
  * send each with retries (post.h); what cannot be delivered is spooled to
  * disk and sent again by a later `post --flush`.
  *
+ * The PR comment is sticky: the PR's comments are listed first (GET,
+ * 100 per page, at most 20 pages) and the newest one holding
+ * GR_PAYLOAD_COMMENT_MARKER is updated (PATCH); without one a new comment
+ * is POSTed.  A listing that fails or is not a JSON array costs a warning
+ * and falls back to the POST (a duplicate comment beats none), as does a
+ * PATCH answered 404 (the comment was deleted meanwhile).  --dry-run sends
+ * nothing, so it cannot know the id: it prints the GET of the first page
+ * and the POST.
+ *
  * Order: the command line and the environment are checked entirely (bad
  * URL, scheme, repository, commit, missing token: exit 2, nothing sent),
  * then RESULT is read (bad: exit 2), then --flush sends the spool, then
@@ -17,6 +26,7 @@
 #include "regress/regress.h"
 #include "regress/payload.h"
 #include "regress/post.h"
+#include "common/json_text.h"
 #include "common/mem.h"
 
 #include <curl/curl.h>
@@ -28,6 +38,9 @@
 
 #define RESULT_MAX_BYTES ((size_t)256 << 20)
 #define DEFAULT_GITHUB_API "https://api.github.com"
+#define COMMENTS_PER_PAGE 100    /* GitHub's largest page */
+#define COMMENTS_MAX_PAGES 20    /* 2000 comments: enough to find ours */
+#define LISTING_MAX_BYTES ((size_t)16 << 20)
 
 static const struct gr_opt post_opts[] = {
     {"branch", 0, GR_OPT_STRING, "NAME",
@@ -41,8 +54,8 @@ static const struct gr_opt post_opts[] = {
     {"flush", 0, GR_OPT_FLAG, NULL, "first send every payload waiting in the spool", NULL,
      NULL, 0, 0, 0},
     {"github", 0, GR_OPT_FLAG, NULL,
-     "set a commit status (and comment on the PR) through the GitHub API", NULL, NULL, 0,
-     0, 0},
+     "set a commit status and one PR comment (updated on each run) via the GitHub API",
+     NULL, NULL, 0, 0, 0},
     {"influx", 0, GR_OPT_STRING, "URL", "InfluxDB server (http://HOST:8086)", NULL, NULL,
      0, 0, 0},
     {"influx-bucket", 0, GR_OPT_STRING, "NAME", "InfluxDB 2 bucket (with --influx-org)",
@@ -243,9 +256,13 @@ static void print_request(const struct gr_post_req *req)
     char shown[512];
     size_t i;
     const char *tok = NULL;
-    printf("POST %s (%s)\nContent-Type: %s\nIdempotency-Key: %s\n",
+    printf("%s %s (%s)\n", gr_post_method_name(req->method),
            gr_url_redact(req->url, req->kind <= GR_TARGET_SLACK, shown, sizeof shown),
-           gr_target_name(req->kind), req->content_type, req->key);
+           gr_target_name(req->kind));
+    if (req->method != GR_METHOD_GET) {
+        printf("Content-Type: %s\n", req->content_type);
+    }
+    printf("Idempotency-Key: %s\n", req->key);
     for (i = 0; i < req->nheaders; i++) {
         printf("%s\n", req->headers[i]);
     }
@@ -260,12 +277,24 @@ static void print_request(const struct gr_post_req *req)
     if (tok) {
         printf("Authorization: %s\n", tok);
     }
+    if (req->method == GR_METHOD_GET) {
+        printf("\n");
+        return;
+    }
     printf("\n%s%s\n", req->body,
            req->len > 0 && req->body[req->len - 1] == '\n' ? "" : "\n");
 }
 
-/* Send one request; spool it when it cannot be delivered. */
-static void deliver(struct post_run *p, const struct gr_post_req *req)
+/* What deliver did with a request. */
+enum delivery {
+    DELIVERED = 0,               /* sent (or printed, --dry-run) */
+    NOT_DELIVERED,               /* spooled or lost, and said so */
+    GONE                         /* HTTP 404 and the caller asked for it back */
+};
+
+/* Send one request; spool it when it cannot be delivered, unless the
+ * answer is 404 and gone_ok: then nothing is said or spooled (GONE). */
+static enum delivery deliver(struct post_run *p, const struct gr_post_req *req, int gone_ok)
 {
     struct gr_post_status st;
     char shown[512], path[4096];
@@ -274,13 +303,19 @@ static void deliver(struct post_run *p, const struct gr_post_req *req)
     gr_url_redact(req->url, req->kind <= GR_TARGET_SLACK, shown, sizeof shown);
     if (p->dry_run) {
         print_request(req);
-        return;
+        return DELIVERED;
     }
     if (gr_post_send(req, &p->po, &st) == 0) {
         if (!p->quiet) {
-            printf("posted %s to %s (HTTP %ld)\n", gr_target_name(req->kind), shown, st.http);
+            printf("%s %s %s %s (HTTP %ld)\n",
+                   req->method == GR_METHOD_PATCH ? "updated" : "posted",
+                   gr_target_name(req->kind), req->method == GR_METHOD_PATCH ? "at" : "to",
+                   shown, st.http);
         }
-        return;
+        return DELIVERED;
+    }
+    if (gone_ok && st.http == 404) {
+        return GONE;
     }
     p->failed++;
     gr_error_clear(&err);
@@ -290,10 +325,11 @@ static void deliver(struct post_run *p, const struct gr_post_req *req)
         gr_cli_fail(p->cmd, 0, "error: %s to %s not delivered (%s) and not spooled: %s",
                     gr_target_name(req->kind), shown, st.why,
                     gr_error_format(&err, msg, sizeof msg));
-        return;
+        return NOT_DELIVERED;
     }
     gr_cli_fail(p->cmd, 0, "%s: %s to %s not delivered (%s); spooled to %s", lvl,
                 gr_target_name(req->kind), shown, st.why, path);
+    return NOT_DELIVERED;
 }
 
 /* Send every spooled payload: delivered ones are removed, the rest kept. */
@@ -346,13 +382,12 @@ static int flush(struct post_run *p)
     return GR_REXIT_OK;
 }
 
-/* Make a request (dying on out-of-memory, as the CLI may) and deliver it;
- * its idempotency key is `key`, or (NULL) the key of this payload. */
-static void send_payload(struct post_run *p, enum gr_target_kind kind, const char *url,
-                         const char *ctype, const char *const *headers, const char *body,
-                         const char *key_given)
+/* Make a request (dying on out-of-memory, as the CLI may); its
+ * idempotency key is `key`, or (NULL) the key of this payload. */
+static void make_request(struct gr_post_req *req, enum gr_target_kind kind,
+                         enum gr_post_method method, const char *url, const char *ctype,
+                         const char *const *headers, const char *body, const char *key_given)
 {
-    struct gr_post_req req;
     char key[33];
     gr_error err;
     if (key_given) {
@@ -361,12 +396,162 @@ static void send_payload(struct post_run *p, enum gr_target_kind kind, const cha
         gr_payload_key(gr_target_name(kind), url, body, strlen(body), key);
     }
     gr_error_clear(&err);
-    if (gr_post_req_init(&req, kind, url, ctype, headers, body, strlen(body), key, &err)
-        < 0) {
+    if (gr_post_req_init(req, kind, url, ctype, headers, body, strlen(body), key, &err) < 0) {
         oom();
     }
-    deliver(p, &req);
+    req->method = method;
+}
+
+/* Make a request and deliver it (see deliver for gone_ok). */
+static enum delivery send_payload(struct post_run *p, enum gr_target_kind kind,
+                                  enum gr_post_method method, const char *url,
+                                  const char *ctype, const char *const *headers,
+                                  const char *body, const char *key_given, int gone_ok)
+{
+    struct gr_post_req req;
+    enum delivery d;
+    make_request(&req, kind, method, url, ctype, headers, body, key_given);
+    d = deliver(p, &req, gone_ok);
     gr_post_req_clear(&req);
+    return d;
+}
+
+/* The GET of page `page` of the PR comments at list_path under api;
+ * dies on out-of-memory. */
+static void listing_request(struct gr_post_req *req, const char *api, const char *list_path,
+                            int page, const char *const *headers)
+{
+    char per_page[32], pageq[32];
+    const char *q[3] = {per_page, pageq, NULL};
+    char *url;
+    snprintf(per_page, sizeof per_page, "per_page=%d", COMMENTS_PER_PAGE);
+    snprintf(pageq, sizeof pageq, "page=%d", page);
+    url = make_url(api, list_path, q);
+    if (!url) {
+        oom();
+    }
+    make_request(req, GR_TARGET_GITHUB, GR_METHOD_GET, url, "application/json", headers,
+                 "", NULL);
+    gr_free(url);
+}
+
+/* The id of the newest comment holding the marker in one page of the
+ * listing (a JSON array of comments, oldest first) into *id (unchanged
+ * when none); the page's length in *count.  GR_OK or the parse error. */
+static int scan_comments(const char *text, size_t len, const char *label, long long *id,
+                         int *count, gr_error *err)
+{
+    cJSON *root = NULL; /* ours: cJSON_Delete */
+    const cJSON *c;
+    int rc = gr_json_parse(text, len, label, &root, err);
+    if (rc < 0) {
+        return rc;
+    }
+    if (!cJSON_IsArray(root)) {
+        cJSON_Delete(root);
+        return gr_err(err, GR_ERR_PARSE, "%s: expected an array of comments", label);
+    }
+    *count = 0;
+    cJSON_ArrayForEach(c, root) {
+        const cJSON *body = cJSON_GetObjectItemCaseSensitive(c, "body");
+        const cJSON *cid = cJSON_GetObjectItemCaseSensitive(c, "id");
+        (*count)++;
+        /* ids are integers below 2^53, exact in a double */
+        if (cJSON_IsString(body) && strstr(body->valuestring, GR_PAYLOAD_COMMENT_MARKER)
+            && cJSON_IsNumber(cid) && cid->valuedouble >= 1
+            && cid->valuedouble <= 9007199254740992.0
+            && cid->valuedouble == (double)(long long)cid->valuedouble) {
+            *id = (long long)cid->valuedouble;
+        }
+    }
+    cJSON_Delete(root);
+    return GR_OK;
+}
+
+/* The id of our newest comment on the PR whose comments are at list_path:
+ * > 0 found, 0 none, -1 the listing failed (a warning said so). */
+static long long find_comment(struct post_run *p, const char *api, const char *list_path,
+                              const char *const *headers)
+{
+    struct gr_post_opts o = p->po;
+    long long id = 0;
+    int page, count = COMMENTS_PER_PAGE;
+    o.keep_response = LISTING_MAX_BYTES;
+    for (page = 1; page <= COMMENTS_MAX_PAGES && count == COMMENTS_PER_PAGE; page++) {
+        struct gr_post_req req;
+        struct gr_post_status st;
+        char shown[512], label[64], msg[GR_ERROR_MSG_MAX + GR_ERROR_FILE_MAX + 64];
+        gr_error err;
+        int rc;
+        listing_request(&req, api, list_path, page, headers);
+        rc = gr_post_send(&req, &o, &st);
+        gr_url_redact(req.url, 0, shown, sizeof shown);
+        gr_post_req_clear(&req);
+        if (rc < 0) {
+            gr_cli_fail(p->cmd, 0, "warning: cannot list the PR's comments at %s (%s); "
+                        "posting a new comment", shown, st.why);
+            return -1;
+        }
+        snprintf(label, sizeof label, "comments page %d", page);
+        gr_error_clear(&err);
+        rc = scan_comments(st.response, st.response_len, label, &id, &count, &err);
+        gr_post_status_clear(&st);
+        if (rc == GR_ERR_NOMEM) {
+            oom();
+        }
+        if (rc < 0) {
+            gr_cli_fail(p->cmd, 0, "warning: the PR's comments at %s are not a JSON list "
+                        "(%s); posting a new comment", shown,
+                        gr_error_format(&err, msg, sizeof msg));
+            return -1;
+        }
+    }
+    return id;
+}
+
+/* Comment body on pull request pr of repo: update our earlier comment,
+ * else (none, the listing failed, the comment is gone) post a new one. */
+static void post_comment(struct post_run *p, const char *api, const char *repo,
+                         long long pr, const char *const *headers, const char *body)
+{
+    char path[512];
+    char *url;
+    long long id;
+    snprintf(path, sizeof path, "/repos/%s/issues/%lld/comments", repo, pr);
+    if (p->dry_run) {
+        /* nothing is sent, so the id is unknown: show the listing's first GET */
+        struct gr_post_req req;
+        listing_request(&req, api, path, 1, headers);
+        print_request(&req);
+        gr_post_req_clear(&req);
+        id = 0;
+    } else {
+        id = find_comment(p, api, path, headers);
+    }
+    if (id > 0) {
+        char cpath[512];
+        enum delivery d;
+        snprintf(cpath, sizeof cpath, "/repos/%s/issues/comments/%lld", repo, id);
+        url = make_url(api, cpath, NULL);
+        if (!url) {
+            oom();
+        }
+        d = send_payload(p, GR_TARGET_GITHUB, GR_METHOD_PATCH, url, "application/json",
+                         headers, body, NULL, 1);
+        gr_free(url);
+        if (d != GONE) {
+            return;
+        }
+        gr_cli_fail(p->cmd, 0, "warning: comment %lld of %s#%lld is gone (HTTP 404); "
+                    "posting a new comment", id, repo, pr);
+    }
+    url = make_url(api, path, NULL);
+    if (!url) {
+        oom();
+    }
+    send_payload(p, GR_TARGET_GITHUB, GR_METHOD_POST, url, "application/json", headers,
+                 body, NULL, 0);
+    gr_free(url);
 }
 
 /* A payload builder failed: only out of memory is possible here. */
@@ -544,13 +729,15 @@ static int post_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         gr_payload_key(gr_target_name(GR_TARGET_WEBHOOK), webhook, body, strlen(body), key);
         gr_free(body);
         built(gr_payload_webhook(res, &ctx, key, &body, &err));
-        send_payload(&p, GR_TARGET_WEBHOOK, webhook, "application/json", NULL, body, key);
+        send_payload(&p, GR_TARGET_WEBHOOK, GR_METHOD_POST, webhook, "application/json",
+                     NULL, body, key, 0);
         gr_free(body);
         body = NULL;
     }
     if (res && slack) {
         built(gr_payload_slack(res, &ctx, &body, &err));
-        send_payload(&p, GR_TARGET_SLACK, slack, "application/json", NULL, body, NULL);
+        send_payload(&p, GR_TARGET_SLACK, GR_METHOD_POST, slack, "application/json", NULL,
+                     body, NULL, 0);
         gr_free(body);
         body = NULL;
     }
@@ -563,28 +750,22 @@ static int post_handler(const struct gr_cmd *cmd, const struct gr_args *args)
             oom();
         }
         built(gr_payload_github_status(res, &ctx, &body, &err));
-        send_payload(&p, GR_TARGET_GITHUB, url, "application/json", gh_headers, body, NULL);
+        send_payload(&p, GR_TARGET_GITHUB, GR_METHOD_POST, url, "application/json",
+                     gh_headers, body, NULL, 0);
         gr_free(body);
         gr_free(url);
         body = NULL;
         if (pr > 0) {
-            snprintf(path, sizeof path, "/repos/%s/issues/%lld/comments", repo, pr);
-            url = make_url(api, path, NULL);
-            if (!url) {
-                oom();
-            }
             built(gr_payload_github_comment(res, &ctx, &body, &err));
-            send_payload(&p, GR_TARGET_GITHUB, url, "application/json", gh_headers, body,
-                         NULL);
+            post_comment(&p, api, repo, pr, gh_headers, body);
             gr_free(body);
-            gr_free(url);
             body = NULL;
         }
     }
     if (res && influx_url) {
         built(gr_payload_influx(res, &ctx, &body, &err));
-        send_payload(&p, GR_TARGET_INFLUX, influx_url, "text/plain; charset=utf-8", NULL,
-                     body, NULL);
+        send_payload(&p, GR_TARGET_INFLUX, GR_METHOD_POST, influx_url,
+                     "text/plain; charset=utf-8", NULL, body, NULL, 0);
         gr_free(body);
         body = NULL;
     }
@@ -607,6 +788,14 @@ static void post_help_extra(FILE *fp)
             "grperf, tags benchmark/branch/group/machine) to /write?db=DB, or with\n"
             "--influx-org/--influx-bucket to /api/v2/write.\n"
             "\n"
+            "PR comment: one per pull request, updated by each run.  The PR's comments\n"
+            "are listed (GET, %d per page, at most %d pages) and the newest one\n"
+            "holding the marker %s is updated (PATCH);\n"
+            "without one a new comment is posted.  When the listing fails or is not\n"
+            "JSON, or the comment was deleted meanwhile (404), a warning is printed\n"
+            "and a new comment posted.  --dry-run sends nothing, not even the listing:\n"
+            "it prints the GET of the first page and the POST of a new comment.\n"
+            "\n"
             "Environment: GITHUB_TOKEN, GITHUB_API_URL (default %s),\n"
             "GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF, GITHUB_HEAD_REF, GITHUB_REF_NAME;\n"
             "INFLUX_TOKEN (\"Authorization: Token ...\"); GRPERF_WEBHOOK_TOKEN (a Bearer\n"
@@ -617,11 +806,13 @@ static void post_help_extra(FILE *fp)
             "retry and flush); connection failures, timeouts, 408, 429 and 5xx are\n"
             "retried with exponential backoff and jitter (Retry-After honoured).  A\n"
             "payload still not delivered is written to the spool (mode 0600: a webhook\n"
-            "URL may be a secret) and sent by a later 'post --flush'.\n"
+            "URL may be a secret) and sent by a later 'post --flush' (a comment update\n"
+            "is spooled as a PATCH and flushed as one; the listing is never spooled).\n"
             "\n"
             "Exit codes: 0 everything delivered or spooled (a warning per spooled\n"
             "payload); 1 a payload neither delivered nor spooled, or with\n"
             "--post-required any payload not delivered; 2 usage or input error.\n",
+            COMMENTS_PER_PAGE, COMMENTS_MAX_PAGES, GR_PAYLOAD_COMMENT_MARKER,
             DEFAULT_GITHUB_API);
 }
 

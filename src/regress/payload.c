@@ -790,8 +790,8 @@ int gr_payload_github_comment(const struct gr_presult *r, const struct gr_payloa
         free(md);
         return gr_err_nomem(err, "payload");
     }
-    /* a marker so tools (or a later version) can find and update the comment */
-    gr_pbuf_puts(&t, "<!-- grperf/regress -->\n");
+    /* a marker so a later run (cmd_post.c) can find and update the comment */
+    gr_pbuf_puts(&t, GR_PAYLOAD_COMMENT_MARKER "\n");
     gr_pbuf_add(&t, md, len);
     free(md);
     if (c->sha) {

@@ -92,7 +92,12 @@ int gr_payload_slack(const struct gr_presult *r, const struct gr_payload_ctx *c,
 int gr_payload_github_status(const struct gr_presult *r, const struct gr_payload_ctx *c,
                              char **out, gr_error *err);
 
-/* GitHub PR comment JSON {"body": Markdown} (compare results only). */
+/* The first line of every PR comment's Markdown: `post --github` finds
+ * its earlier comment by it and updates that one. */
+#define GR_PAYLOAD_COMMENT_MARKER "<!-- grperf/regress -->"
+
+/* GitHub PR comment JSON {"body": Markdown} (compare results only); the
+ * Markdown starts with GR_PAYLOAD_COMMENT_MARKER and a newline. */
 int gr_payload_github_comment(const struct gr_presult *r, const struct gr_payload_ctx *c,
                               char **out, gr_error *err);
 

@@ -1,9 +1,9 @@
 /*
  * post.c - the transport and the spool of `grregress post` (see post.h):
- * one libcurl easy handle per request, reused across its retries; URL
- * checks with the curl_url API; redaction of URLs for messages; spool
- * files written atomically (common/atomic_file.h) and read back by
- * `post --flush`.
+ * one libcurl easy handle per request (POST, PATCH or GET), reused across
+ * its retries; URL checks with the curl_url API; redaction of URLs for
+ * messages; spool files written atomically (common/atomic_file.h) and
+ * read back by `post --flush`.
  *
  * Why retries are limited to connection failures, timeouts, 408, 429 and
  * 5xx: those are the answers of a server that is down, overloaded or
@@ -12,10 +12,12 @@
  * cannot help.  Redirects are not followed: a POST redirected is usually a
  * misconfigured URL, and following it could hand the token to another
  * host.  Response bodies are read and thrown away, never printed: a server
- * may echo the request, token included.
+ * may echo the request, token included; only a caller that asks
+ * (keep_response: the GET of a PR's comments) gets one, capped, to parse.
  */
 #include "config.h"
 #include "regress/post.h"
+#include "regress/payload.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/mem.h"
@@ -41,10 +43,16 @@
 
 static const char *const target_names[GR_TARGET_COUNT] = {"webhook", "slack", "github",
                                                           "influx"};
+static const char *const method_names[GR_METHOD_COUNT] = {"POST", "PATCH", "GET"};
 
 const char *gr_target_name(enum gr_target_kind k)
 {
     return (unsigned)k < GR_TARGET_COUNT ? target_names[k] : "?";
+}
+
+const char *gr_post_method_name(enum gr_post_method m)
+{
+    return (unsigned)m < GR_METHOD_COUNT ? method_names[m] : "?";
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -202,12 +210,36 @@ void gr_post_global_cleanup(void)
     }
 }
 
-/* Response bodies are not kept (see the banner). */
-static size_t discard(char *p, size_t size, size_t nmemb, void *user)
+void gr_post_status_clear(struct gr_post_status *st)
 {
-    (void)p;
-    (void)user;
-    return size * nmemb;
+    gr_free(st->response);
+    st->response = NULL;
+    st->response_len = 0;
+}
+
+/* Where a response body goes: nowhere (max 0, see the banner) or a
+ * growing buffer of at most max bytes. */
+struct sink {
+    size_t max;              /* 0: discard */
+    struct gr_pbuf buf;      /* the body so far (payload.h); buf.failed: no memory */
+    int too_big;             /* more than max bytes came */
+};
+
+/* CURLOPT_WRITEFUNCTION: returning less than size * nmemb makes libcurl
+ * stop the transfer with CURLE_WRITE_ERROR. */
+static size_t sink_write(char *p, size_t size, size_t nmemb, void *user)
+{
+    struct sink *k = user;
+    size_t n = size * nmemb;
+    if (k->max == 0) {
+        return n;
+    }
+    if (n > k->max - k->buf.len) {
+        k->too_big = 1;
+        return 0;
+    }
+    gr_pbuf_add(&k->buf, p, n);
+    return k->buf.failed ? 0 : n;
 }
 
 /* A random number in [0, 1) for jitter; not for secrets. */
@@ -290,12 +322,14 @@ static struct curl_slist *build_headers(const struct gr_post_req *req, char *why
     const char *scheme, *tok = secret_env(req->kind, &scheme);
     size_t i;
     int bad = 0;
-    if (snprintf(line, sizeof line, "Content-Type: %s", req->content_type)
-        >= (int)sizeof line) {
-        snprintf(why, n, "content type too long");
-        return NULL;
+    if (req->method != GR_METHOD_GET) { /* a GET has no body to type */
+        if (snprintf(line, sizeof line, "Content-Type: %s", req->content_type)
+            >= (int)sizeof line) {
+            snprintf(why, n, "content type too long");
+            return NULL;
+        }
+        bad |= add_header(&list, line);
     }
-    bad |= add_header(&list, line);
     snprintf(line, sizeof line, "Idempotency-Key: %s", req->key);
     bad |= add_header(&list, line);
     bad |= add_header(&list, "Expect:"); /* no 100-continue round trip */
@@ -376,10 +410,17 @@ int gr_post_send(const struct gr_post_req *req, const struct gr_post_opts *o,
 {
     CURL *h;
     struct curl_slist *headers;
+    struct sink sink;
     char ebuf[CURL_ERROR_SIZE], ua[64];
     long ms = (long)ceil(o->timeout * 1000.0);
     int attempt, rc = -1;
     memset(st, 0, sizeof *st);
+    memset(&sink, 0, sizeof sink);
+    sink.max = o->keep_response;
+    if ((unsigned)req->method >= GR_METHOD_COUNT) {
+        snprintf(st->why, sizeof st->why, "unknown HTTP method");
+        return -1;
+    }
     h = curl_easy_init(); /* ours until curl_easy_cleanup below */
     if (!h) {
         snprintf(st->why, sizeof st->why, "libcurl: cannot make a handle");
@@ -392,9 +433,17 @@ int gr_post_send(const struct gr_post_req *req, const struct gr_post_opts *o,
     }
     snprintf(ua, sizeof ua, "grregress/%s", PACKAGE_VERSION);
     curl_easy_setopt(h, CURLOPT_URL, req->url);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body); /* not copied: req outlives h */
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+    if (req->method == GR_METHOD_GET) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body); /* not copied: req outlives h */
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+        if (req->method == GR_METHOD_PATCH) {
+            /* the body is sent as for a POST; only the method word changes */
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
+        }
+    }
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -408,7 +457,8 @@ int gr_post_send(const struct gr_post_req *req, const struct gr_post_opts *o,
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
     if (o->cacert) {
         curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
@@ -423,8 +473,17 @@ int gr_post_send(const struct gr_post_req *req, const struct gr_post_opts *o,
         ebuf[0] = '\0';
         st->attempts = attempt + 1;
         st->http = 0;
+        gr_pbuf_free(&sink.buf); /* only the last attempt's response counts */
         c = curl_easy_perform(h);
-        if (c == CURLE_OK) {
+        if (c == CURLE_WRITE_ERROR && (sink.too_big || sink.buf.failed)) {
+            /* our own limit, not the network's: another attempt cannot help */
+            if (sink.too_big) {
+                snprintf(st->why, sizeof st->why, "response larger than %zu bytes", sink.max);
+            } else {
+                snprintf(st->why, sizeof st->why, "out of memory for the response");
+            }
+            break;
+        } else if (c == CURLE_OK) {
             curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st->http);
             if (st->http >= 200 && st->http < 300) {
                 st->why[0] = '\0';
@@ -455,6 +514,16 @@ int gr_post_send(const struct gr_post_req *req, const struct gr_post_opts *o,
     }
     curl_easy_cleanup(h);
     curl_slist_free_all(headers); /* only after the handle is done with it */
+    if (rc == 0 && sink.max > 0) {
+        st->response_len = sink.buf.len;
+        st->response = gr_pbuf_take(&sink.buf); /* the caller's; "" for no body */
+        if (!st->response) {
+            snprintf(st->why, sizeof st->why, "out of memory for the response");
+            return -1;
+        }
+        return 0;
+    }
+    gr_pbuf_free(&sink.buf);
     return rc;
 }
 
@@ -501,6 +570,11 @@ int gr_spool_write(const char *dir, const struct gr_post_req *req, const char *w
     gr_afile af;
     size_t i, len;
     int rc;
+    if (req->method != GR_METHOD_POST && req->method != GR_METHOD_PATCH) {
+        cJSON_Delete(root);
+        return gr_err(err, GR_ERR_INVALID, "only POST and PATCH requests are spooled, "
+                                           "not %s", gr_post_method_name(req->method));
+    }
     if (!root) {
         return gr_err_nomem(err, "spool file");
     }
@@ -509,6 +583,7 @@ int gr_spool_write(const char *dir, const struct gr_post_req *req, const char *w
     /* root owns every item added to it */
     cJSON_AddStringToObject(root, "schema", SPOOL_SCHEMA);
     cJSON_AddStringToObject(root, "kind", gr_target_name(req->kind));
+    cJSON_AddStringToObject(root, "method", gr_post_method_name(req->method));
     cJSON_AddStringToObject(root, "url", req->url);
     cJSON_AddStringToObject(root, "content_type", req->content_type);
     arr = cJSON_AddArrayToObject(root, "headers");
@@ -561,7 +636,7 @@ int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err)
     const char *val[6];
     const char **hdrs = NULL;
     size_t i, nh = 0;
-    int kind = -1, rc;
+    int kind = -1, method = GR_METHOD_POST, rc;
     memset(req, 0, sizeof *req);
     fp = fopen(path, "rb");
     if (!fp) {
@@ -611,6 +686,20 @@ int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err)
         rc = corrupt(err, path, "kind: unknown target kind");
         goto done;
     }
+    /* files written before PATCH existed have no method: they are POSTs */
+    v = cJSON_GetObjectItemCaseSensitive(root, "method");
+    if (v) {
+        method = -1;
+        for (i = 0; cJSON_IsString(v) && i < GR_METHOD_COUNT; i++) {
+            if (i != GR_METHOD_GET && strcmp(v->valuestring, method_names[i]) == 0) {
+                method = (int)i;
+            }
+        }
+        if (method < 0) {
+            rc = corrupt(err, path, "method: expected \"POST\" or \"PATCH\"");
+            goto done;
+        }
+    }
     if (gr_url_check(val[2], why, sizeof why) < 0) {
         rc = corrupt(err, path, "url: not an http(s) URL");
         goto done;
@@ -645,6 +734,9 @@ int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err)
     }
     rc = gr_post_req_init(req, (enum gr_target_kind)kind, val[2], val[3], hdrs, val[5],
                           strlen(val[5]), val[4], err);
+    if (rc == GR_OK) {
+        req->method = (enum gr_post_method)method;
+    }
 done:
     gr_free(hdrs);
     cJSON_Delete(root);

@@ -1,9 +1,11 @@
 /*
- * post.h - the transport of `grregress post`: one function that POSTs a
- * buffer to a URL with libcurl (timeouts, retries with exponential backoff
- * and jitter, Retry-After honoured, an Idempotency-Key header that is the
- * same on every attempt), URL checking and redaction, and the spool that
- * keeps undelivered payloads on disk until `post --flush` sends them.
+ * post.h - the transport of `grregress post`: one function that sends a
+ * request to a URL with libcurl (POST or PATCH with a body, or GET, whose
+ * response body can be kept: the listing of a PR's comments; timeouts,
+ * retries with exponential backoff and jitter, Retry-After honoured, an
+ * Idempotency-Key header that is the same on every attempt), URL checking
+ * and redaction, and the spool that keeps undelivered POSTs and PATCHes
+ * on disk until `post --flush` sends them (GETs are never spooled).
  *
  * Secrets never leave the process except in the request itself: tokens
  * are read from the environment when a request is sent (GITHUB_TOKEN for
@@ -17,9 +19,11 @@
  * process (gr_post_global_cleanup undoes it); gr_post_send owns its easy
  * handle (curl_easy_init .. curl_easy_cleanup) and its header list
  * (curl_slist_append .. curl_slist_free_all) for the whole call; libcurl
- * copies the URL and option strings it is given, except the request body
- * (CURLOPT_POSTFIELDS), which must outlive the transfer: it is the
- * caller's.  gr_url_check owns a CURLU handle for its call only.
+ * copies the URL and option strings it is given (CURLOPT_CUSTOMREQUEST's
+ * "PATCH" included), except the request body (CURLOPT_POSTFIELDS), which
+ * must outlive the transfer: it is the caller's.  A kept response body is
+ * gr_malloc'ed by gr_post_send and the caller's (gr_post_status_clear).
+ * gr_url_check owns a CURLU handle for its call only.
  */
 #ifndef GR_REGRESS_POST_H
 #define GR_REGRESS_POST_H
@@ -40,21 +44,34 @@ enum gr_target_kind {
 /* "webhook", "slack", "github", "influx". */
 const char *gr_target_name(enum gr_target_kind k);
 
+/* The HTTP method of a request. */
+enum gr_post_method {
+    GR_METHOD_POST = 0,      /* the default: create (a status, a comment, a point) */
+    GR_METHOD_PATCH,         /* update (the PR comment), with a body, like POST */
+    GR_METHOD_GET,           /* read (the PR's comments); no body, never spooled */
+    GR_METHOD_COUNT
+};
+
+/* "POST", "PATCH", "GET". */
+const char *gr_post_method_name(enum gr_post_method m);
+
 /* One payload and where it goes.  Every string is owned (gr_malloc);
  * gr_post_req_clear frees them. */
 struct gr_post_req {
     enum gr_target_kind kind;
+    enum gr_post_method method; /* GR_METHOD_POST after gr_post_req_init */
     char *url;               /* full URL (may hold a secret path: Slack) */
     char *content_type;      /* "application/json", "text/plain; charset=utf-8" */
     char **headers;          /* nheaders extra "Name: value" lines, no secrets */
     size_t nheaders;
-    char *body;              /* the payload (NUL-terminated) */
+    char *body;              /* the payload (NUL-terminated; "" and unsent for GET) */
     size_t len;              /* its length */
     char key[33];            /* idempotency key (payload.h: gr_payload_key) */
 };
 
 /* Fill req with copies of the arguments (headers: NULL-terminated array,
- * or NULL).  GR_OK or GR_ERR_NOMEM (req cleared). */
+ * or NULL); the method is POST (set req->method afterwards for another).
+ * GR_OK or GR_ERR_NOMEM (req cleared). */
 int gr_post_req_init(struct gr_post_req *req, enum gr_target_kind kind, const char *url,
                      const char *content_type, const char *const *headers,
                      const char *body, size_t len, const char *key, gr_error *err);
@@ -67,6 +84,9 @@ struct gr_post_opts {
     int retries;             /* attempts after the first */
     double retry_delay;      /* first backoff in seconds (doubles each retry) */
     const char *cacert;      /* CA bundle for a private CA, or NULL */
+    size_t keep_response;    /* 0: response bodies are discarded; else the
+                                2xx response body is kept in st->response,
+                                at most this many bytes (more fails) */
 };
 
 /* What happened to a request. */
@@ -74,19 +94,29 @@ struct gr_post_status {
     long http;               /* the last HTTP status, 0 when none was received */
     int attempts;            /* attempts made */
     char why[256];           /* on failure: "HTTP 503", "connection refused" ... */
+    char *response;          /* with keep_response and success: the response body,
+                                NUL-terminated (gr_malloc, the caller's), else NULL */
+    size_t response_len;     /* its length */
 };
+
+/* Free st->response (NULL after); st may be reused. */
+void gr_post_status_clear(struct gr_post_status *st);
 
 /* curl_global_init, once per process (later calls do nothing).  GR_OK or
  * GR_ERR_INTERNAL with libcurl's message. */
 int gr_post_global_init(gr_error *err);
 void gr_post_global_cleanup(void);
 
-/* POST req to req->url.  Retries (at most o->retries times) on connection
- * failures, timeouts, send/receive errors, HTTP 408, 429 and 5xx; waits
- * Retry-After when the server sends one (at most 60 s), else
- * retry_delay * 2^k scaled by a random factor in [0.5, 1) (capped at
- * 30 s).  Returns 0 when a 2xx status was received, else -1 with st->why
- * saying why (no secret in it). */
+/* Send req to req->url with req->method (POST and PATCH carry req->body
+ * and its Content-Type; GET carries neither).  Retries (at most
+ * o->retries times) on connection failures, timeouts, send/receive
+ * errors, HTTP 408, 429 and 5xx; waits Retry-After when the server sends
+ * one (at most 60 s), else retry_delay * 2^k scaled by a random factor in
+ * [0.5, 1) (capped at 30 s).  Returns 0 when a 2xx status was received
+ * (with o->keep_response, its body in st->response: free it with
+ * gr_post_status_clear), else -1 with st->why saying why (no secret in
+ * it; "response larger than N bytes" or "out of memory" for a kept body,
+ * neither retried) and st->response NULL. */
 int gr_post_send(const struct gr_post_req *req, const struct gr_post_opts *o,
                  struct gr_post_status *st);
 
@@ -102,17 +132,19 @@ const char *gr_url_redact(const char *url, int hide_path, char *buf, size_t n);
 
 /* ---- the spool ------------------------------------------------------------ */
 
-/* Write req to DIR/KEY.json atomically ("grperf.spool/1": kind, url,
- * content_type, headers, body, idempotency_key, created, last_error = why),
- * creating DIR (and its parents, mode 0700) when missing; the file is
- * mode 0600 since a webhook URL may be a secret.  The path written goes
- * to path[n].  GR_OK or GR_ERR_IO / GR_ERR_NOMEM. */
+/* Write req to DIR/KEY.json atomically ("grperf.spool/1": kind, method,
+ * url, content_type, headers, body, idempotency_key, created, last_error =
+ * why), creating DIR (and its parents, mode 0700) when missing; the file
+ * is mode 0600 since a webhook URL may be a secret.  The path written goes
+ * to path[n].  GR_OK, GR_ERR_INVALID (a GET: never spooled) or GR_ERR_IO /
+ * GR_ERR_NOMEM. */
 int gr_spool_write(const char *dir, const struct gr_post_req *req, const char *why,
                    char *path, size_t n, gr_error *err);
 
-/* Read one spool file into req (cleared first).  GR_ERR_IO, GR_ERR_FORMAT
- * (a corrupt file: the message names the file and the field) or
- * GR_ERR_NOMEM. */
+/* Read one spool file into req (cleared first).  A file without "method"
+ * (written before PATCH existed) is a POST; "method" must otherwise be
+ * "POST" or "PATCH".  GR_ERR_IO, GR_ERR_FORMAT (a corrupt file: the
+ * message names the file and the field) or GR_ERR_NOMEM. */
 int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err);
 
 /* The spool files of DIR ("*.json", sorted by name), as gr_malloc'ed

@@ -3,8 +3,12 @@
 # (a loopback HTTP/1.1 server started here, logging every request) of each
 # kind of payload, with their headers and bodies checked; retries (5xx,
 # 429 with Retry-After, timeouts) with the same Idempotency-Key on every
-# attempt; no retry on 4xx; spooling and --flush; --post-required; bad
-# URLs and schemes; a refused connection; TLS verification (an https URL
+# attempt; no retry on 4xx; the sticky PR comment (the comments listed
+# page by page, ours updated with a PATCH, a new one POSTed when there is
+# none or the listing fails, is not JSON, is too large, or the comment is
+# gone; an undelivered PATCH spooled and flushed as one); spooling and
+# --flush; --post-required; bad URLs and schemes; a refused connection;
+# TLS verification (an https URL
 # to the plain server; a self-signed server when openssl is installed);
 # tokens never in grregress's output or in the spool.  When influxd is on
 # PATH, a real InfluxDB 1.x is started on loopback and queried back.
@@ -206,65 +210,242 @@ check "slack: lists the regression" grep -Fq '`algorithms/bfs/native`: +20.1% ['
 
 # ---- GitHub ---------------------------------------------------------------------------------
 
-export GITHUB_API_URL="$URL/api/v3" GITHUB_TOKEN=$TOKEN GITHUB_REPOSITORY=acme/graphs \
+# listings of a PR's comments (oldest first, as GitHub sends them); ours
+# are the ones holding the marker
+MARK='<!-- grperf/regress -->'
+printf '[{"id": 1, "body": "LGTM", "user": {"login": "alice"}}, {"id": 2, "body": "why <!-- not ours"}]\n' \
+    >"$T_TMP/c_none.json"
+printf '[{"id": 11, "body": "first"}, {"id": 500, "body": "%s\\nan older run"},\n {"id": 555, "body": "%s\\n| Benchmark | old |"}, {"id": 600, "body": "thanks"}]\n' \
+    "$MARK" "$MARK" >"$T_TMP/c_ours.json"
+{
+    printf '['
+    i=1
+    while [ $i -le 100 ]; do
+        [ $i -gt 1 ] && printf ',\n'
+        if [ $i -eq 50 ]; then
+            printf '{"id": %d, "body": "%s\\nan older run"}' $((1000 + i)) "$MARK"
+        else
+            printf '{"id": %d, "body": "comment %d"}' $((1000 + i)) $i
+        fi
+        i=$((i + 1))
+    done
+    printf ']\n'
+} >"$T_TMP/c_page1.json"
+printf '[{"id": 9001, "body": "%s\\nthe last run"}, {"id": 9002, "body": "ok"}]\n' "$MARK" \
+    >"$T_TMP/c_page2.json"
+printf '[{"id": 1, "body": "%s"}, {"id": 2, "bo' "$MARK" >"$T_TMP/c_bad.json"
+[ "$(grep -c '"id"' "$T_TMP/c_page1.json")" -eq 100 ] \
+    || { echo "Bail out! cannot make the 100-comment page"; exit 99; }
+
+# gh_server SCRIPT: a fresh server with GITHUB_API_URL under it
+gh_server() {
+    start_server "$1"
+    GITHUB_API_URL=$URL/api/v3
+    export GITHUB_API_URL
+}
+LIST42="/api/v3/repos/acme/graphs/issues/42/comments?per_page=100&page"
+
+export GITHUB_TOKEN=$TOKEN GITHUB_REPOSITORY=acme/graphs \
     GITHUB_SHA=$SHA GITHUB_REF=refs/pull/42/merge GITHUB_SERVER_URL=https://github.example \
     GITHUB_RUN_ID=99
-run "$R" post --github "$NOCMP"
+gh_server "201,200+body=$T_TMP/c_none.json,201,201,200+body=$T_TMP/c_none.json,201"
+run "$R" post --github --spool "$SP" "$NOCMP"
 expect_ok "github: delivered"
 no_secret "github: the token is not printed" "$TOKEN"
-check "github: two requests (status, comment)" test "$(nreq)" -eq 6
+check "github: three requests (status, comment listing, comment)" test "$(nreq)" -eq 3
 check "github: status to /repos/OWNER/REPO/statuses/SHA under GITHUB_API_URL" \
-    grep -qx "POST /api/v3/repos/acme/graphs/statuses/$SHA HTTP/1.1" "$LOG/5.head"
-check "github: Bearer token" test "$(hdr 5 Authorization)" = "Bearer $TOKEN"
-check "github: Accept header" test "$(hdr 5 Accept)" = "application/vnd.github+json"
-check "github: API version header" test "$(hdr 5 X-GitHub-Api-Version)" = "2022-11-28"
+    grep -qx "POST /api/v3/repos/acme/graphs/statuses/$SHA HTTP/1.1" "$LOG/1.head"
+check "github: Bearer token" test "$(hdr 1 Authorization)" = "Bearer $TOKEN"
+check "github: Accept header" test "$(hdr 1 Accept)" = "application/vnd.github+json"
+check "github: API version header" test "$(hdr 1 X-GitHub-Api-Version)" = "2022-11-28"
 check "github: state failure, context grperf/regress" \
-    grep -Fq '{"state":"failure","context":"grperf/regress","description":"1 regression' "$LOG/5.body"
+    grep -Fq '{"state":"failure","context":"grperf/regress","description":"1 regression' "$LOG/1.body"
 check "github: target_url to the run" \
-    grep -Fq '"target_url":"https://github.example/acme/graphs/actions/runs/99"' "$LOG/5.body"
-DESC=$(sed -n 's/.*"description":"\([^"]*\)".*/\1/p' "$LOG/5.body")
+    grep -Fq '"target_url":"https://github.example/acme/graphs/actions/runs/99"' "$LOG/1.body"
+DESC=$(sed -n 's/.*"description":"\([^"]*\)".*/\1/p' "$LOG/1.body")
 check "github: description of at most 140 characters" test "${#DESC}" -le 140 -a "${#DESC}" -gt 20
-check "github: PR comment from GITHUB_REF" \
-    grep -qx "POST /api/v3/repos/acme/graphs/issues/42/comments HTTP/1.1" "$LOG/6.head"
+check "github: the PR's comments are listed first (GET, 100 per page, page 1)" \
+    grep -qx "GET $LIST42=1 HTTP/1.1" "$LOG/2.head"
+check "github listing: Bearer token, Accept and API version headers" \
+    test "$(hdr 2 Authorization)" = "Bearer $TOKEN" -a "$(hdr 2 Accept)" = "application/vnd.github+json" \
+    -a "$(hdr 2 X-GitHub-Api-Version)" = "2022-11-28"
+check "github listing: no body, no Content-Type" \
+    test ! -s "$LOG/2.body" -a -z "$(hdr 2 Content-Type)"
+check "github: no comment of ours listed, a new PR comment (PR from GITHUB_REF)" \
+    grep -qx "POST /api/v3/repos/acme/graphs/issues/42/comments HTTP/1.1" "$LOG/3.head"
 check "github: the comment is the Markdown table" \
-    grep -Fq '| Benchmark | Baseline | Current | Change |' "$LOG/6.body"
-check "github: the regression is bold" grep -Fq '**regression**' "$LOG/6.body"
+    grep -Fq '| Benchmark | Baseline | Current | Change |' "$LOG/3.body"
+check "github: the comment starts with the marker" grep -Fq "{\"body\":\"$MARK\\n" "$LOG/3.body"
+check "github: the regression is bold" grep -Fq '**regression**' "$LOG/3.body"
+GH_COMMENT=$LOG/3.body
 run "$R" post --github --pr 7 --repo other/repo "$T_TMP/pass.json"
 check "github: the result's own commit wins over GITHUB_SHA" \
-    grep -qx "POST /api/v3/repos/other/repo/statuses/39c290d1c2000000000000000000000000000000 HTTP/1.1" "$LOG/7.head"
+    grep -qx "POST /api/v3/repos/other/repo/statuses/39c290d1c2000000000000000000000000000000 HTTP/1.1" "$LOG/4.head"
 expect_ok "github: passing result delivered"
+check "github: --repo and --pr win for the listing" \
+    grep -qx "GET /api/v3/repos/other/repo/issues/7/comments?per_page=100&page=1 HTTP/1.1" "$LOG/5.head"
 check "github: --repo and --pr win" \
-    grep -qx "POST /api/v3/repos/other/repo/issues/7/comments HTTP/1.1" "$LOG/8.head"
-check "github: state success" grep -Fq '{"state":"success"' "$LOG/7.body"
+    grep -qx "POST /api/v3/repos/other/repo/issues/7/comments HTTP/1.1" "$LOG/6.head"
+check "github: state success" grep -Fq '{"state":"success"' "$LOG/4.body"
 unset GITHUB_REF
 run "$R" post --github "$T_TMP/pass.json"
-check "github: no PR known, no comment" test "$(nreq)" -eq 9
-unset GITHUB_API_URL GITHUB_TOKEN GITHUB_REPOSITORY GITHUB_SHA GITHUB_SERVER_URL GITHUB_RUN_ID
+check "github: no PR known, no listing, no comment" test "$(nreq)" -eq 7
+export GITHUB_REF=refs/pull/42/merge
+
+# --dry-run sends nothing, not even the listing: it shows the GET and the POST
+run "$R" post -n --github "$NOCMP"
+expect_ok "github --dry-run: exit 0"
+check "github --dry-run: nothing sent" test "$(nreq)" -eq 7
+check "github --dry-run: the status, the listing's GET, then the comment's POST" \
+    sh -c 'grep -E "^(GET|POST|PATCH) " "$1" | sed "s/ (github)\$//" >"$1.req" &&
+        printf "%s\n" "POST $2/repos/acme/graphs/statuses/$3" \
+            "GET $2/repos/acme/graphs/issues/42/comments?…" \
+            "POST $2/repos/acme/graphs/issues/42/comments" | cmp -s - "$1.req"' \
+    sh "$OUT" "$GITHUB_API_URL" "$SHA"
+expect_out_has "Authorization: Bearer \$GITHUB_TOKEN" "github --dry-run: names the token's variable"
+
+# our comment exists (id 555, after an older one of ours): it is updated
+gh_server "201,200+body=$T_TMP/c_ours.json,200"
+run "$R" post --github --spool "$SP" "$NOCMP"
+expect_ok "sticky comment: delivered"
+check "sticky comment: status, listing, update" test "$(nreq)" -eq 3
+check "sticky comment: one listing page (fewer than 100 comments)" \
+    grep -qx "GET $LIST42=1 HTTP/1.1" "$LOG/2.head"
+check "sticky comment: PATCH of the newest comment holding the marker" \
+    grep -qx "PATCH /api/v3/repos/acme/graphs/issues/comments/555 HTTP/1.1" "$LOG/3.head"
+check "sticky comment: the PATCH carries the Markdown body a POST would" \
+    cmp -s "$GH_COMMENT" "$LOG/3.body"
+check "sticky comment: JSON, Bearer token, GitHub headers on the PATCH" \
+    test "$(hdr 3 Content-Type)" = "application/json" -a "$(hdr 3 Authorization)" = "Bearer $TOKEN" \
+    -a "$(hdr 3 Accept)" = "application/vnd.github+json" -a "$(hdr 3 X-GitHub-Api-Version)" = "2022-11-28"
+expect_out_line "^updated github at http://127\.0\.0\.1:$PORT/api/v3/repos/acme/graphs/issues/comments/555 \(HTTP 200\)$" \
+    "sticky comment: says it updated"
+no_secret "sticky comment: the token is not printed" "$TOKEN"
+
+# 100 comments on page 1 (one older of ours), ours on page 2: the newest wins
+gh_server "201,200+body=$T_TMP/c_page1.json,200+body=$T_TMP/c_page2.json,200"
+run "$R" post --github --spool "$SP" "$NOCMP"
+expect_ok "two pages: delivered"
+check "two pages: status, two listing pages, update" test "$(nreq)" -eq 4
+check "two pages: page 1 then page 2" \
+    sh -c 'grep -qx "GET $1=1 HTTP/1.1" "$2/2.head" && grep -qx "GET $1=2 HTTP/1.1" "$2/3.head"' \
+    sh "$LIST42" "$LOG"
+check "two pages: the PATCH goes to the comment of page 2" \
+    grep -qx "PATCH /api/v3/repos/acme/graphs/issues/comments/9001 HTTP/1.1" "$LOG/4.head"
+
+# the listing fails (HTTP 500 after a retry): a warning, and a new comment
+gh_server "201,500,500,201"
+run "$R" post --github --retries 1 --retry-delay 0 --spool "$SP" "$NOCMP"
+expect_rc 0 "listing HTTP 500: exit 0"
+check "listing HTTP 500: the listing is retried, then a new comment is posted" \
+    sh -c 'test "$(ls "$1" | grep -c "\.head$")" -eq 4 && grep -qx "GET $2=1 HTTP/1.1" "$1/3.head" &&
+        grep -qx "POST /api/v3/repos/acme/graphs/issues/42/comments HTTP/1.1" "$1/4.head"' \
+    sh "$LOG" "$LIST42"
+check "listing HTTP 500: one warning line" test "$(wc -l <"$ERR")" -eq 1
+check "listing HTTP 500: the warning says why and what instead (URL redacted)" \
+    grep -Fqx "grregress post: warning: cannot list the PR's comments at $URL/api/v3/repos/acme/graphs/issues/42/comments?… (HTTP 500 after 2 attempts); posting a new comment" "$ERR"
+check "listing HTTP 500: the comment is posted" \
+    grep -Eq "^posted github to $URL/api/v3/repos/acme/graphs/issues/42/comments \(HTTP 201\)$" "$OUT"
+check "listing HTTP 500: the listing is not spooled" test ! -e "$SP"
+no_secret "listing HTTP 500: the token is not printed" "$TOKEN"
+
+# a listing that is not JSON, or not a list: a warning, and a new comment
+gh_server "201,200+body=$T_TMP/c_bad.json,201,201,200,201"
+run "$R" post --github --spool "$SP" "$NOCMP"
+expect_rc 0 "listing not JSON: exit 0"
+check "listing not JSON: a new comment" \
+    grep -qx "POST /api/v3/repos/acme/graphs/issues/42/comments HTTP/1.1" "$LOG/3.head"
+check "listing not JSON: one warning line, with the parser's reason" \
+    sh -c 'test "$(wc -l <"$1")" -eq 1 && grep -Eqx "grregress post: warning: the PR.s comments at .* are not a JSON list \(comments page 1:1:[0-9]+: .*truncated.*\); posting a new comment" "$1"' \
+    sh "$ERR"
+run "$R" post --github --spool "$SP" "$NOCMP"
+expect_rc 0 "listing not a list: exit 0"
+check "listing not a list ({}): a warning, and a new comment" \
+    sh -c 'grep -Fq "are not a JSON list (comments page 1: expected an array of comments); posting a new comment" "$1" &&
+        grep -qx "POST /api/v3/repos/acme/graphs/issues/42/comments HTTP/1.1" "$2/6.head"' \
+    sh "$ERR" "$LOG"
+check "listing not JSON: nothing spooled" test ! -e "$SP"
+
+# a listing larger than 16 MiB is not read to the end: a warning, a new comment
+head -c 17000000 /dev/zero | tr '\0' ' ' >"$T_TMP/c_huge.json"
+gh_server "201,200+body=$T_TMP/c_huge.json,201"
+run "$R" post --github --spool "$SP" "$NOCMP"
+expect_rc 0 "listing over 16 MiB: exit 0"
+check "listing over 16 MiB: not retried, a new comment" \
+    sh -c 'test "$(ls "$1" | grep -c "\.head$")" -eq 3 &&
+        grep -qx "POST /api/v3/repos/acme/graphs/issues/42/comments HTTP/1.1" "$1/3.head"' sh "$LOG"
+check "listing over 16 MiB: one warning line naming the limit" \
+    sh -c 'test "$(wc -l <"$1")" -eq 1 && grep -Fq "(response larger than 16777216 bytes); posting a new comment" "$1"' sh "$ERR"
+rm -f "$T_TMP/c_huge.json"
+
+# our comment was deleted meanwhile (the PATCH gets 404): a new comment
+gh_server "201,200+body=$T_TMP/c_ours.json,404,201"
+run "$R" post --github --spool "$SP" "$NOCMP"
+expect_rc 0 "PATCH 404: exit 0"
+check "PATCH 404: not retried, a new comment posted" \
+    sh -c 'test "$(ls "$1" | grep -c "\.head$")" -eq 4 &&
+        grep -qx "PATCH /api/v3/repos/acme/graphs/issues/comments/555 HTTP/1.1" "$1/3.head" &&
+        grep -qx "POST /api/v3/repos/acme/graphs/issues/42/comments HTTP/1.1" "$1/4.head"' sh "$LOG"
+check "PATCH 404: one warning line" \
+    sh -c 'test "$(wc -l <"$1")" -eq 1 && grep -Fqx "grregress post: warning: comment 555 of acme/graphs#42 is gone (HTTP 404); posting a new comment" "$1"' sh "$ERR"
+check "PATCH 404: nothing spooled" test ! -e "$SP"
+
+# an update that cannot be delivered is spooled as a PATCH, flushed as one
+gh_server "201,200+body=$T_TMP/c_ours.json,503,200"
+run "$R" post --github --retries 0 --spool "$SP" "$NOCMP"
+expect_rc 0 "PATCH 503: exit 0"
+check "PATCH 503: warning names the comment and the spool file" \
+    grep -Eqx "grregress post: warning: github to $URL/api/v3/repos/acme/graphs/issues/comments/555 not delivered \(HTTP 503\); spooled to $SP/[0-9a-f]{32}\.json" "$ERR"
+SPOOLED=$SP/$(ls "$SP")
+check "PATCH 503: one spool file, named by the PATCH's key" \
+    test "$SPOOLED" = "$SP/$(hdr 3 Idempotency-Key).json"
+check "PATCH 503: spooled with \"method\": \"PATCH\" and the comment's URL" \
+    sh -c 'grep -Fqx "	\"method\":	\"PATCH\"," "$1" &&
+        grep -Fq "/api/v3/repos/acme/graphs/issues/comments/555\"," "$1"' sh "$SPOOLED"
+check "PATCH 503: the token is not in the spool" sh -c '! grep -Fq "$1" "$2"' sh "$TOKEN" "$SPOOLED"
+run "$R" post --flush -n --spool "$SP"
+expect_out_has "PATCH $URL/api/v3/repos/acme/graphs/issues/comments/555 (github)" \
+    "flush --dry-run: shows the spooled PATCH"
+check "flush --dry-run: nothing sent" test "$(nreq)" -eq 3
+run "$R" post --flush --spool "$SP"
+expect_ok "flush of a PATCH: delivered"
+check "flush of a PATCH: sent as a PATCH to the comment" \
+    grep -qx "PATCH /api/v3/repos/acme/graphs/issues/comments/555 HTTP/1.1" "$LOG/4.head"
+check "flush of a PATCH: the same body" \
+    sh -c 'cmp -s "$1/3.body" "$1/4.body" && cmp -s "$1/3.body" "$2"' sh "$LOG" "$GH_COMMENT"
+check "flush of a PATCH: the same Idempotency-Key, the token re-read" \
+    test "$(hdr 4 Idempotency-Key)" = "$(hdr 3 Idempotency-Key)" \
+    -a "$(hdr 4 Authorization)" = "Bearer $TOKEN"
+check "flush of a PATCH: the spool is empty" test -z "$(ls "$SP")"
+rm -rf "$SP"
+unset GITHUB_API_URL GITHUB_TOKEN GITHUB_REPOSITORY GITHUB_SHA GITHUB_REF GITHUB_SERVER_URL \
+    GITHUB_RUN_ID
 
 # ---- InfluxDB line protocol (to the test server) -------------------------------------------------
 
+start_server "200"
 run "$R" post --influx "$URL" --branch main "$RUNF"
 expect_ok "influx v1: delivered"
 check "influx v1: /write?db=grperf&precision=ns" \
-    grep -qx "POST /write?db=grperf&precision=ns HTTP/1.1" "$LOG/10.head"
-check "influx v1: three lines" test "$(wc -l <"$LOG/10.body")" -eq 3
+    grep -qx "POST /write?db=grperf&precision=ns HTTP/1.1" "$LOG/1.head"
+check "influx v1: three lines" test "$(wc -l <"$LOG/1.body")" -eq 3
 check "influx v1: measurement, sorted tags, fields, timestamp" \
-    grep -Eq '^grperf,benchmark=algorithms/bfs/native,branch=main,group=algorithms,machine=3f2a9c0d11e4b7a8 median=5\.0075e-05,ci_lo=[^ ]*,samples=10i,version=1i,commit="39c290d1c2000000000000000000000000000000" 1795662641000000000$' "$LOG/10.body"
+    grep -Eq '^grperf,benchmark=algorithms/bfs/native,branch=main,group=algorithms,machine=3f2a9c0d11e4b7a8 median=5\.0075e-05,ci_lo=[^ ]*,samples=10i,version=1i,commit="39c290d1c2000000000000000000000000000000" 1795662641000000000$' "$LOG/1.body"
 INFLUX_TOKEN=$TOKEN run "$R" post --influx "$URL/prefix/" --influx-org "my org" --influx-bucket perf "$CMP"
 expect_ok "influx v2: delivered"
 no_secret "influx v2: the token is not printed" "$TOKEN"
 check "influx v2: /api/v2/write with org, bucket, precision (URL-encoded)" \
-    grep -Eqx "POST /prefix/api/v2/write\?org=my(\+|%20)org&bucket=perf&precision=ns HTTP/1\.1" "$LOG/11.head"
-check "influx v2: Token authorization" test "$(hdr 11 Authorization)" = "Token $TOKEN"
+    grep -Eqx "POST /prefix/api/v2/write\?org=my(\+|%20)org&bucket=perf&precision=ns HTTP/1\.1" "$LOG/2.head"
+check "influx v2: Token authorization" test "$(hdr 2 Authorization)" = "Token $TOKEN"
 check "influx v2: compare rows carry verdicts, the branch of the result's commit" \
-    grep -Eq '^grperf,benchmark=algorithms/bfs/native,branch=main,group=algorithms,machine=3f2a9c0d11e4b7a8 verdict="regression",median=6\.009e-05,baseline=5\.0075e-05,change=0\.2012' "$LOG/11.body"
+    grep -Eq '^grperf,benchmark=algorithms/bfs/native,branch=main,group=algorithms,machine=3f2a9c0d11e4b7a8 verdict="regression",median=6\.009e-05,baseline=5\.0075e-05,change=0\.2012' "$LOG/2.body"
 check "influx v2: compare rows at the time the current run ended" \
-    grep -Eq '^grperf,benchmark=algorithms/bfs/native,.* 1795662641000000000$' "$LOG/11.body"
+    grep -Eq '^grperf,benchmark=algorithms/bfs/native,.* 1795662641000000000$' "$LOG/2.body"
 run "$R" post --influx "$URL/?u=grperf&p=PWSECRET" --influx-db 'my db' "$RUNF"
 expect_ok "influx v1 with credentials in the query: delivered"
 no_secret "influx v1: the password in the query is not printed" PWSECRET
 check "influx v1: the base's query is kept, --influx-db encoded" \
-    grep -Eqx "POST /write\?u=grperf&p=PWSECRET&db=my(\+|%20)db&precision=ns HTTP/1\.1" "$LOG/12.head"
+    grep -Eqx "POST /write\?u=grperf&p=PWSECRET&db=my(\+|%20)db&precision=ns HTTP/1\.1" "$LOG/3.head"
 
 # ---- retries ------------------------------------------------------------------------------------
 
@@ -404,6 +585,10 @@ GITHUB_TOKEN=$TOKEN run "$R" post -n --github --repo o/r --sha "$SHA" --pr 3 \
 expect_ok "--dry-run: exit 0"
 expect_out_has "POST https://api.github.com/repos/o/r/statuses/$SHA (github)" "--dry-run: the status request"
 expect_out_has "Authorization: Bearer \$GITHUB_TOKEN" "--dry-run: names the token's variable"
+expect_out_has "GET https://api.github.com/repos/o/r/issues/3/comments?… (github)" \
+    "--dry-run: the listing of the PR's comments (query redacted)"
+expect_out_has "POST https://api.github.com/repos/o/r/issues/3/comments (github)" \
+    "--dry-run: a new comment (the id of an earlier one is unknown without the GET)"
 no_secret "--dry-run: no token" "$TOKEN"
 no_secret "--dry-run: no secret path" DRYSECRET
 
