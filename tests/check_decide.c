@@ -400,6 +400,55 @@ START_TEST(few_rounds_noisy)
 }
 END_TEST
 
+/* Contended samples (neighbours took the CPU) are left out: a slow
+ * contended sample cannot fake a regression, a fast one cannot hide one,
+ * and with fewer than 3 clean rounds the verdict is noisy, saying why. */
+START_TEST(contended_samples_left_out)
+{
+    gr_run *a = tiny_run("0123456789abcdef", "x", 1, "1111111111111111", 1e-3);
+    gr_run *b = tiny_run("0123456789abcdef", "x", 1, "1111111111111111", 1e-3);
+    struct gr_decide_opts o;
+    struct gr_report rep;
+    gr_error err;
+    size_t k;
+    gr_decide_opts_init(&o);
+    gr_error_clear(&err);
+    b->bench[0].contention = gr_calloc(10, sizeof(double));
+    ck_assert_ptr_nonnull(b->bench[0].contention);
+    /* both samples of rounds 0-2 ten times slower, but contended */
+    for (k = 0; k < 6; k++) {
+        b->bench[0].samples[k] *= 10;
+        b->bench[0].contention[k] = 0.8;
+    }
+    ck_assert_int_eq(gr_decide(a, b, NULL, NULL, &o, &rep, &err), GR_OK);
+    ck_assert_int_eq(rep.res[0].verdict, GR_V_NOISY);
+    ck_assert_str_eq(rep.res[0].reason,
+                     "fewer than 3 rounds free of neighbours (CPU contention)");
+    ck_assert_uint_eq(rep.res[0].cur_rounds, 2);
+    ck_assert_double_eq_tol(rep.res[0].cur, 1e-3, 2e-5);   /* the clean samples' median */
+    gr_report_free(&rep);
+    /* rounds 0-2 clean again (at the threshold): no change at all */
+    for (k = 0; k < 6; k++) {
+        b->bench[0].samples[k] /= 10;
+        b->bench[0].contention[k] = GR_CONTENDED;
+    }
+    ck_assert_int_eq(gr_decide(a, b, NULL, NULL, &o, &rep, &err), GR_OK);
+    ck_assert_int_eq(rep.res[0].verdict, GR_V_UNCHANGED);
+    gr_report_free(&rep);
+    /* a real 20% slowdown, one fast contended sample per round: seen */
+    for (k = 0; k < 10; k++) {
+        b->bench[0].samples[k] *= k % 2 ? 1.2 : 0.5;
+        b->bench[0].contention[k] = k % 2 ? 0.01 : 0.3;
+    }
+    ck_assert_int_eq(gr_decide(a, b, NULL, NULL, &o, &rep, &err), GR_OK);
+    ck_assert_int_eq(rep.res[0].verdict, GR_V_REGRESSION);
+    ck_assert_uint_eq(rep.res[0].cur_rounds, 5);
+    gr_report_free(&rep);
+    gr_run_free(&a);
+    gr_run_free(&b);
+}
+END_TEST
+
 START_TEST(instructions_threshold_only)
 {
     gr_run *a = tiny_run("0123456789abcdef", "x", 1, "1111111111111111", 1e-3);
@@ -643,6 +692,7 @@ static Suite *decide_suite(void)
     tcase_add_test(rules, fingerprint_mismatch);
     tcase_add_test(rules, regression_and_threshold_rules);
     tcase_add_test(rules, few_rounds_noisy);
+    tcase_add_test(rules, contended_samples_left_out);
     tcase_add_test(rules, instructions_threshold_only);
     tcase_add_test(rules, formats_print);
     tcase_add_test(rules, failed_benchmarks);

@@ -238,6 +238,39 @@ START_TEST(interleave_errors_take_ownership)
 }
 END_TEST
 
+/* The samples' contention travels with them: concatenated when both runs
+ * measured it, dropped (not invented) when one did not. */
+START_TEST(merge_contention)
+{
+    gr_run *a = load(), *b = load(), *c = load();
+    gr_error err;
+    size_t k, n;
+    gr_error_clear(&err);
+    n = a->bench[0].nsamples;
+    a->bench[0].contention = gr_calloc(n, sizeof(double));
+    b->bench[0].contention = gr_calloc(n, sizeof(double));
+    ck_assert(a->bench[0].contention && b->bench[0].contention);
+    for (k = 0; k < n; k++) {
+        a->bench[0].contention[k] = 0.001 * (double)k;
+        b->bench[0].contention[k] = 0.5 + 0.001 * (double)k;
+    }
+    ck_assert_int_eq(gr_run_merge(a, b, &err), GR_OK);
+    ck_assert_ptr_nonnull(a->bench[0].contention);
+    for (k = 0; k < n; k++) {
+        ck_assert(a->bench[0].contention[k] == 0.001 * (double)k);
+        ck_assert(a->bench[0].contention[n + k] == 0.5 + 0.001 * (double)k);
+    }
+    ck_assert_ptr_null(a->bench[1].contention);
+    assert_valid(a);
+    ck_assert_int_eq(gr_run_merge(a, c, &err), GR_OK);   /* c did not measure it */
+    ck_assert_ptr_null(a->bench[0].contention);
+    assert_valid(a);
+    gr_run_free(&a);
+    gr_run_free(&b);
+    gr_run_free(&c);
+}
+END_TEST
+
 START_TEST(merge_out_of_memory)
 {
     /* every allocation of a merge fails in turn: GR_ERR_NOMEM and the
@@ -335,6 +368,7 @@ static Suite *merge_suite(void)
     tcase_add_test(tc, interleave_alternates);
     tcase_add_test(tc, interleave_errors_take_ownership);
     tcase_add_test(tc, merge_out_of_memory);
+    tcase_add_test(tc, merge_contention);
     tcase_add_test(tc, suspect_rule);
     suite_add_tcase(s, tc);
     return s;

@@ -234,6 +234,12 @@ static gr_run *make_run(size_t nbench)
             b->rounds[k] = (int64_t)(k / 3);
         }
         ck_assert_int_eq(gr_stats_compute(b->samples, 6, &b->stats), 0);
+        if (i == 0) {   /* contention measured for the first only */
+            static const double c[6] = {0, 0.01, 0.2, 0, 0.0005, 1.5};
+            b->contention = gr_calloc(6, sizeof *b->contention);
+            ck_assert_ptr_nonnull(b->contention);
+            memcpy(b->contention, c, sizeof c);
+        }
         b->checksum = sd("9c1e0b6a55f0d2e1");
         b->peak_rss_bytes = 8388608;
         b->instructions = i == 0 ? 123456.0 : NAN;
@@ -354,7 +360,10 @@ START_TEST(test_write_and_read_back)
             for (k = 0; k < r->bench[i].nsamples; k++) {
                 ck_assert(back->bench[i].samples[k] == r->bench[i].samples[k]);
                 ck_assert_int_eq(back->bench[i].rounds[k], r->bench[i].rounds[k]);
+                ck_assert(!r->bench[i].contention
+                          || back->bench[i].contention[k] == r->bench[i].contention[k]);
             }
+            ck_assert((back->bench[i].contention == NULL) == (r->bench[i].contention == NULL));
             ck_assert_str_eq(back->bench[i].checksum, r->bench[i].checksum);
         }
         ck_assert_ptr_nonnull(gr_run_find(back, "algorithms/pagerank/native/g3"));
@@ -620,6 +629,12 @@ START_TEST(test_reader_messages_name_file_and_field)
         {"benchmarks[0].rounds", "4", "9", "benchmarks[0].rounds[4]: round 9"},
         {"benchmarks[0]", "rounds", "[0]", "benchmarks[0].rounds: has 1 entries"},
         {"benchmarks[2].stats", "median", "1", "benchmarks[2].stats.median: is 1"},
+        {"benchmarks[0]", "contention", "{}", "benchmarks[0].contention: expected an array"},
+        {"benchmarks[0]", "contention", "[0.1]", "benchmarks[0].contention: has 1 entries"},
+        {"benchmarks[0].contention", "2", "-1",
+         "benchmarks[0].contention[2]: expected a finite number >= 0"},
+        {"benchmarks[0].contention", "5", "\"x\"",
+         "benchmarks[0].contention[5]: expected a finite number >= 0"},
         {"benchmarks[0].stats.outliers", "low_mild", "-1",
          "benchmarks[0].stats.outliers.low_mild: must be >= 0"},
         {"benchmarks[0]", "checksum", "\"ABC\"", "benchmarks[0].checksum: expected 16"},

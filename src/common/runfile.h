@@ -19,6 +19,11 @@
 
 #define GR_RUN_SCHEMA "grperf.run/1"
 
+/* A sample whose contention (gr_run_bench.contention) exceeds this was
+ * slowed by neighbours taking the CPU: grprof retakes it, grregress leaves
+ * it out. */
+#define GR_CONTENDED 0.05
+
 typedef struct gr_run_commit {
     int available;          /* 0 outside a git checkout */
     char *reason;           /* why not available (NULL when available) */
@@ -78,12 +83,23 @@ typedef struct gr_run_bench {
     size_t nsamples;
     double *samples;        /* [nsamples], run order */
     int64_t *rounds;        /* [nsamples] */
+    double *contention;     /* [nsamples]: of each sample, the time its process's
+                               threads spent waiting for a CPU (schedstat
+                               run_delay) over its wall time; NULL when not
+                               measured (older runs, no /proc/.../schedstat) */
     gr_stats stats;         /* as written (a reader recomputes and compares) */
     char *checksum;         /* 16 hex */
     int64_t peak_rss_bytes;
     double instructions;    /* counters.instructions per op; NAN when absent */
     char *metrics_json;     /* the metrics object as JSON text, or NULL */
 } gr_run_bench;
+
+/* Whether sample k of b counts: not slowed by neighbours (its contention
+ * at most GR_CONTENDED, or not measured). */
+static inline int gr_sample_clean(const gr_run_bench *b, size_t k)
+{
+    return !b->contention || !(b->contention[k] > GR_CONTENDED);
+}
 
 /* A benchmark that FAILED in the run (crashed, was killed, timed out, or
  * reported an error): it has no samples and is not in `benchmarks`. */

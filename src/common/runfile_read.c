@@ -436,6 +436,36 @@ static int check_stats(struct rd *c, const char *pfx, const gr_run_bench *x)
     return GR_OK;
 }
 
+/* The optional "contention" array: one finite number >= 0 per sample. */
+static int read_contention(struct rd *c, const cJSON *b, const char *p, gr_run_bench *x)
+{
+    char f[FIELD_MAX], fi[FIELD_MAX + 24];
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(b, "contention"), *it;
+    size_t k = 0;
+    if (!a || cJSON_IsNull(a)) {
+        return GR_OK;
+    }
+    join(f, p, "contention");
+    if (!cJSON_IsArray(a)) {
+        return fail(c, f, "expected an array");
+    }
+    if ((size_t)cJSON_GetArraySize(a) != x->nsamples) {
+        return fail(c, f, "has %d entries but there are %zu samples", cJSON_GetArraySize(a),
+                    x->nsamples);
+    }
+    if (!(x->contention = gr_calloc(x->nsamples, sizeof *x->contention))) {
+        return gr_err_nomem(c->err, "run file contention");
+    }
+    cJSON_ArrayForEach(it, a) {
+        snprintf(fi, sizeof fi, "%s[%zu]", f, k);
+        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < 0) {
+            return fail(c, fi, "expected a finite number >= 0");
+        }
+        x->contention[k++] = it->valuedouble;
+    }
+    return GR_OK;
+}
+
 static int read_bench(struct rd *c, const cJSON *b, size_t i, int64_t nrounds,
                       gr_run_bench *x)
 {
@@ -513,6 +543,7 @@ static int read_bench(struct rd *c, const cJSON *b, size_t i, int64_t nrounds,
         }
         k++;
     }
+    TRY(read_contention(c, b, p, x));
     TRY(read_stats(c, b, p, x->nsamples, &x->stats));
     TRY(check_stats(c, p, x));
     TRY(get_hex(c, b, p, "checksum", 16, &x->checksum));

@@ -81,6 +81,8 @@ static int validate_bench(const gr_run *r, size_t i, gr_error *err)
         NEED(isfinite(b->samples[k]) && b->samples[k] >= 0,
              "benchmarks[%zu].samples[%zu]: bad sample %g", i, k, b->samples[k]);
         NEED(b->rounds[k] >= 0, "benchmarks[%zu].rounds[%zu]: negative", i, k);
+        NEED(!b->contention || (isfinite(b->contention[k]) && b->contention[k] >= 0),
+             "benchmarks[%zu].contention[%zu]: bad value", i, k);
     }
     NEED(b->stats.n == b->nsamples, "benchmarks[%zu].stats.n: %zu, not %zu", i,
          b->stats.n, b->nsamples);
@@ -294,6 +296,9 @@ static void add_bench(cJSON *arr, const gr_run_bench *b, int *ok)
     for (k = 0; rounds && k < b->nsamples; k++) {
         add(rounds, NULL, num_item((double)b->rounds[k]), ok);
     }
+    if (b->contention) {
+        add_nums(o, "contention", b->contention, b->nsamples, ok);
+    }
     add_stats(o, &b->stats, ok);
     add_str(o, "checksum", b->checksum, ok);
     add_num(o, "peak_rss_bytes", (double)b->peak_rss_bytes, ok);
@@ -496,6 +501,7 @@ void gr_run_free(gr_run **rp)
         gr_free(b->unit);
         gr_free(b->samples);
         gr_free(b->rounds);
+        gr_free(b->contention);
         gr_free(b->checksum);
         gr_free(b->metrics_json);
     }

@@ -341,7 +341,7 @@ static int run_callgrind(const struct gr_suite *s, struct gr_bench_result *res,
 static int fill_run(gr_run *run, const struct gr_suite *s,
                     const struct gr_bench_result *res, size_t *left_out)
 {
-    size_t i, k = 0;
+    size_t i, j, k = 0;
     char buf[32];
     run->bench = gr_calloc(s->n ? s->n : 1, sizeof *run->bench);
     run->fail = gr_calloc(s->n ? s->n : 1, sizeof *run->fail);
@@ -383,6 +383,15 @@ static int fill_run(gr_run *run, const struct gr_suite *s,
         }
         memcpy(rb->samples, res[i].samples, res[i].n * sizeof *rb->samples);
         memcpy(rb->rounds, res[i].rounds, res[i].n * sizeof *rb->rounds);
+        for (j = 0; j < res[i].n && isfinite(res[i].contention[j]); j++) {
+        }
+        if (j == res[i].n) {
+            /* measured for every sample (else the run says nothing of it) */
+            if (!(rb->contention = gr_calloc(res[i].n, sizeof *rb->contention))) {
+                return GR_ERR_NOMEM;
+            }
+            memcpy(rb->contention, res[i].contention, res[i].n * sizeof *rb->contention);
+        }
         if (gr_stats_compute(rb->samples, rb->nsamples, &rb->stats) < 0) {
             return GR_ERR_NOMEM;
         }

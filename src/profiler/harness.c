@@ -22,6 +22,7 @@
 #include "profiler/cli.h"
 #include "common/error.h"
 #include "common/mem.h"
+#include "common/runfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -49,6 +50,7 @@
 #endif
 
 #define MAX_INNER 100000000   /* never calibrate beyond this */
+#define SAMPLE_TRIES 4        /* attempts at an uncontended sample */
 #define WIRE_MAGIC 0x67727031u /* "grp1": a child's result record */
 
 /* In a round process: the pipe to grprof (children close it). */
@@ -97,6 +99,47 @@ static int timed(struct gr_bench *b, int64_t inner, double *ns, gr_error *err)
         }
     }
     *ns = gr_clock_since_ns(t0);
+    return GR_OK;
+}
+
+/* One sample: `inner` operations timed into *ns, and *cont, the time the
+ * process's threads waited for a CPU meanwhile over the sample's time
+ * (NAN when the kernel does not say), rounded to 1e-4.  The probes are
+ * outside the timed region. */
+static int sample(struct gr_bench *b, int64_t inner, double *ns, double *cont,
+                  gr_error *err)
+{
+    int64_t d0 = gr_clock_run_delay_ns(), d1;
+    int st;
+    *ns = 0;
+    st = timed(b, inner, ns, err);
+    d1 = gr_clock_run_delay_ns();
+    *cont = d0 < 0 || d1 < d0 || !(*ns > 0) ? NAN
+                                              : round((double)(d1 - d0) / *ns * 1e4) / 1e4;
+    return st;
+}
+
+/* A sample taken again, up to SAMPLE_TRIES times, while neighbours took
+ * the CPU during it (contention above GR_CONTENDED): the least contended
+ * attempt is kept, as seconds per operation in *x with its contention. */
+static int clean_sample(struct gr_bench *b, int64_t inner, double *x, double *cont,
+                        gr_error *err)
+{
+    double ns, c;
+    int k, st;
+    *cont = NAN;
+    for (k = 0; k < SAMPLE_TRIES; k++) {
+        if ((st = sample(b, inner, &ns, &c, err)) < 0) {
+            return st;
+        }
+        if (k == 0 || c < *cont) {
+            *x = ns / 1e9 / (double)inner / (b->per > 0 ? b->per : 1);
+            *cont = c;
+        }
+        if (!(c > GR_CONTENDED)) {
+            break;   /* clean, or not measurable: retrying cannot help */
+        }
+    }
     return GR_OK;
 }
 
@@ -160,7 +203,7 @@ static int run_inprocess(struct gr_suite *s, const struct gr_harness_opts *o,
             struct gr_bench *b = &s->b[i];
             struct gr_bench_result *r = &res[i];
             gr_error e;
-            double ns;
+            double x;
             if (stopped(o)) {
                 goto stop;
             }
@@ -183,8 +226,8 @@ static int run_inprocess(struct gr_suite *s, const struct gr_harness_opts *o,
                 calibrate(b, o->min_time, &r->inner, &e);
             }
             for (k = 0; e.code == GR_OK && k < o->repeat && !stopped(o); k++) {
-                if (timed(b, r->inner, &ns, &e) == GR_OK) {
-                    r->samples[r->n] = ns / 1e9 / (double)r->inner / (b->per > 0 ? b->per : 1);
+                if (clean_sample(b, r->inner, &x, &r->contention[r->n], &e) == GR_OK) {
+                    r->samples[r->n] = x;
                     r->rounds[r->n] = round;
                     r->n++;
                 }
@@ -303,8 +346,8 @@ static void crash_maybe(const struct crash_hook *h, const struct gr_bench *b, in
 }
 
 /* A child's result: this header, then nsamples doubles (seconds per
- * operation), metrics_len bytes of metrics JSON, error_len bytes of
- * error text.  Parent and child are the same binary, so the layout is
+ * operation), nsamples doubles (their contention, NAN: not measured),
+ * metrics_len bytes of metrics JSON, error_len bytes of error text.  Parent and child are the same binary, so the layout is
  * shared. */
 struct wire {
     uint32_t magic;               /* WIRE_MAGIC */
@@ -319,6 +362,7 @@ struct wire {
     int32_t pad;
     double per;                   /* b->per as setup set it (0: unset) */
 };
+/* (after the samples come as many doubles of their contention) */
 
 static int write_all(int fd, const void *p, size_t n)
 {
@@ -342,7 +386,7 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
                         int64_t inner, int threads, const struct crash_hook *hook, int fd)
 {
     struct wire w;
-    double *smp = gr_calloc((size_t)o->repeat, sizeof *smp), ns;
+    double *smp = gr_calloc(2 * (size_t)o->repeat, sizeof *smp), *cnt = NULL;
     char msg[GR_ERROR_MSG_MAX + GR_ERROR_FILE_MAX + 8];
     gr_error e;
     /* A new process has nothing warm.  Round 0's calibration warms; later
@@ -358,6 +402,9 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
     msg[0] = '\0';
     gr_set_threads(threads);
     gr_clock_warm_threads();
+    if (smp) {
+        cnt = smp + o->repeat;   /* the samples' contention */
+    }
     if (!smp) {
         gr_err(&e, GR_ERR_NOMEM, "out of memory");
     } else if (b->ops->setup) {
@@ -373,8 +420,8 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
         calibrate(b, o->min_time, &w.inner, &e);
     }
     for (k = 0; e.code == GR_OK && k < o->repeat && !stopped(o); k++) {
-        if (timed(b, w.inner, &ns, &e) == GR_OK) {
-            smp[w.nsamples++] = ns / 1e9 / (double)w.inner / (b->per > 0 ? b->per : 1);
+        if (clean_sample(b, w.inner, &smp[w.nsamples], &cnt[w.nsamples], &e) == GR_OK) {
+            w.nsamples++;
         }
     }
     if (e.code == GR_OK && round == o->rounds - 1 && !stopped(o)) {
@@ -398,6 +445,7 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
     w.metrics_len = b->metrics && e.code == GR_OK ? (uint32_t)strlen(b->metrics) : 0;
     if (write_all(fd, &w, sizeof w) < 0 ||
         (w.nsamples && write_all(fd, smp, w.nsamples * sizeof *smp) < 0) ||
+        (w.nsamples && write_all(fd, cnt, w.nsamples * sizeof *cnt) < 0) ||
         (w.metrics_len && write_all(fd, b->metrics, w.metrics_len) < 0) ||
         (w.error_len && write_all(fd, msg, w.error_len) < 0)) {
         _exit(5);
@@ -506,7 +554,7 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
         return 0;
     }
     memcpy(&w, buf, sizeof w);
-    need = sizeof w + (size_t)w.nsamples * sizeof(double) + w.metrics_len + w.error_len;
+    need = sizeof w + 2 * (size_t)w.nsamples * sizeof(double) + w.metrics_len + w.error_len;
     if (w.magic != WIRE_MAGIC || len != need || w.nsamples > (uint32_t)o->repeat ||
         w.inner < 1) {
         return 0;
@@ -515,7 +563,7 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
     buf += sizeof w;
     if (w.status < 0) {
         /* the benchmark's own error, on one line, with the round */
-        const char *m = buf + (size_t)w.nsamples * sizeof(double) + w.metrics_len;
+        const char *m = buf + 2 * (size_t)w.nsamples * sizeof(double) + w.metrics_len;
         int mlen = (int)(w.error_len < 1024 ? w.error_len : 1024);
         r->failed = 1;
         snprintf(r->error, sizeof r->error, "%.*s (in round %d)", mlen, m, round);
@@ -528,10 +576,11 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
     }
     for (k = 0; k < w.nsamples; k++) {
         memcpy(&r->samples[r->n], buf + k * sizeof(double), sizeof(double));
+        memcpy(&r->contention[r->n], buf + (w.nsamples + k) * sizeof(double), sizeof(double));
         r->rounds[r->n] = round;
         r->n++;
     }
-    buf += (size_t)w.nsamples * sizeof(double);
+    buf += 2 * (size_t)w.nsamples * sizeof(double);
     r->inner = w.inner;
     if (w.per > 0) {
         /* setup ran in the child: the parent needs the per-op divisor for
@@ -743,7 +792,8 @@ int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const
     upstream_fd = (int)fd;
     r.samples = gr_calloc((size_t)o->repeat, sizeof *r.samples);
     r.rounds = gr_calloc((size_t)o->repeat, sizeof *r.rounds);
-    if (!r.samples || !r.rounds) {
+    r.contention = gr_calloc((size_t)o->repeat, sizeof *r.contention);
+    if (!r.samples || !r.rounds || !r.contention) {
         rc = gr_err(err, GR_ERR_NOMEM, "out of memory");
     }
     gr_set_threads(1);   /* as run_isolated: no OpenMP team before the forks */
@@ -795,6 +845,7 @@ int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const
     gr_set_threads(threads);
     gr_free(r.samples);
     gr_free(r.rounds);
+    gr_free(r.contention);
     gr_free(inner);
     if (hook.on) {
         regfree(&hook.re);
@@ -1071,8 +1122,9 @@ int gr_harness_run(struct gr_suite *s, const struct gr_harness_opts *o,
         size_t cap = (size_t)o->rounds * (size_t)o->repeat;
         res[i].samples = gr_calloc(cap, sizeof *res[i].samples);
         res[i].rounds = gr_calloc(cap, sizeof *res[i].rounds);
+        res[i].contention = gr_calloc(cap, sizeof *res[i].contention);
         res[i].instructions = NAN;
-        if (!res[i].samples || !res[i].rounds) {
+        if (!res[i].samples || !res[i].rounds || !res[i].contention) {
             return gr_err(err, GR_ERR_NOMEM, "out of memory");
         }
     }
@@ -1098,6 +1150,7 @@ void gr_harness_results_free(struct gr_bench_result **res, size_t n)
     for (i = 0; i < n; i++) {
         gr_free((*res)[i].samples);
         gr_free((*res)[i].rounds);
+        gr_free((*res)[i].contention);
     }
     gr_free(*res);
     *res = NULL;

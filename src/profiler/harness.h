@@ -6,6 +6,14 @@
  * monotonic clock (clock.h).  Also the callgrind side of --instructions:
  * the child's instrumented pass and reading its per-benchmark totals.
  *
+ * Neighbours: each sample's contention -- the time the process's threads
+ * spent runnable but waiting for a CPU (schedstat run_delay) over the
+ * sample's time -- is measured outside the timed region; a sample slowed
+ * that way (above GR_CONTENDED) is taken again, so a busy machine's gaps
+ * give clean samples, and every sample is kept with its contention for
+ * grregress to judge.  (Two OpenMP threads sharing two cores with a
+ * neighbour wait at every barrier for a preempted thread: 100x slower.)
+ *
  * Ownership: gr_bench_result arrays are allocated by gr_harness_run and
  * released with gr_harness_results_free.
  */
@@ -52,6 +60,11 @@ struct gr_harness_opts {
 struct gr_bench_result {
     double *samples;              /* seconds per operation, run order (owned) */
     int64_t *rounds;              /* round of each sample (owned) */
+    double *contention;           /* of each sample: the time the process's threads
+                                     waited for a CPU over the sample's time, NAN
+                                     when not measured (owned); a sample above
+                                     GR_CONTENDED is taken again, up to 4 times,
+                                     and the least contended attempt kept */
     size_t n;                     /* samples taken */
     int64_t inner;                /* operations per sample (calibrated once) */
     uint64_t checksum;            /* of the result */

@@ -308,7 +308,8 @@ static size_t round_means(const gr_run_bench *b, double *x, size_t nx)
             continue;
         }
         for (j = i; j < b->nsamples; j++) {
-            if (b->rounds[j] == b->rounds[i] && isfinite(b->samples[j])) {
+            if (b->rounds[j] == b->rounds[i] && isfinite(b->samples[j])
+                && gr_sample_clean(b, j)) {
                 sum += b->samples[j];
                 cnt++;
             }

@@ -84,8 +84,10 @@ static void round_means(const gr_run_bench *b, double *mean, double *ss, size_t 
     sum = gr_cli_alloc((size_t)hi + 1, sizeof *sum);
     cnt = gr_cli_alloc((size_t)hi + 1, sizeof *cnt);
     for (k = 0; k < b->nsamples; k++) {
-        sum[b->rounds[k]] += b->samples[k];
-        cnt[b->rounds[k]] += 1;
+        if (gr_sample_clean(b, k)) {   /* as compare: neighbours' samples out */
+            sum[b->rounds[k]] += b->samples[k];
+            cnt[b->rounds[k]] += 1;
+        }
     }
     for (r = 0; r <= hi; r++) {
         if (cnt[r] > 0) {

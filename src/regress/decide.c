@@ -44,6 +44,16 @@
  * speed moves between rounds stays as uncertain as it is.  Logs make the
  * effect a ratio and the noise roughly symmetric.
  *
+ * Why contended samples are left out.  The minimum cannot help when a
+ * neighbour takes a core for a whole round: two OpenMP threads on two
+ * shared cores then wait at every barrier for a preempted thread, and the
+ * round runs 10-100x slower (identical runs of the quick suite beside
+ * other builds and benchmarks: 14% of the comparisons flagged).  grprof
+ * measures how long each sample's threads waited for a CPU (schedstat's
+ * run_delay, the run file's "contention") and retakes contended samples;
+ * samples still contended are evidence about the neighbour, not the code,
+ * and rounds without a clean one do not count.
+ *
  * Why both significance and size.  Significance alone flags tiny real
  * changes (a 0.5% code-layout shift is real and irrelevant); size alone
  * flags noise.  Requiring the point estimate beyond the threshold AND the
@@ -65,6 +75,7 @@
 
 #define CI_LEVEL 0.95        /* interval reported and used by the rule */
 #define MIN_ROUNDS 3         /* fewer rounds than this: NOISY */
+#define CONTENDED_REASON "fewer than 3 rounds free of neighbours (CPU contention)"
 #define NOISY_WIDTH 4.0      /* interval wider than this many thresholds: NOISY */
 #define PRIOR_DF_CAP 2.0     /* prior df at most this many times the row's own */
 #define SHIFT_MIN_ROWS 10    /* fewer testable rows: no suite-wide shift estimated */
@@ -115,15 +126,16 @@ static int cmp_rs(const void *a, const void *b)
     return (p->x > q->x) - (p->x < q->x);
 }
 
-/* The log of each round's minimum sample of b, in round order, into
- * *out (allocated, b->nsamples entries at most), the rounds' numbers into
- * *ids; *nr rounds.  *zero is set when a round's minimum is 0 or less (no
- * log).  GR_OK or GR_ERR_NOMEM. */
+/* The log of each round's minimum clean sample of b (gr_sample_clean),
+ * in round order, into *out (allocated, b->nsamples entries at most), the
+ * rounds' numbers into *ids; *nr rounds.  *zero is set when a round's
+ * minimum is 0 or less (no log); *dirty counts the rounds left out because
+ * none of their samples was clean.  GR_OK or GR_ERR_NOMEM. */
 static int round_log_mins(const gr_run_bench *b, double **out, int64_t **ids,
-                          size_t *nr, int *zero)
+                          size_t *nr, int *zero, size_t *dirty)
 {
     struct rs *v = gr_malloc(b->nsamples * sizeof *v);
-    size_t i = 0, k;
+    size_t i = 0, k, n = 0;
     *out = gr_malloc(b->nsamples * sizeof **out);
     *ids = gr_malloc(b->nsamples * sizeof **ids);
     *nr = 0;
@@ -132,13 +144,27 @@ static int round_log_mins(const gr_run_bench *b, double **out, int64_t **ids,
         return GR_ERR_NOMEM;
     }
     for (k = 0; k < b->nsamples; k++) {
-        v[k].round = b->rounds[k];
-        v[k].x = b->samples[k];
+        if (gr_sample_clean(b, k)) {
+            v[n].round = b->rounds[k];
+            v[n++].x = b->samples[k];
+        }
     }
-    qsort(v, b->nsamples, sizeof *v, cmp_rs); /* by round, then value */
-    while (i < b->nsamples) {
+    for (k = 0; k < b->nsamples; k++) {
+        /* a round none of whose samples is clean (counted once) */
+        size_t j;
+        int seen = 0, clean = 0;
+        for (j = 0; j < b->nsamples; j++) {
+            if (b->rounds[j] == b->rounds[k]) {
+                seen |= j < k;
+                clean |= gr_sample_clean(b, j);
+            }
+        }
+        *dirty += !seen && !clean;
+    }
+    qsort(v, n, sizeof *v, cmp_rs); /* by round, then value */
+    while (i < n) {
         size_t e = i;
-        while (e < b->nsamples && v[e].round == v[i].round) {
+        while (e < n && v[e].round == v[i].round) {
             e++;
         }
         if (v[i].x > 0) {
@@ -180,10 +206,29 @@ static double threshold_for(const struct gr_decide_opts *o, const char *name)
     return o->threshold;
 }
 
+/* The median shown: the instruction count, or the median of the clean
+ * samples (all of them when none is clean); NAN out of memory. */
 static double bench_median(const gr_run_bench *b, enum gr_metric m)
 {
-    return m == GR_METRIC_INSTRUCTIONS ? b->instructions
-                                       : gr_median(b->samples, b->nsamples);
+    double *x, med;
+    size_t k, n = 0;
+    if (m == GR_METRIC_INSTRUCTIONS) {
+        return b->instructions;
+    }
+    if (!b->contention) {
+        return gr_median(b->samples, b->nsamples);
+    }
+    if (!(x = gr_malloc(b->nsamples * sizeof *x))) {
+        return NAN;
+    }
+    for (k = 0; k < b->nsamples; k++) {
+        if (gr_sample_clean(b, k)) {
+            x[n++] = b->samples[k];
+        }
+    }
+    med = n ? gr_median(x, n) : gr_median(b->samples, b->nsamples);
+    gr_free(x);
+    return med;
 }
 
 /* Per-row scratch of the time metric. */
@@ -192,6 +237,7 @@ struct tw {
     int64_t *ia, *ib;        /* their round numbers */
     size_t na, nb;
     int zero;                /* a round's minimum was 0 */
+    size_t dirty;            /* rounds left out: every sample contended */
     int test;                /* enters the moderated test and BH */
     struct gr_ttest t;
 };
@@ -202,7 +248,7 @@ static void time_verdict(struct gr_cmp_row *r, const struct tw *w, double alpha)
     double T = log1p(r->threshold), e, elo, ehi;
     if (!isfinite(w->t.diff)) {
         r->verdict = GR_V_NOISY;
-        r->reason = "no estimate";
+        r->reason = w->dirty ? CONTENDED_REASON : "no estimate";
         return;
     }
     e = r->lower_is_better ? w->t.diff : -w->t.diff;
@@ -215,6 +261,9 @@ static void time_verdict(struct gr_cmp_row *r, const struct tw *w, double alpha)
     } else if (w->zero) {
         r->verdict = GR_V_NOISY;
         r->reason = "a round's minimum is 0";
+    } else if (!w->test && w->dirty) {
+        r->verdict = GR_V_NOISY;
+        r->reason = CONTENDED_REASON;
     } else if (!w->test) {
         r->verdict = GR_V_NOISY;
         r->reason = "fewer than 3 rounds";
@@ -409,9 +458,9 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
         }
         /* time: gather the replicates */
         if (round_log_mins(b, &w[n - 1].la, &w[n - 1].ia, &w[n - 1].na,
-                              &w[n - 1].zero) < 0
+                              &w[n - 1].zero, &w[n - 1].dirty) < 0
             || round_log_mins(c, &w[n - 1].lb, &w[n - 1].ib, &w[n - 1].nb,
-                                 &w[n - 1].zero) < 0) {
+                                 &w[n - 1].zero, &w[n - 1].dirty) < 0) {
             rc = gr_err_nomem(err, "round minima");
             goto done;
         }

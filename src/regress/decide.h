@@ -32,7 +32,9 @@
  *     `--strict` refuses such a comparison (exit 3); `grregress ab`, which
  *     interleaves the two builds on one machine, judges it properly.
  *  3. Metric `time`: the replicates of a run are its ROUNDS: per round, the
- *     log of its minimum sample (decide.c says why).  d = mean(current
+ *     log of its minimum clean sample (decide.c says why; a sample is clean
+ *     when its contention is at most GR_CONTENDED or was not measured, and
+ *     a round without a clean sample is left out).  d = mean(current
  *     log round minima) - mean(baseline ones) estimates log(ratio), with
  *     a moderated t test (pooled within-benchmark variance shrunk toward a
  *     suite-wide prior, Smyth 2004, prior df capped at 2x the own df) giving p and a 95% interval [lo, hi];
@@ -42,7 +44,8 @@
  *       REGRESSION   q < alpha and e > T and the interval's worse-side
  *                    lower bound > T/2;
  *       IMPROVEMENT  q < alpha and e < -T and its upper bound < -T/2;
- *       NOISY        otherwise, when either run has fewer than 3 rounds,
+ *       NOISY        otherwise, when either run has fewer than 3 rounds
+ *                    (or fewer than 3 clean ones: "CPU contention"),
  *                    a round's minimum is 0, or hi - lo > 4T;
  *       UNCHANGED    otherwise.
  *  4. Summary: counts per verdict and the geometric mean of

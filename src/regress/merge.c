@@ -93,6 +93,7 @@ struct prep {
     gr_run_bench *dst;       /* the benchmark of a */
     double *samples;
     int64_t *rounds;
+    double *contention;      /* NULL unless both runs measured it */
     gr_stats stats;
     int64_t peak;
     double instructions;
@@ -145,6 +146,16 @@ int gr_run_merge(gr_run *a, const gr_run *b, gr_error *err)
             p->samples[p->dst->nsamples + k] = q->samples[k];
             p->rounds[p->dst->nsamples + k] = a->config.rounds + q->rounds[k];
         }
+        if (p->dst->contention && q->contention) {
+            if (!(p->contention = gr_malloc(n * sizeof *p->contention))) {
+                np++;
+                goto nomem;
+            }
+            memcpy(p->contention, p->dst->contention,
+                   p->dst->nsamples * sizeof *p->contention);
+            memcpy(p->contention + p->dst->nsamples, q->contention,
+                   q->nsamples * sizeof *p->contention);
+        }
         if (gr_stats_compute(p->samples, n, &p->stats) < 0) {
             np++;
             goto nomem;
@@ -159,8 +170,10 @@ int gr_run_merge(gr_run *a, const gr_run *b, gr_error *err)
         struct prep *p = &pp[i];
         gr_free(p->dst->samples);
         gr_free(p->dst->rounds);
+        gr_free(p->dst->contention);
         p->dst->samples = p->samples;
         p->dst->rounds = p->rounds;
+        p->dst->contention = p->contention;
         p->dst->nsamples = p->stats.n;
         p->dst->stats = p->stats;
         p->dst->peak_rss_bytes = p->peak;
@@ -183,6 +196,7 @@ nomem:
     for (i = 0; i < np; i++) {
         gr_free(pp[i].samples);
         gr_free(pp[i].rounds);
+        gr_free(pp[i].contention);
     }
     gr_free(pp);
     gr_free(started);
