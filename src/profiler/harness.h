@@ -32,6 +32,9 @@
 /* The test hook's environment variable (see gr_harness_opts.crash). */
 #define GR_HARNESS_CRASH_ENV "GRPROF_TEST_CRASH"
 
+/* "off": measure no contention (no retakes; the run file has none). */
+#define GR_HARNESS_CONTENTION_ENV "GRPROF_CONTENTION"
+
 /* Set in a round process (see gr_harness_opts.argv and gr_harness_worker). */
 #define GR_HARNESS_WORKER_ENV "GRPROF_ROUND_WORKER"
 

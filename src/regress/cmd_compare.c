@@ -743,11 +743,17 @@ int gr_compare_main(const struct gr_cmd *cmd, const struct gr_args *args,
     if (s.rep.n > 0
         && s.rep.compared + s.rep.count[GR_V_CHECKSUM] + s.rep.count[GR_V_FAILED] == 0
         && s.rep.count[GR_V_NODATA] == 0) {
+        size_t k, busy = 0;
+        for (k = 0; k < s.rep.n; k++) {
+            busy += s.rep.res[k].reason && strcmp(s.rep.res[k].reason,
+                                                  GR_REASON_CONTENDED) == 0;
+        }
         rc = gr_cli_fail(cmd, GR_REXIT_BASELINE,
                          "not comparable: no benchmark of %s can be compared with %s "
-                         "(%zu added, %zu removed, %zu version changed)",
+                         "(%zu added, %zu removed, %zu version changed, %zu without 3 rounds "
+                         "free of CPU contention)",
                          s.rep.cur_label, base_label, s.rep.count[GR_V_ADDED],
-                         s.rep.count[GR_V_REMOVED], s.rep.count[GR_V_VERSION]);
+                         s.rep.count[GR_V_REMOVED], s.rep.count[GR_V_VERSION], busy);
         goto done;
     }
     if (s.rep.n == 0) {

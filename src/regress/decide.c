@@ -75,7 +75,6 @@
 
 #define CI_LEVEL 0.95        /* interval reported and used by the rule */
 #define MIN_ROUNDS 3         /* fewer rounds than this: NOISY */
-#define CONTENDED_REASON "fewer than 3 rounds free of neighbours (CPU contention)"
 #define NOISY_WIDTH 4.0      /* interval wider than this many thresholds: NOISY */
 #define PRIOR_DF_CAP 2.0     /* prior df at most this many times the row's own */
 #define SHIFT_MIN_ROWS 10    /* fewer testable rows: no suite-wide shift estimated */
@@ -237,10 +236,18 @@ struct tw {
     int64_t *ia, *ib;        /* their round numbers */
     size_t na, nb;
     int zero;                /* a round's minimum was 0 */
-    size_t dirty;            /* rounds left out: every sample contended */
+    size_t da, db;           /* rounds left out (every sample contended), per run */
     int test;                /* enters the moderated test and BH */
     struct gr_ttest t;
 };
+
+/* Whether the rounds left out for contention are why w cannot be
+ * tested: with them both runs would have had enough. */
+static int contention_starved(const struct tw *w)
+{
+    return (w->na < MIN_ROUNDS || w->nb < MIN_ROUNDS) && w->na + w->da >= MIN_ROUNDS
+           && w->nb + w->db >= MIN_ROUNDS;
+}
 
 /* The verdict of a tested (or estimated) time row. */
 static void time_verdict(struct gr_cmp_row *r, const struct tw *w, double alpha)
@@ -248,7 +255,7 @@ static void time_verdict(struct gr_cmp_row *r, const struct tw *w, double alpha)
     double T = log1p(r->threshold), e, elo, ehi;
     if (!isfinite(w->t.diff)) {
         r->verdict = GR_V_NOISY;
-        r->reason = w->dirty ? CONTENDED_REASON : "no estimate";
+        r->reason = contention_starved(w) ? GR_REASON_CONTENDED : "no estimate";
         return;
     }
     e = r->lower_is_better ? w->t.diff : -w->t.diff;
@@ -261,9 +268,9 @@ static void time_verdict(struct gr_cmp_row *r, const struct tw *w, double alpha)
     } else if (w->zero) {
         r->verdict = GR_V_NOISY;
         r->reason = "a round's minimum is 0";
-    } else if (!w->test && w->dirty) {
+    } else if (!w->test && contention_starved(w)) {
         r->verdict = GR_V_NOISY;
-        r->reason = CONTENDED_REASON;
+        r->reason = GR_REASON_CONTENDED;
     } else if (!w->test) {
         r->verdict = GR_V_NOISY;
         r->reason = "fewer than 3 rounds";
@@ -458,9 +465,9 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
         }
         /* time: gather the replicates */
         if (round_log_mins(b, &w[n - 1].la, &w[n - 1].ia, &w[n - 1].na,
-                              &w[n - 1].zero, &w[n - 1].dirty) < 0
+                              &w[n - 1].zero, &w[n - 1].da) < 0
             || round_log_mins(c, &w[n - 1].lb, &w[n - 1].ib, &w[n - 1].nb,
-                                 &w[n - 1].zero, &w[n - 1].dirty) < 0) {
+                                 &w[n - 1].zero, &w[n - 1].db) < 0) {
             rc = gr_err_nomem(err, "round minima");
             goto done;
         }

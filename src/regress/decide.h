@@ -152,6 +152,10 @@ struct gr_report {
     const char *shift_why;   /* static: why it was or was not removed */
 };
 
+/* A NOISY row's reason when rounds left out for CPU contention are why it
+ * could not be tested (the same pointer in every row). */
+#define GR_REASON_CONTENDED "fewer than 3 rounds free of neighbours (CPU contention)"
+
 /* Compare cur against base.  Returns GR_OK and fills *out (free it with
  * gr_report_free), or GR_ERR_NOMEM.  Labels may be NULL. */
 int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,

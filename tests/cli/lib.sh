@@ -37,6 +37,11 @@ if [ -z "${GR_SRCDIR:-}" ] || [ ! -d "$GR_SRCDIR/tests/data" ]; then
 fi
 
 DATA=$GR_SRCDIR/tests/data
+# Verdicts must not depend on what else runs on the machine (make check
+# -j, CI neighbours): no contention measurement unless a test asks for it
+# (tests/cli/run.sh does; tests/check_decide.c tests the rule).
+GRPROF_CONTENTION=off
+export GRPROF_CONTENTION
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/grcli.XXXXXX") || {
     echo "Bail out! cannot make a temporary directory"
     exit 99

@@ -84,9 +84,13 @@ check "run file has stats" grep -q '"median":' "$T_TMP/r.json"
 check "run file has 4 benchmarks" test "$(grep -c '"group":' "$T_TMP/r.json")" -eq 4
 check "run file records the config" grep -q '"rounds":[[:space:]]*2,' "$T_TMP/r.json"
 check "samples carry rounds 0 and 1" grep -q '"rounds":[[:space:]]*\[0, 0, 1, 1\]' "$T_TMP/r.json"
+check "GRPROF_CONTENTION=off: no contention recorded" test "$(grep -c '"contention"' "$T_TMP/r.json")" -eq 0
 if [ -r /proc/self/schedstat ]; then
+    # shellcheck disable=SC2086
+    run env -u GRPROF_CONTENTION "$GRPROF" run $TINY -q -o "$T_TMP/cont.json"
+    expect_ok "a run measuring contention"
     check "each sample's contention is recorded" \
-        grep -Eq '"contention":[[:space:]]*\[[0-9.e-]+, [0-9.e-]+, [0-9.e-]+, [0-9.e-]+\]' "$T_TMP/r.json"
+        grep -Eq '"contention":[[:space:]]*\[[0-9.e-]+, [0-9.e-]+, [0-9.e-]+, [0-9.e-]+\]' "$T_TMP/cont.json"
 fi
 check "checksums are 16 hex digits" grep -Eq '"checksum":[[:space:]]*"[0-9a-f]{16}"' "$T_TMP/r.json"
 check "perf availability recorded" grep -q '"perf_instructions":' "$T_TMP/r.json"
