@@ -101,6 +101,19 @@ static inline int gr_sample_clean(const gr_run_bench *b, size_t k)
     return !b->contention || !(b->contention[k] > GR_CONTENDED);
 }
 
+/* Whether neighbours were busy through most of b: more than half of its
+ * samples contended even after grprof's retakes.  Its clean samples are
+ * then suspect too (a neighbour on the other core slows memory-bound code
+ * by 25% without taking our CPU: tests/data/aa/README), so none counts. */
+static inline int gr_bench_busy(const gr_run_bench *b)
+{
+    size_t k, n = 0;
+    for (k = 0; b->contention && k < b->nsamples; k++) {
+        n += !gr_sample_clean(b, k);
+    }
+    return 2 * n > b->nsamples;
+}
+
 /* A benchmark that FAILED in the run (crashed, was killed, timed out, or
  * reported an error): it has no samples and is not in `benchmarks`. */
 typedef struct gr_run_failure {

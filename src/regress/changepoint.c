@@ -293,12 +293,14 @@ void gr_trend_free(struct gr_trend *t)
     }
 }
 
-/* Append the logs of b's round means to x (from *nx on); returns the
- * number appended (0 when no round has a positive mean). */
+/* Append the logs of b's round means (of its clean samples: runfile.h)
+ * to x (from *nx on); returns the number appended (0 when no round has a
+ * positive mean, or neighbours were busy through the benchmark). */
 static size_t round_means(const gr_run_bench *b, double *x, size_t nx)
 {
     size_t i, j, k = 0;
-    for (i = 0; i < b->nsamples; i++) {
+    int busy = gr_bench_busy(b);
+    for (i = 0; i < b->nsamples && !busy; i++) {
         double sum = 0.0;
         size_t cnt = 0, seen = 0;
         for (j = 0; j < i && !seen; j++) {

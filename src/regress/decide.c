@@ -36,8 +36,8 @@
  * additive (Chen and Revels, "Robust benchmarking in noisy environments",
  * 2016), and it comes in modes (alone on a core, or sharing it).  A mean
  * or median of a round mixes the modes in proportions that differ from
- * run to run; the stored A/A set recorded beside a compiler job
- * (tests/data/aa) had a fifth of its benchmarks "changed" by 10-17%
+ * run to run; the first stored A/A set, recorded beside a compiler job
+ * (tests/data/aa/README), had a fifth of its benchmarks "changed" by 10-17%
  * between identical runs with medians, and about 1% with minima.  The
  * minimum of a round is the sample least disturbed, and the spread of the
  * rounds' minima is still measured, so a benchmark whose undisturbed
@@ -52,7 +52,13 @@
  * measures how long each sample's threads waited for a CPU (schedstat's
  * run_delay, the run file's "contention") and retakes contended samples;
  * samples still contended are evidence about the neighbour, not the code,
- * and rounds without a clean one do not count.
+ * and rounds without a clean one do not count.  When more than half of a
+ * benchmark's samples stayed contended, the neighbour was there most of
+ * the time and its clean samples are suspect as well: on the stored A/A
+ * set, memory-bound benchmarks ran 25% slower in such runs without being
+ * preempted (a neighbour on the other core shares the caches and memory),
+ * which alone flagged 1.05% of identical comparisons; with the rule, 0.64%
+ * (tests/data/aa/README).
  *
  * Why both significance and size.  Significance alone flags tiny real
  * changes (a 0.5% code-layout shift is real and irrelevant); size alone
@@ -125,8 +131,9 @@ static int cmp_rs(const void *a, const void *b)
     return (p->x > q->x) - (p->x < q->x);
 }
 
-/* The log of each round's minimum clean sample of b (gr_sample_clean),
- * in round order, into *out (allocated, b->nsamples entries at most), the
+/* The log of each round's minimum clean sample of b (gr_sample_clean;
+ * none when the benchmark was busy throughout, gr_bench_busy), in round
+ * order, into *out (allocated, b->nsamples entries at most), the
  * rounds' numbers into *ids; *nr rounds.  *zero is set when a round's
  * minimum is 0 or less (no log); *dirty counts the rounds left out because
  * none of their samples was clean.  GR_OK or GR_ERR_NOMEM. */
@@ -135,6 +142,7 @@ static int round_log_mins(const gr_run_bench *b, double **out, int64_t **ids,
 {
     struct rs *v = gr_malloc(b->nsamples * sizeof *v);
     size_t i = 0, k, n = 0;
+    int busy = gr_bench_busy(b);
     *out = gr_malloc(b->nsamples * sizeof **out);
     *ids = gr_malloc(b->nsamples * sizeof **ids);
     *nr = 0;
@@ -142,20 +150,20 @@ static int round_log_mins(const gr_run_bench *b, double **out, int64_t **ids,
         gr_free(v);
         return GR_ERR_NOMEM;
     }
-    for (k = 0; k < b->nsamples; k++) {
+    for (k = 0; k < b->nsamples && !busy; k++) {
         if (gr_sample_clean(b, k)) {
             v[n].round = b->rounds[k];
             v[n++].x = b->samples[k];
         }
     }
     for (k = 0; k < b->nsamples; k++) {
-        /* a round none of whose samples is clean (counted once) */
+        /* a round none of whose samples counts (counted once) */
         size_t j;
         int seen = 0, clean = 0;
         for (j = 0; j < b->nsamples; j++) {
             if (b->rounds[j] == b->rounds[k]) {
                 seen |= j < k;
-                clean |= gr_sample_clean(b, j);
+                clean |= !busy && gr_sample_clean(b, j);
             }
         }
         *dirty += !seen && !clean;
