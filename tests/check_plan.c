@@ -11,13 +11,16 @@
  * Thread counts 1 and 2 give identical bits.  Random programs (progen)
  * check every op, loop shape and kernel kind the same way.  Then: a
  * corrupted plan is caught by debug mode; the printed plans match
- * tests/golden/plan/NAME.plan (PageRank and the IR goldens every_op, loops
- * and fused; GR_GOLDEN_UPDATE=1 rewrites them); every plan op has its doc
+ * tests/golden/plan/NAME.plan (PageRank and the IR goldens every_op, loops,
+ * fused and sparse; GR_GOLDEN_UPDATE=1 rewrites them); every plan op has its doc
  * block and case in vm.c and a golden using it; registers are fewer than
  * vector values; loops allocate nothing (50 iterations allocate as much
  * as 5); every allocation failure is a clean GR_ERR_NOMEM without leak
  * (valgrind: CK_FORK=no); edge kernels (messages using the weight freely)
- * match a reference; the push and pull aggregation kernels agree.
+ * match a reference; the push and pull aggregation kernels agree, and so
+ * do a pull of a bool x packed into bits, rows under a mask handed over
+ * in pieces, and the listed push (its bytes, and its list exactly the true
+ * receivers) with 1 and 2 threads, senders scanned or listed.
  *
  * Fused programs come from gr_optimize -O2 (GR_PLAN_TEST_OPTIMIZE=0 leaves
  * them out) and from a small independent fuser below (mf_*), which also
@@ -1258,12 +1261,17 @@ END_TEST
 /* ---- printing, registers, allocation ----------------------------------------------------- */
 
 /* The golden plans: PageRank from the library as compiled, and the IR
- * goldens of every op, loops and fused kernels (tests/golden/ir). */
+ * goldens of every op, loops, fused kernels and sparse epilogues
+ * (tests/golden/ir; sparse.ir: a level-synchronous search whose epilogue
+ * runs on a listed push's receivers, with integer folds whose values at
+ * the skipped nodes are not the identity, beside one kept dense by an f64
+ * sum). */
 static const char *const golden_src[][2] = {
     {"pagerank", NULL},
     {"every_op", GR_SRCDIR "/tests/golden/ir/every_op.ir"},
     {"loops", GR_SRCDIR "/tests/golden/ir/loops.ir"},
     {"fused", GR_SRCDIR "/tests/golden/ir/fused.ir"},
+    {"sparse", GR_SRCDIR "/tests/golden/ir/sparse.ir"},
 };
 #define NGOLDEN ((int)(sizeof golden_src / sizeof golden_src[0]))
 
@@ -1315,6 +1323,50 @@ START_TEST(test_golden)
     gr_plan_free(&pl);
     gr_program_free(&p);
     gr_graph_free(&g);
+}
+END_TEST
+
+/* The sparse golden (a listed push's epilogue run on its receivers, folds
+ * adding their values at the skipped nodes, a mask kernel) gives step
+ * mode's bits from every source of the battery's larger graphs, with 1
+ * and 2 threads: sparse levels, dense ones and empty frontiers. */
+START_TEST(test_sparse_epilogue)
+{
+    static const int cases[] = {8, 11, 12, 15, 16, 17, 18, 19};
+    gr_program *p = golden_program(NGOLDEN - 1);
+    gr_plan *pl = NULL;
+    gr_params *ps = NULL;
+    gr_error e;
+    const int saved = gr_threads();
+    int k, t, sparse = 0;
+    char what[64], val[32];
+    gr_error_clear(&e);
+    ck_assert_str_eq(golden_src[NGOLDEN - 1][0], "sparse");
+    ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+    for (k = 0; k < pl->nkers; k++) {
+        sparse += pl->kers[k].sparse;
+    }
+    ck_assert_int_eq(sparse, 1); /* the f64 sum keeps the second loop dense */
+    ck_assert_int_eq(gr_params_new(p, &ps, &e), GR_OK);
+    for (k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
+        const char *gname;
+        gr_graph *g = tu_case(cases[k], &gname);
+        uint32_t src;
+        for (src = 0; src < g->n; src += g->n / 3 + 1) {
+            snprintf(val, sizeof val, "%lld", (long long)gr_graph_orig_id(g, src));
+            ck_assert_int_eq(gr_params_set(ps, "source", val, &e), GR_OK);
+            for (t = 1; t <= 2; t++) {
+                gr_set_threads(t);
+                snprintf(what, sizeof what, "sparse (source %s, %d threads)", val, t);
+                plan_equals_step(g, gname, p, ps, what);
+            }
+        }
+        gr_graph_free(&g);
+    }
+    gr_set_threads(saved);
+    gr_params_free(&ps);
+    gr_plan_free(&pl);
+    gr_program_free(&p);
 }
 END_TEST
 
@@ -1822,10 +1874,92 @@ END_TEST
 
 /* ---- aggregation kernels: push and pull agree ------------------------------------------------ */
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The other ways to run J give pull's bytes (want): a bool x packed into
+ * bits; the rows under the mask handed over in pieces (gr_k_agg_rows_mask);
+ * and, for the listed push, its bytes and list (exactly the true receivers,
+ * each once) with 1 and 2 threads, from a scan of x and from x's own list
+ * (which must also leave the push/pull choice as it was).  Returns whether
+ * the listed push applied. */
+static int other_runs_agree(const gr_kagg *J0, const void *want, const char *what)
+{
+    const gr_graph *g = J0->g;
+    const uint32_t n = g->n;
+    const size_t osz = gr_k_size(J0->oek);
+    uint8_t *o = malloc(n * 8 + 1);
+    uint64_t *bits = malloc(((size_t)n + 63) / 64 * 8 + 8);
+    uint32_t *lst = malloc((size_t)n * 4 + 4), *xl = malloc((size_t)n * 4 + 4);
+    gr_kagg J = *J0;
+    uint32_t v, lo, nx = 0;
+    size_t k, cnt, ntrue = 0;
+    int t, listed = 0;
+    ck_assert_ptr_nonnull(o);
+    ck_assert_ptr_nonnull(bits);
+    ck_assert_ptr_nonnull(lst);
+    ck_assert_ptr_nonnull(xl);
+    /* packed bits, pulled */
+    if (gr_k_agg_pack(&J, bits, (gr_kpol){0})) {
+        ck_assert_int_eq(gr_k_agg_can_push(&J), 0);
+        memset(o, 0x77, n * osz);
+        gr_k_agg_run(&J, o, -1, (gr_kpol){0});
+        ck_assert_msg(memcmp(o, want, n * osz) == 0, "packed pull differs: %s", what);
+    }
+    /* the rows in pieces of 37, the mask handed over */
+    J = *J0;
+    memset(o, 0x33, n * osz);
+    for (lo = 0; lo < n; lo += 37) {
+        uint32_t hi = n - lo > 37 ? lo + 37 : n;
+        gr_k_agg_rows_mask(&J, lo, hi, o + (size_t)lo * osz, 0, J.mask ? J.mask + lo : NULL);
+    }
+    ck_assert_msg(memcmp(o, want, n * osz) == 0, "rows under a given mask differ: %s", what);
+    if (!gr_k_agg_can_push_list(&J)) {
+        goto done;
+    }
+    listed = 1;
+    for (v = 0; v < n; v++) {
+        ntrue += ((const uint8_t *)want)[v] != 0;
+        if (J.xb ? J.xb[v] != 0 : J.xi ? J.xi[v] != 0 : J.xf[v] != 0) {
+            xl[nx++] = v;
+        }
+    }
+    for (t = 0; t < 4; t++) {
+        gr_kpol pol = {1 + (t & 1)};
+        J = *J0;
+        if (t >= 2) {
+            uint64_t edges, ledges;
+            int pays = gr_k_agg_push_cost(&J, pol, &edges);
+            J.xlist = xl;
+            J.xnnz = nx;
+            ck_assert_int_eq(gr_k_agg_push_cost(&J, pol, &ledges), pays);
+            ck_assert(ledges == edges && (edges != UINT64_MAX) == pays);
+        }
+        memset(o, 0x11, n);
+        cnt = gr_k_agg_push_list(&J, o, lst, pol);
+        ck_assert_msg(memcmp(o, want, n) == 0, "listed push differs: %s, run %d", what, t);
+        ck_assert_msg(cnt == ntrue, "listed push lists %zu of %zu: %s", cnt, ntrue, what);
+        qsort(lst, cnt, sizeof *lst, cmp_u32);
+        for (k = 0; k < cnt; k++) {
+            ck_assert_msg(((const uint8_t *)want)[lst[k]] && (k == 0 || lst[k] > lst[k - 1]),
+                          "listed push lists a wrong or repeated receiver: %s", what);
+        }
+    }
+done:
+    free(o);
+    free(bits);
+    free(lst);
+    free(xl);
+    return listed;
+}
+
 START_TEST(test_push_pull)
 {
     static const int mons[] = {GR_MON_ANY, GR_MON_MIN};
-    int gi, pays = 0, pulls = 0;
+    int gi, pays = 0, pulls = 0, listed = 0;
     for (gi = 0; gi < 4; gi++) {
         gr_graph *g = gi < 2 ? tu_case(15 + gi, NULL) : tu_case(18 + (gi - 2), NULL);
         const uint32_t n = g->n;
@@ -1853,6 +1987,7 @@ START_TEST(test_push_pull)
                                 gr_kagg J;
                                 gr_kpol pol = {0};
                                 gr_error e;
+                                char what[160];
                                 gr_ek xek = kind == 0 ? GR_EK_U8 : kind == 1 ? GR_EK_I64
                                                                              : GR_EK_F64;
                                 gr_ek oek = mons[mi] == GR_MON_ANY ? GR_EK_U8 : xek;
@@ -1873,10 +2008,12 @@ START_TEST(test_push_pull)
                                 memset(o2, 0xa5, n * sizeof *o2);
                                 gr_k_agg_run(&J, o1, 0, pol);
                                 gr_k_agg_run(&J, o2, 1, pol);
+                                snprintf(what, sizeof what, "graph %d dir %d monoid %d kind %d "
+                                         "self %d masked %d density %d", gi, dir, mons[mi],
+                                         kind, self, masked, dens);
                                 ck_assert_msg(memcmp(o1, o2, n * gr_k_size(oek)) == 0,
-                                              "push and pull differ: graph %d dir %d monoid %d "
-                                              "kind %d self %d masked %d density %d", gi, dir,
-                                              mons[mi], kind, self, masked, dens);
+                                              "push and pull differ: %s", what);
+                                listed += other_runs_agree(&J, o1, what);
                                 pays += gr_k_agg_push_pays(&J, pol);
                                 pulls += !gr_k_agg_push_pays(&J, pol);
                             }
@@ -1896,6 +2033,7 @@ START_TEST(test_push_pull)
     /* sparse inputs pushed, dense ones pulled */
     ck_assert_int_gt(pays, 0);
     ck_assert_int_gt(pulls, 0);
+    ck_assert_int_gt(listed, 0);
 }
 END_TEST
 
@@ -1915,6 +2053,7 @@ static Suite *plan_suite(void)
     tcase_set_timeout(tc, 1200);
     tcase_add_test(tc, test_debug_catches);
     tcase_add_loop_test(tc, test_golden, 0, NGOLDEN);
+    tcase_add_test(tc, test_sparse_epilogue);
     tcase_add_test(tc, test_op_docs);
     tcase_add_test(tc, test_registers);
     tcase_add_test(tc, test_no_alloc_in_loops);

@@ -33,7 +33,11 @@
  * gr_k_agg_run (all nodes, pulled or, for the monoids whose result does
  * not depend on message order -- any, i64 and bool min -- pushed from the
  * senders when they are few, as GraphBLAS chooses; the same results; a
- * byte frontier is scanned eight senders at a time).
+ * byte frontier is scanned eight senders at a time).  A bool x that is
+ * pulled and only tested for non-zero can be packed into a bitmap first
+ * (gr_k_agg_pack, the F_XBIT form): the random reads of a pull then touch
+ * an eighth of the bytes, which keeps a BFS frontier of a million nodes in
+ * cache, as direction-optimizing BFS keeps its bitmaps.
  */
 #include "config.h"
 #include "engine/exec/kernels.h"
@@ -74,6 +78,7 @@ enum {
     F_MULW,  /* xf[u] * w (unweighted mul_w is F_XF: x * 1.0 == x) */
     F_W,     /* w */
     F_ONE,   /* 1.0 (unweighted w) */
+    F_XBIT,  /* bit u of xbits: a bool x packed by gr_k_agg_pack */
     F__N
 };
 
@@ -91,6 +96,12 @@ typedef gr_kagg agg_job;
 
 /* ---- messages ------------------------------------------------------- */
 
+/* Bit u of the packed bool x (F_XBIT), 0 or 1. */
+AGG_INLINE int xbit(const agg_job *J, uint32_t u)
+{
+    return (int)((J->xbits[u >> 6] >> (u & 63)) & 1);
+}
+
 AGG_INLINE double msg_f(const agg_job *J, const int F, uint32_t u, const double *w,
                         uint64_t j)
 {
@@ -98,6 +109,7 @@ AGG_INLINE double msg_f(const agg_job *J, const int F, uint32_t u, const double 
     case F_XF: return J->xf[u];
     case F_XI: return (double)J->xi[u];
     case F_XB: return (double)J->xb[u];
+    case F_XBIT: return (double)xbit(J, u);
     case F_ADDW: return J->xf[u] + w[j];
     case F_ADD1: return J->xf[u] + 1.0;
     case F_MULW: return J->xf[u] * w[j];
@@ -112,6 +124,7 @@ AGG_INLINE int64_t msg_i(const agg_job *J, const int F, uint32_t u, const double
     switch (F) {
     case F_XI: return J->xi[u];
     case F_XB: return J->xb[u];
+    case F_XBIT: return xbit(J, u);
     default: return gr_f2i(msg_f(J, F, u, w, j));
     }
 }
@@ -122,6 +135,7 @@ AGG_INLINE int msg_nz(const agg_job *J, const int F, uint32_t u, const double *w
     switch (F) {
     case F_XI: return J->xi[u] != 0;
     case F_XB: return J->xb[u] != 0;
+    case F_XBIT: return xbit(J, u);
     default: return msg_f(J, F, u, w, j) != 0;
     }
 }
@@ -132,6 +146,7 @@ AGG_INLINE double self_f(const agg_job *J, const int F, uint32_t v)
     switch (F) {
     case F_XI: return (double)J->xi[v];
     case F_XB: return (double)J->xb[v];
+    case F_XBIT: return (double)xbit(J, v);
     default: return J->xf[v];
     }
 }
@@ -141,6 +156,7 @@ AGG_INLINE int64_t self_i(const agg_job *J, const int F, uint32_t v)
     switch (F) {
     case F_XI: return J->xi[v];
     case F_XB: return J->xb[v];
+    case F_XBIT: return xbit(J, v);
     default: return gr_f2i(J->xf[v]);
     }
 }
@@ -286,6 +302,7 @@ AGG_INLINE const void *msg_addr(const agg_job *J, const int F, uint32_t u)
     switch (F) {
     case F_XI: return &J->xi[u];
     case F_XB: return &J->xb[u];
+    case F_XBIT: return &J->xbits[u >> 6];
     case F_W:
     case F_ONE: return NULL;
     default: return &J->xf[u];
@@ -816,10 +833,10 @@ AGG_NOINLINE void mode_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, 
     X(F_XI, A_SUM_I) X(F_XI, A_MIN_I) X(F_XI, A_MAX_I) X(F_XB, A_SUM_I)            \
     X(F_XF, A_COUNT) X(F_XI, A_COUNT) X(F_XB, A_COUNT)                             \
     X(F_XF, A_ANY) X(F_XI, A_ANY) X(F_XB, A_ANY)                                   \
-    X(F_XB, A_MIN_B) X(F_XB, A_MAX_B)
+    X(F_XB, A_MIN_B) X(F_XB, A_MAX_B) X(F_XBIT, A_ANY) X(F_XBIT, A_COUNT)
 
-/* Rows [lo, hi) into out[0..hi-lo) for the receivers mask selects, the
- * empty value elsewhere, in one loop: four consecutive receivers go
+/* Rows [lo, hi) into out[0..hi-lo) for the receivers mask selects (node v
+ * at mask[v - lo]), the empty value elsewhere, in one loop: four consecutive receivers go
  * through agg_quad when the form allows, others one by one (no prefetch:
  * the rows ahead may be skipped). */
 AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, const int F,
@@ -830,11 +847,11 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
     uint32_t v;
     acc_init(&empty, A);
     for (v = lo; v < hi; v++) {
-        if (!mask[v]) {
+        if (!mask[v - lo]) {
             acc_store(J, out, v - lo, A, &empty);
             continue;
         }
-        if (quad && v + 4 <= hi && mask[v + 1] && mask[v + 2] && mask[v + 3]) {
+        if (quad && v + 4 <= hi && mask[v - lo + 1] && mask[v - lo + 2] && mask[v - lo + 3]) {
             agg_quad(J, v, F, A, out, v - lo);
             v += 3;
             continue;
@@ -843,8 +860,38 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
     }
 }
 
+/* any over a packed bool x (F_XBIT) of one direction's rows into bytes,
+ * receivers selected by mask (node v at mask[v - lo]; NULL: all): the loop of a bottom-up BFS step,
+ * every operand in a local (the byte stores would otherwise make the
+ * compiler reload the job's fields for every node). */
+static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *out,
+                          const uint8_t *mask)
+{
+    const int in = J->dir == GR_DIR_IN;
+    const uint64_t *restrict off = in ? J->g->in_off : J->g->out_off;
+    const uint32_t *restrict adj = in ? J->g->in_adj : J->g->out_adj;
+    const uint64_t *restrict bits = J->xbits;
+    uint32_t v;
+    for (v = lo; v < hi; v++) {
+        uint64_t k, e;
+        uint8_t got = 0;
+        if (mask && !mask[v - lo]) {
+            out[v - lo] = 0;
+            continue;
+        }
+        for (k = off[v], e = off[v + 1]; k < e; k++) {
+            const uint32_t u = adj[k];
+            if ((bits[u >> 6] >> (u & 63)) & 1) {
+                got = 1;
+                break;
+            }
+        }
+        out[v - lo] = got;
+    }
+}
+
 /* Rows [lo, hi) into out[0..hi-lo) on thread tid (which owns mode table
- * tid); mask (or NULL) selects the receivers of the fast pairings, which
+ * tid); mask (node v at mask[v - lo], or NULL) selects the receivers of the fast pairings, which
  * get the empty value elsewhere (callers handle the mask for the others). */
 static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, int tid,
                      void *out, const uint8_t *mask)
@@ -862,6 +909,10 @@ static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, i
         } else {
             mode_rows_generic(J, lo, hi, F, key, cnt, out);
         }
+        return;
+    }
+    if (F == F_XBIT && A == A_ANY && J->oek == GR_EK_U8 && !J->self && J->dir != GR_DIR_BOTH) {
+        any_bits_rows(J, lo, hi, out, mask);
         return;
     }
     switch (F * A__N + A) {
@@ -889,13 +940,20 @@ static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, i
     }
 }
 
+/* See kernels.h: rows [lo, hi) under J's mask. */
+void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid)
+{
+    gr_k_agg_rows_mask(J, lo, hi, out, tid, J->mask ? J->mask + lo : NULL);
+}
+
 /* See kernels.h: rows [lo, hi), masked-off receivers getting the empty
  * value; runs of active receivers go through the unmasked loops. */
-void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid)
+void gr_k_agg_rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
+                        const uint8_t *mask)
 {
     const size_t osz = gr_k_size(J->oek);
     uint32_t v, e;
-    if (!J->mask) {
+    if (!mask) {
         agg_rows(J, lo, hi, J->form, J->acc, tid, out, NULL);
         return;
     }
@@ -904,20 +962,20 @@ void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int ti
 #define AGG_MASKED(FF, AA) case FF * A__N + AA:
             AGG_FAST(AGG_MASKED)
 #undef AGG_MASKED
-            agg_rows(J, lo, hi, J->form, J->acc, tid, out, J->mask);
+            agg_rows(J, lo, hi, J->form, J->acc, tid, out, mask);
             return;
         default:
             break;
         }
     }
     for (v = lo; v < hi; v = e) {
-        if (!J->mask[v]) {
-            for (e = v + 1; e < hi && !J->mask[e]; e++) {
+        if (!mask[v - lo]) {
+            for (e = v + 1; e < hi && !mask[e - lo]; e++) {
             }
             agg_empty_run(J, v, e, (char *)out + (size_t)(v - lo) * osz);
             continue;
         }
-        for (e = v + 1; e < hi && J->mask[e]; e++) {
+        for (e = v + 1; e < hi && mask[e - lo]; e++) {
         }
         agg_rows(J, v, e, J->form, J->acc, tid, (char *)out + (size_t)(v - lo) * osz, NULL);
     }
@@ -1267,6 +1325,54 @@ int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol)
     return 1;
 }
 
+/* Bit i = (b[i] != 0) for the eight bytes at b: each byte's high bit set
+ * when it is non-zero (without carries between bytes), shifted to its low
+ * bit, and the eight gathered by one multiplication. */
+static inline uint64_t pack8(const uint8_t *b)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t w, t;
+    memcpy(&w, b, 8);
+    t = ((((w & lo7) + lo7) | w) & ~lo7) >> 7;
+    return (t * 0x0102040810204080ULL) >> 56;
+}
+
+/* See kernels.h: a bool x packed into bits for a pull. */
+int gr_k_agg_pack(gr_kagg *J, uint64_t *bits, gr_kpol pol)
+{
+    const long long n = J->g->n, nw = (n + 63) / 64;
+    const uint8_t *xb = J->xb;
+    long long w;
+    int nt = agg_threads(J->g, pol);
+    (void)nt;
+    if (J->form != F_XB || !bits || n == 0 ||
+        !(J->acc == A_ANY || J->acc == A_COUNT || J->acc == A_SUM_B || J->acc == A_MIN_B ||
+          J->acc == A_MAX_B)) {
+        return 0;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if(nt > 1)
+#endif
+    for (w = 0; w < nw; w++) {
+        const long long lo = w * 64, hi = lo + 64 < n ? lo + 64 : n;
+        uint64_t b = 0;
+        long long u;
+        if (hi - lo == 64) {
+            for (u = 0; u < 8; u++) {
+                b |= pack8(xb + lo + 8 * u) << (8 * u);
+            }
+        } else {
+            for (u = lo; u < hi; u++) {
+                b |= (uint64_t)(xb[u] != 0) << (u - lo);
+            }
+        }
+        bits[w] = b;
+    }
+    J->xbits = bits;
+    J->form = F_XBIT;
+    return 1;
+}
+
 /* ---- push ------------------------------------------------------------------- */
 
 #define PUSH_ALPHA 15      /* push when sender edges * alpha < receiver edges */
@@ -1304,12 +1410,69 @@ static inline uint64_t push_degree(const gr_graph *g, int dir, uint32_t u)
     return d;
 }
 
+#define PUSH_AHEAD 8       /* senders ahead whose rows a push prefetches */
+#define PUSH_SCAN 2048     /* nodes scanned for senders at a time */
+
+/* Prefetch what sender u's push reads first: its row offsets (stage 0),
+ * or its row's first edges (stage 1, once the offsets are in cache). */
+static inline void push_prefetch(const agg_job *J, uint32_t u, int stage)
+{
+    const gr_graph *g = J->g;
+    if (J->dir != GR_DIR_OUT) {
+        __builtin_prefetch(stage ? (const void *)&g->out_adj[g->out_off[u]]
+                                 : (const void *)&g->out_off[u]);
+    }
+    if (J->dir != GR_DIR_IN) {
+        __builtin_prefetch(stage ? (const void *)&g->in_adj[g->in_off[u]]
+                                 : (const void *)&g->in_off[u]);
+    }
+}
+
+/* The senders among nodes [lo, hi) into s (at most hi - lo), in order; a
+ * bool x is read eight nodes at a time, its non-zero bytes picked out of
+ * the word (pack8).  Returns their number. */
+static size_t scan_senders(const agg_job *J, long long lo, long long hi, uint32_t *s)
+{
+    size_t ns = 0;
+    long long u = lo;
+    if (J->form == F_XB) {
+        for (; u + 8 <= hi; u += 8) {
+            uint64_t m = pack8(J->xb + u);
+            while (m) {
+                s[ns++] = (uint32_t)(u + __builtin_ctzll(m));
+                m &= m - 1;
+            }
+        }
+    }
+    for (; u < hi; u++) {
+        if (push_sender(J, (uint32_t)u)) {
+            s[ns++] = (uint32_t)u;
+        }
+    }
+    return ns;
+}
+
+/* The edges senders s[0..ns) push along, their offsets prefetched ahead. */
+static uint64_t sender_edges(const agg_job *J, const uint32_t *s, size_t ns)
+{
+    uint64_t e = 0;
+    size_t i;
+    for (i = 0; i < ns; i++) {
+        if (i + PUSH_AHEAD < ns) {
+            push_prefetch(J, s[i + PUSH_AHEAD], 0);
+        }
+        e += push_degree(J->g, J->dir, s[i]);
+    }
+    return e;
+}
+
 /* Whether pushing is cheaper.  Counting the active receivers R (n when
  * unmasked) reads the mask only; the senders are then counted with an
  * early exit as soon as they are too many to push (R / PUSH_ALPHA), so a
  * dense input costs a short scan; only a sparse one has its senders' edges
- * counted, against the receivers' estimated R * m / n. */
-static int push_pays(const agg_job *J, int nt)
+ * counted (a second scan, or its list), against the receivers' estimated
+ * R * m / n. */
+static int push_pays(const agg_job *J, int nt, uint64_t *edges)
 {
     const gr_graph *g = J->g;
     long long v, n = g->n;
@@ -1326,31 +1489,29 @@ static int push_pays(const agg_job *J, int nt)
         recv = (uint64_t)n;
     }
     cap = recv / PUSH_ALPHA;
-    if (J->acc == A_ANY && J->form == F_XB) {
-        /* bytes: skip eight zero senders at a time */
-        const uint8_t *xb = J->xb;
-        for (v = 0; v < n && send <= cap;) {
-            uint64_t w8;
-            if (v + 8 <= n && (memcpy(&w8, xb + v, 8), w8 == 0)) {
-                v += 8;
-                continue;
-            }
-            if (xb[v]) {
-                send++;
-                sedges += push_degree(g, J->dir, (uint32_t)v);
-            }
-            v++;
+    if (J->xlist && J->acc == A_ANY) {
+        /* the senders are listed: O(their number) */
+        send = J->xnnz;
+        if (send <= cap) {
+            sedges = sender_edges(J, J->xlist, J->xnnz);
         }
     } else {
-        for (v = 0; v < n && send <= cap; v++) {
-            if (push_sender(J, (uint32_t)v)) {
-                send++;
-                sedges += push_degree(g, J->dir, (uint32_t)v);
-            }
+        /* PUSH_SCAN nodes at a time: the senders counted first, stopping
+         * once they are too many, and only then their edges (random reads) */
+        uint32_t s[PUSH_SCAN];
+        for (v = 0; v < n && send <= cap; v += PUSH_SCAN) {
+            send += scan_senders(J, v, n - v < PUSH_SCAN ? n : v + PUSH_SCAN, s);
+        }
+        for (v = 0; v < n && send <= cap; v += PUSH_SCAN) {
+            sedges += sender_edges(J, s, scan_senders(J, v, n - v < PUSH_SCAN ? n : v + PUSH_SCAN,
+                                                      s));
         }
     }
     if (send > cap) {
         return 0;
+    }
+    if (edges) {
+        *edges = sedges; /* every sender counted */
     }
     /* receivers' edges ~ recv * (edges per node in the pull direction) */
     return (double)sedges * PUSH_ALPHA <
@@ -1454,6 +1615,116 @@ static void agg_push(const agg_job *J, void *out, int nt)
     }
 }
 
+/* ---- push into a list -------------------------------------------------------- */
+
+#define LIST_BUF 1024      /* receivers a thread gathers before appending them */
+
+/* A thread's receivers, appended to the shared list in batches. */
+typedef struct list_out {
+    uint32_t *list;          /* the shared list */
+    size_t *n;               /* its length (atomic) */
+    uint32_t buf[LIST_BUF];  /* this thread's batch */
+    size_t nb;
+} list_out;
+
+static void list_flush(list_out *L)
+{
+    if (L->nb) {
+        size_t at = __atomic_fetch_add(L->n, L->nb, __ATOMIC_RELAXED);
+        memcpy(L->list + at, L->buf, L->nb * sizeof *L->buf);
+        L->nb = 0;
+    }
+}
+
+/* u's messages along its edges, each receiver claimed once (the exchange
+ * that turns its byte from 0 to 1 lists it). */
+static inline void push_list_from(const agg_job *J, uint8_t *out, uint32_t u, list_out *L)
+{
+    const gr_graph *g = J->g;
+    int side;
+    for (side = 0; side < 2; side++) {
+        const uint64_t *off;
+        const uint32_t *adj;
+        uint64_t j, e;
+        if (side == 0 ? J->dir == GR_DIR_OUT : J->dir == GR_DIR_IN) {
+            continue;
+        }
+        off = side == 0 ? g->out_off : g->in_off; /* u -> w for in, w -> u for out */
+        adj = side == 0 ? g->out_adj : g->in_adj;
+        for (j = off[u], e = off[u + 1]; j < e; j++) {
+            const uint32_t v = adj[j];
+            if ((J->mask && !J->mask[v]) || __atomic_load_n(&out[v], __ATOMIC_RELAXED) ||
+                __atomic_exchange_n(&out[v], (uint8_t)1, __ATOMIC_RELAXED)) {
+                continue;
+            }
+            L->buf[L->nb++] = v;
+            if (L->nb == LIST_BUF) {
+                list_flush(L);
+            }
+        }
+    }
+}
+
+/* The pushes of senders s[0..ns), the rows of those ahead prefetched (a
+ * sender's row is a cache miss of its own: senders with few edges cost
+ * their latency, not their edges). */
+static void push_senders(const agg_job *J, uint8_t *out, const uint32_t *s, size_t ns,
+                         list_out *L)
+{
+    size_t i;
+    for (i = 0; i < ns; i++) {
+        if (i + 2 * PUSH_AHEAD < ns) {
+            push_prefetch(J, s[i + 2 * PUSH_AHEAD], 0);
+        }
+        if (i + PUSH_AHEAD < ns) {
+            push_prefetch(J, s[i + PUSH_AHEAD], 1);
+        }
+        push_list_from(J, out, s[i], L);
+    }
+}
+
+/* See kernels.h: the pushes a list can describe. */
+int gr_k_agg_can_push_list(const gr_kagg *J)
+{
+    return gr_k_agg_can_push(J) && J->acc == A_ANY && J->oek == GR_EK_U8 && !J->self;
+}
+
+/* See kernels.h: push any into bytes, listing the true receivers. */
+size_t gr_k_agg_push_list(const gr_kagg *J, uint8_t *out, uint32_t *olist, gr_kpol pol)
+{
+    const long long n = J->g->n;
+    const int nt = agg_threads(J->g, pol);
+    const int listed = J->xlist && J->acc == A_ANY;
+    const long long total = listed ? (long long)J->xnnz : n;
+    size_t nout = 0;
+    memset(out, 0, (size_t)n);
+    /* chunks of PUSH_SCAN listed senders, or of PUSH_SCAN nodes scanned */
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if(nt > 1 && total > AGG_CHUNK)
+#endif
+    {
+        list_out L;
+        uint32_t s[PUSH_SCAN];
+        long long b;
+        L.list = olist;
+        L.n = &nout;
+        L.nb = 0;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1) nowait
+#endif
+        for (b = 0; b < total; b += PUSH_SCAN) {
+            const long long hi = total - b < PUSH_SCAN ? total : b + PUSH_SCAN;
+            if (listed) {
+                push_senders(J, out, J->xlist + b, (size_t)(hi - b), &L);
+            } else {
+                push_senders(J, out, s, scan_senders(J, b, hi, s), &L);
+            }
+        }
+        list_flush(&L);
+    }
+    return nout;
+}
+
 /* ---- running ------------------------------------------------------------------ */
 
 /* Threads for an aggregation over g. */
@@ -1474,7 +1745,16 @@ static int agg_threads(const gr_graph *g, gr_kpol pol)
 /* See kernels.h. */
 int gr_k_agg_push_pays(const gr_kagg *J, gr_kpol pol)
 {
-    return gr_k_agg_can_push(J) && J->g->n > 0 && push_pays(J, agg_threads(J->g, pol));
+    return gr_k_agg_push_cost(J, pol, NULL);
+}
+
+/* See kernels.h: push_pays, with the senders' edges. */
+int gr_k_agg_push_cost(const gr_kagg *J, gr_kpol pol, uint64_t *edges)
+{
+    if (edges) {
+        *edges = UINT64_MAX;
+    }
+    return gr_k_agg_can_push(J) && J->g->n > 0 && push_pays(J, agg_threads(J->g, pol), edges);
 }
 
 /* See kernels.h: push or pull over every node. */
@@ -1511,8 +1791,9 @@ void gr_k_agg_run(const gr_kagg *J, void *out, int push, gr_kpol pol)
 }
 
 /* See kernels.h: neighbour aggregation into out; GR_OK, GR_ERR_NOMEM (mode
- * tables, the f64 copy of x) or GR_ERR_INVALID.  A thin wrapper: scratch,
- * prepare, run. */
+ * tables, the f64 copy of x, the bitmap of a pulled bool x) or
+ * GR_ERR_INVALID.  A thin wrapper: scratch, prepare, the push/pull choice
+ * (a pulled bool x packed), run. */
 int gr_k_agg(const gr_graph *g, gr_dir dir, gr_monoid mon, gr_msg msg, int self,
              const void *x, gr_ek xek, void *out, gr_ek oek, gr_kpol pol, gr_error *err)
 {
@@ -1520,8 +1801,9 @@ int gr_k_agg(const gr_graph *g, gr_dir dir, gr_monoid mon, gr_msg msg, int self,
     double *conv = NULL;
     int64_t *mkey = NULL;
     uint32_t *mcnt = NULL;
+    uint64_t *bits = NULL;
     size_t nconv = 0, mcap = 0, total = 0;
-    int nt, rc;
+    int nt, rc, push;
 
     if (!g || !x || !out) {
         return gr_err(err, GR_ERR_INVALID, "agg: NULL %s", !g ? "graph" : !x ? "operand" : "result");
@@ -1544,8 +1826,19 @@ int gr_k_agg(const gr_graph *g, gr_dir dir, gr_monoid mon, gr_msg msg, int self,
     rc = gr_k_agg_prepare(&J, g, dir, mon, msg, self, x, xek, NULL, oek, conv, mkey, mcnt, mcap,
                           pol, err);
     if (rc == GR_OK) {
-        gr_k_agg_run(&J, out, -1, pol);
+        push = gr_k_agg_push_pays(&J, pol);
+        if (!push && J.form == F_XB && g->n > 0) {
+            if (!(bits = gr_alloc_big(((size_t)g->n + 63) / 64, sizeof *bits))) {
+                rc = gr_err_nomem(err, "aggregation bitmap");
+            } else {
+                gr_k_agg_pack(&J, bits, pol);
+            }
+        }
+        if (rc == GR_OK) {
+            gr_k_agg_run(&J, out, push, pol);
+        }
     }
+    gr_free_big(bits);
     gr_free(mkey);
     gr_free(mcnt);
     gr_free_big(conv);

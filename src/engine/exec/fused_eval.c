@@ -28,6 +28,18 @@
  * push (a sparse any/min input, GraphBLAS-style), which needs the whole
  * result first: then it is pushed into its register and the epilogue runs
  * after, reading it in place.
+ *
+ * Sparse vectors, as GraphBLAS keeps them: a push of any into a mask lists
+ * the receivers it makes true (gr_k_agg_push_list) beside the bytes, the
+ * list follows the register (vm.c), and the next push reads only the
+ * listed senders' edges.  An epilogue lower.c marked sparse then runs on
+ * the listed nodes alone (its lanes gathered there, its maps scattered
+ * back, its folds adding their constant values at the skipped nodes), so
+ * a sparse BFS level costs its frontier's edges, not n.  A mask computed
+ * by a mask kernel is evaluated lane by lane inside a pull, and after a
+ * push at the listed receivers only -- or over every node first when the
+ * push reads many edges.  A pulled bool x is packed into bits first
+ * (gr_k_agg_pack).
  */
 #include "config.h"
 #include "engine/exec/plan_internal.h"
@@ -44,6 +56,7 @@
 #endif
 
 #define AGG_PAR_EDGES 20000  /* an aggregation pass below n + m of this runs on one thread */
+#define MASK_LAZY 8          /* a push masks its receivers one by one below n / this edges */
 
 /* Fold accumulators (the kind a fold combines in). */
 enum { FA_SUM_F, FA_MIN_F, FA_MAX_F, FA_SUM_I, FA_MIN_I, FA_MAX_I, FA_COUNT };
@@ -363,7 +376,157 @@ static int lane_fast(const gr_plop *op, const gr_plane *lanes, void *const *lp, 
     }
 }
 
+/* ---- lanes ------------------------------------------------------------------------- */
+
+/* count elements of kind ek into d, each the scalar *sv (of slot type t)
+ * converted as a broadcast lane converts it. */
+static void fill_lane(void *d, gr_ek ek, const gr_kscalar *sv, gr_type t, size_t count)
+{
+    const int isf = t == GR_T_F64;
+    size_t e;
+    switch (ek) {
+    case GR_EK_F64: {
+        double v = isf ? sv->f : (double)sv->i, *o = d;
+        for (e = 0; e < count; e++) {
+            o[e] = v;
+        }
+        break;
+    }
+    case GR_EK_I64: {
+        int64_t v = isf ? gr_f2i(sv->f) : sv->i, *o = d;
+        for (e = 0; e < count; e++) {
+            o[e] = v;
+        }
+        break;
+    }
+    default:
+        memset(d, isf ? sv->f != 0 : sv->i != 0, count);
+        break;
+    }
+}
+
+/* d[e] = x[idx[e]] for count elements of kind ek (8-byte kinds copied as
+ * bytes). */
+static void gather_lane(void *d, const void *x, gr_ek ek, const uint32_t *idx, size_t count)
+{
+    size_t e;
+    if (gr_k_size(ek) == 8) {
+        const char *xs = x;
+        char *o = d;
+        for (e = 0; e < count; e++) {
+            memcpy(o + 8 * e, xs + 8 * (size_t)idx[e], 8);
+        }
+    } else {
+        const uint8_t *xs = x;
+        uint8_t *o = d;
+        for (e = 0; e < count; e++) {
+            o[e] = xs[idx[e]];
+        }
+    }
+}
+
+/* x[idx[e]] = s[e] for count elements of kind ek. */
+static void scatter_lane(void *x, const void *s, gr_ek ek, const uint32_t *idx, size_t count)
+{
+    size_t e;
+    if (gr_k_size(ek) == 8) {
+        const char *ss = s;
+        char *xs = x;
+        for (e = 0; e < count; e++) {
+            memcpy(xs + 8 * (size_t)idx[e], ss + 8 * e, 8);
+        }
+    } else {
+        const uint8_t *ss = s;
+        uint8_t *xs = x;
+        for (e = 0; e < count; e++) {
+            xs[idx[e]] = ss[e];
+        }
+    }
+}
+
+/* K's ops over len elements of the lanes at lp (lane_fast, else gr_k_ew). */
+static void run_ops(const gr_pker *K, void *const *lp, size_t len)
+{
+    const gr_kpol one = {1};
+    int32_t k;
+    for (k = 0; k < K->nops; k++) {
+        const gr_plop *op = &K->ops[k];
+        gr_kin in[3];
+        int a;
+        if (lane_fast(op, K->lanes, lp, len)) {
+            continue;
+        }
+        for (a = 0; a < op->nargs; a++) {
+            in[a].p = lp[op->a[a]];
+            in[a].ek = (gr_ek)K->lanes[op->a[a]].ek;
+            in[a].scalar = 0;
+        }
+        gr_k_ew((gr_opcode)op->irop, (gr_ek)op->cek, in, op->nargs, lp[op->out], (gr_ek)op->oek,
+                len, one);
+    }
+}
+
 /* ---- one block ---------------------------------------------------------------------- */
+
+/* The partial that skipped nodes (a sparse kernel's, where the aggregation
+ * is false) add to fold accumulator fa: each holds rest (kind ek), as
+ * sparse_epilogue.c proved; merged into *p. */
+static void fold_rest(int fa, gr_kscalar rest, gr_ek ek, size_t skipped, gr_kscalar *p)
+{
+    if (skipped == 0) {
+        return;
+    }
+    switch (fa) {
+    case FA_SUM_I:
+        p->i = (int64_t)((uint64_t)p->i + (uint64_t)rest.i * (uint64_t)skipped);
+        break;
+    case FA_MIN_I:
+        p->i = rest.i < p->i ? rest.i : p->i;
+        break;
+    case FA_MAX_I:
+        p->i = rest.i > p->i ? rest.i : p->i;
+        break;
+    case FA_COUNT:
+        p->i += (ek == GR_EK_F64 ? rest.f != 0 : rest.i != 0) ? (int64_t)skipped : 0;
+        break;
+    default: /* f64 folds never run sparse (lower.c) */
+        break;
+    }
+}
+
+
+/* Whether the len bytes at p are all zero (a sparse kernel's aggregation
+ * lane: the result of any). */
+static int lane_false(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    uint64_t w, acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, b + i, 8);
+        acc |= w;
+    }
+    for (; i < len; i++) {
+        acc |= b[i];
+    }
+    return acc == 0;
+}
+
+/* K's folds over len elements of the lanes at lp into their partials acc
+ * (fas: the accumulators of the first 64). */
+static void folds_add(const gr_pker *K, void *const *lp, gr_kscalar *acc, const int *fas,
+                      size_t len)
+{
+    int32_t k;
+    for (k = 0; k < K->nout; k++) {
+        const gr_pout *o = &K->out[k];
+        if (o->fold != GR_FOLD_MAP) {
+            int fa = o->part < 64 ? fas[o->part]
+                                  : fold_acc(o->fold, (gr_ek)K->lanes[o->lane].ek);
+            fold_lane(fa, &acc[o->part], lp[o->lane], (gr_ek)K->lanes[o->lane].ek, len);
+        }
+    }
+}
 
 typedef struct kjob {
     gr_prun *r;
@@ -372,18 +535,60 @@ typedef struct kjob {
     char *aggbuf;            /* the aggregation's result vector (rows go there), or NULL */
     size_t aggsz;            /* its element size */
     gr_kmsgs *M;             /* [nt] per-edge messages (an edge kernel), or NULL */
+    const uint32_t *idx;     /* a sparse run: the nodes, positions [lo, hi) of the block
+                                indexing it (lanes gathered and maps scattered); NULL */
+    const gr_pker *MK;       /* the aggregation's mask kernel (run per lane before J's
+                                rows, in the thread's second lane area), or NULL */
 } kjob;
 
+/* The lanes of mask kernel MK on thread tid (the second half of its lane
+ * area, which only edge kernels use otherwise): pointers set, broadcast
+ * lanes filled. */
+static void **mask_lanes(gr_prun *r, const gr_pker *MK, int tid)
+{
+    const gr_plan *pl = r->plan;
+    const size_t stride = (size_t)pl->max_lanes;
+    char *mine = r->lanes + ((size_t)tid * 2 + 1) * stride * GR_LANE * 8;
+    void **lp = r->lptr + ((size_t)tid * 2 + 1) * stride;
+    int32_t j;
+    for (j = 0; j < MK->nlanes; j++) {
+        const gr_plane *ln = &MK->lanes[j];
+        lp[j] = mine + (size_t)j * GR_LANE * 8;
+        if (ln->kind == GR_LK_IN && !gr_type_is_vector(pl->slots[ln->slot].type)) {
+            fill_lane(lp[j], (gr_ek)ln->ek, &r->S[ln->slot], pl->slots[ln->slot].type, GR_LANE);
+        }
+    }
+    return lp;
+}
+
+/* The mask of nodes [base, base + len) by mask kernel MK over its lanes lp
+ * (mask_lanes): its vector lanes read in place, its ops run; the mask
+ * lane. */
+static const uint8_t *mask_at(gr_prun *r, const gr_pker *MK, void **lp, size_t base,
+                              size_t len)
+{
+    const gr_plan *pl = r->plan;
+    int32_t j;
+    for (j = 0; j < MK->nlanes; j++) {
+        const gr_plane *ln = &MK->lanes[j];
+        if (ln->kind == GR_LK_IN && gr_type_is_vector(pl->slots[ln->slot].type)) {
+            lp[j] = (char *)r->R[pl->slots[ln->slot].reg] + base * gr_k_size((gr_ek)ln->ek);
+        }
+    }
+    run_ops(MK, lp, len);
+    return lp[MK->out[0].lane];
+}
+
 /* Run kernel K on nodes [lo, hi) (one GR_K_RED_BLOCK block, b) on thread
- * tid. */
+ * tid, or, for a sparse run, on nodes idx[lo .. hi). */
 static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
 {
     gr_prun *r = jb->r;
     const gr_pker *K = jb->K;
     const gr_plan *pl = r->plan;
-    const gr_kpol one = {1};
     char *mine = r->lanes + (size_t)tid * 2 * (size_t)pl->max_lanes * GR_LANE * 8;
     void **lp = r->lptr + (size_t)tid * 2 * (size_t)pl->max_lanes;
+    void **mlp = jb->MK ? mask_lanes(r, jb->MK, tid) : NULL;
     gr_kscalar accs[64], *acc = accs;
     int fas[64];
     size_t base;
@@ -394,28 +599,7 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
         const gr_plane *ln = &K->lanes[j];
         lp[j] = mine + (size_t)j * GR_LANE * 8;
         if (ln->kind == GR_LK_IN && !gr_type_is_vector(pl->slots[ln->slot].type)) {
-            const gr_kscalar *s = &r->S[ln->slot];
-            const int isf = pl->slots[ln->slot].type == GR_T_F64;
-            size_t i;
-            switch (ln->ek) {
-            case GR_EK_F64: {
-                double v = isf ? s->f : (double)s->i, *d = lp[j];
-                for (i = 0; i < GR_LANE; i++) {
-                    d[i] = v;
-                }
-                break;
-            }
-            case GR_EK_I64: {
-                int64_t v = isf ? gr_f2i(s->f) : s->i, *d = lp[j];
-                for (i = 0; i < GR_LANE; i++) {
-                    d[i] = v;
-                }
-                break;
-            }
-            default:
-                memset(lp[j], isf ? s->f != 0 : s->i != 0, GR_LANE);
-                break;
-            }
+            fill_lane(lp[j], (gr_ek)ln->ek, &r->S[ln->slot], pl->slots[ln->slot].type, GR_LANE);
         }
     }
     if (K->nfolds > 64) {
@@ -434,6 +618,27 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
 
     for (base = lo; base < hi; base += GR_LANE) {
         size_t len = hi - base < GR_LANE ? hi - base : GR_LANE;
+        if (jb->idx) { /* lanes gathered at the nodes, maps scattered back */
+            const uint32_t *at = jb->idx + base;
+            for (j = 0; j < K->nlanes; j++) {
+                const gr_plane *ln = &K->lanes[j];
+                if (ln->kind == GR_LK_IN && gr_type_is_vector(pl->slots[ln->slot].type)) {
+                    gather_lane(lp[j], r->R[pl->slots[ln->slot].reg], (gr_ek)ln->ek, at, len);
+                } else if (ln->kind == GR_LK_AGG) {
+                    gather_lane(lp[j], jb->aggbuf, (gr_ek)ln->ek, at, len);
+                }
+            }
+            run_ops(K, lp, len);
+            folds_add(K, lp, acc, fas, len);
+            for (k = 0; k < K->nout; k++) {
+                const gr_pout *o = &K->out[k];
+                if (o->fold == GR_FOLD_MAP) {
+                    scatter_lane(r->R[pl->slots[o->slot].reg], lp[o->lane], (gr_ek)o->ek, at,
+                                 len);
+                }
+            }
+            continue;
+        }
         /* lanes read in place, and the aggregation */
         for (j = 0; j < K->nlanes; j++) {
             const gr_plane *ln = &K->lanes[j];
@@ -466,8 +671,24 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
             if (jb->M) {
                 gr_k_agg_rows_msg(jb->J, (uint32_t)base, (uint32_t)(base + len), dst, tid,
                                   &jb->M[tid]);
+            } else if (jb->MK) { /* the mask of these receivers first */
+                gr_k_agg_rows_mask(jb->J, (uint32_t)base, (uint32_t)(base + len), dst, tid,
+                                   mask_at(r, jb->MK, mlp, base, len));
             } else {
                 gr_k_agg_rows(jb->J, (uint32_t)base, (uint32_t)(base + len), dst, tid);
+            }
+            if (K->sparse && lane_false(dst, len)) {
+                /* the aggregation false all along: every map output is what
+                 * its register holds, every fold's lane its rest */
+                for (k = 0; k < K->nout; k++) {
+                    const gr_pout *o = &K->out[k];
+                    if (o->fold != GR_FOLD_MAP) {
+                        int fa = o->part < 64 ? fas[o->part]
+                                              : fold_acc(o->fold, (gr_ek)K->lanes[o->lane].ek);
+                        fold_rest(fa, o->rest, (gr_ek)K->lanes[o->lane].ek, len, &acc[o->part]);
+                    }
+                }
+                continue;
             }
             /* every AGG lane reads the same result */
             for (j = 0; j < K->nlanes; j++) {
@@ -476,31 +697,9 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
                 }
             }
         }
-        /* the ops */
-        for (k = 0; k < K->nops; k++) {
-            const gr_plop *op = &K->ops[k];
-            gr_kin in[3];
-            int a;
-            if (lane_fast(op, K->lanes, lp, len)) {
-                continue;
-            }
-            for (a = 0; a < op->nargs; a++) {
-                in[a].p = lp[op->a[a]];
-                in[a].ek = (gr_ek)K->lanes[op->a[a]].ek;
-                in[a].scalar = 0;
-            }
-            gr_k_ew((gr_opcode)op->irop, (gr_ek)op->cek, in, op->nargs, lp[op->out],
-                    (gr_ek)op->oek, len, one);
-        }
+        run_ops(K, lp, len);
         /* folds, then maps */
-        for (k = 0; k < K->nout; k++) {
-            const gr_pout *o = &K->out[k];
-            if (o->fold != GR_FOLD_MAP) {
-                int fa = o->part < 64 ? fas[o->part]
-                                      : fold_acc(o->fold, (gr_ek)K->lanes[o->lane].ek);
-                fold_lane(fa, &acc[o->part], lp[o->lane], (gr_ek)K->lanes[o->lane].ek, len);
-            }
-        }
+        folds_add(K, lp, acc, fas, len);
         for (k = 0; k < K->nout; k++) {
             const gr_pout *o = &K->out[k];
             if (o->fold == GR_FOLD_MAP) {
@@ -517,12 +716,16 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
     }
 }
 
-/* Run K over every node: blocks in parallel, then the folds combined. */
-static void run_kernel(gr_prun *r, const gr_pker *K, const gr_kagg *J, void *aggbuf,
-                       size_t aggsz, gr_kmsgs *M)
+/* Run K over every node -- or, with idx, over the cnt nodes idx lists
+ * (K->sparse: the others keep their map outputs and add their constant
+ * fold values) -- blocks in parallel, then the folds combined. */
+static void run_kernel(gr_prun *r, const gr_pker *K, const gr_kagg *J, const gr_pker *MK,
+                       void *aggbuf, size_t aggsz, gr_kmsgs *M, const uint32_t *idx,
+                       size_t cnt)
 {
     const gr_plan *pl = r->plan;
-    const size_t n = r->n, nb = (n + GR_K_RED_BLOCK - 1) / GR_K_RED_BLOCK;
+    const size_t n = idx ? cnt : r->n, nb1 = (n + GR_K_RED_BLOCK - 1) / GR_K_RED_BLOCK;
+    const size_t nb = idx && nb1 == 0 ? 1 : nb1; /* a sparse run keeps one partial */
     const int par = r->nt > 1 && nb > 1 &&
                     (J ? (uint64_t)n + r->g->m >= AGG_PAR_EDGES : n >= GR_K_PAR_MIN);
     kjob jb;
@@ -534,6 +737,8 @@ static void run_kernel(gr_prun *r, const gr_pker *K, const gr_kagg *J, void *agg
     jb.aggbuf = aggbuf;
     jb.aggsz = aggsz;
     jb.M = M;
+    jb.idx = idx;
+    jb.MK = MK;
     if (par) {
 #ifdef _OPENMP
         long long b;
@@ -555,7 +760,11 @@ static void run_kernel(gr_prun *r, const gr_pker *K, const gr_kagg *J, void *agg
         const gr_pout *o = &K->out[k];
         if (o->fold != GR_FOLD_MAP) {
             int fa = fold_acc(o->fold, (gr_ek)K->lanes[o->lane].ek);
-            fold_finish(o->fold, fa, r->part + o->part, (size_t)pl->max_folds, nb, n,
+            if (idx) {
+                fold_rest(fa, o->rest, (gr_ek)K->lanes[o->lane].ek, r->n - cnt,
+                          r->part + o->part);
+            }
+            fold_finish(o->fold, fa, r->part + o->part, (size_t)pl->max_folds, nb, r->n,
                         (gr_ek)o->ek, &r->S[o->slot]);
         }
     }
@@ -564,7 +773,7 @@ static void run_kernel(gr_prun *r, const gr_pker *K, const gr_kagg *J, void *agg
 /* See plan_internal.h. */
 int gr_fused_run(gr_prun *r, const gr_pker *K)
 {
-    run_kernel(r, K, NULL, NULL, 0, NULL);
+    run_kernel(r, K, NULL, NULL, NULL, 0, NULL, NULL, 0);
     return GR_OK;
 }
 
@@ -587,13 +796,11 @@ static void edge_msgs(void *ctx, const uint32_t *src, const double *w, size_t co
     gr_prun *r = c->r;
     const gr_pker *E = c->E;
     const gr_plan *pl = r->plan;
-    const gr_kpol one = {1};
     const size_t stride = (size_t)pl->max_lanes;
     char *mine = r->lanes + ((size_t)tid * 2 + 1) * stride * GR_LANE * 8;
     void **lp = r->lptr + ((size_t)tid * 2 + 1) * stride;
     const gr_pout *o = &E->out[0];
-    size_t e;
-    int32_t j, k;
+    int32_t j;
 
     for (j = 0; j < E->nlanes; j++) {
         const gr_plane *ln = &E->lanes[j];
@@ -603,73 +810,13 @@ static void edge_msgs(void *ctx, const uint32_t *src, const double *w, size_t co
         } else if (ln->kind == GR_LK_IN) {
             const gr_pslot *sl = &pl->slots[ln->slot];
             if (gr_type_is_vector(sl->type)) {
-                const void *x = r->R[sl->reg];
-                switch (ln->ek) {
-                case GR_EK_F64: {
-                    const double *xs = x;
-                    double *d = lp[j];
-                    for (e = 0; e < count; e++) {
-                        d[e] = xs[src[e]];
-                    }
-                    break;
-                }
-                case GR_EK_I64: {
-                    const int64_t *xs = x;
-                    int64_t *d = lp[j];
-                    for (e = 0; e < count; e++) {
-                        d[e] = xs[src[e]];
-                    }
-                    break;
-                }
-                default: {
-                    const uint8_t *xs = x;
-                    uint8_t *d = lp[j];
-                    for (e = 0; e < count; e++) {
-                        d[e] = xs[src[e]];
-                    }
-                    break;
-                }
-                }
+                gather_lane(lp[j], r->R[sl->reg], (gr_ek)ln->ek, src, count);
             } else {
-                const gr_kscalar *sv = &r->S[ln->slot];
-                const int isf = sl->type == GR_T_F64;
-                switch (ln->ek) {
-                case GR_EK_F64: {
-                    double v = isf ? sv->f : (double)sv->i, *d = lp[j];
-                    for (e = 0; e < count; e++) {
-                        d[e] = v;
-                    }
-                    break;
-                }
-                case GR_EK_I64: {
-                    int64_t v = isf ? gr_f2i(sv->f) : sv->i, *d = lp[j];
-                    for (e = 0; e < count; e++) {
-                        d[e] = v;
-                    }
-                    break;
-                }
-                default:
-                    memset(lp[j], isf ? sv->f != 0 : sv->i != 0, count);
-                    break;
-                }
+                fill_lane(lp[j], (gr_ek)ln->ek, &r->S[ln->slot], sl->type, count);
             }
         }
     }
-    for (k = 0; k < E->nops; k++) {
-        const gr_plop *op = &E->ops[k];
-        gr_kin in[3];
-        int a;
-        if (lane_fast(op, E->lanes, lp, count)) {
-            continue;
-        }
-        for (a = 0; a < op->nargs; a++) {
-            in[a].p = lp[op->a[a]];
-            in[a].ek = (gr_ek)E->lanes[op->a[a]].ek;
-            in[a].scalar = 0;
-        }
-        gr_k_ew((gr_opcode)op->irop, (gr_ek)op->cek, in, op->nargs, lp[op->out], (gr_ek)op->oek,
-                count, one);
-    }
+    run_ops(E, lp, count);
     memcpy(msg, lp[o->lane], count * gr_k_size((gr_ek)o->ek));
 }
 
@@ -695,16 +842,76 @@ static void run_edges(gr_prun *r, const gr_kagg *J, void *out, size_t osz)
     }
 }
 
+/* The mask of mask kernel MK at every node into r->mbuf (blocks in
+ * parallel). */
+static void mask_dense(gr_prun *r, const gr_pker *MK)
+{
+    const size_t n = r->n, nb = (n + GR_K_RED_BLOCK - 1) / GR_K_RED_BLOCK;
+    const int par = r->nt > 1 && nb > 1 && n >= GR_K_PAR_MIN;
+    long long b;
+    (void)par;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(r->nt) schedule(static) if(par)
+#endif
+    for (b = 0; b < (long long)nb; b++) {
+#ifdef _OPENMP
+        void **lp = mask_lanes(r, MK, omp_get_thread_num());
+#else
+        void **lp = mask_lanes(r, MK, 0);
+#endif
+        size_t base, lo = (size_t)b * GR_K_RED_BLOCK;
+        size_t hi = lo + GR_K_RED_BLOCK < n ? lo + GR_K_RED_BLOCK : n;
+        for (base = lo; base < hi; base += GR_LANE) {
+            const size_t len = hi - base < GR_LANE ? hi - base : GR_LANE;
+            memcpy(r->mbuf + base, mask_at(r, MK, lp, base, len), len);
+        }
+    }
+}
+
+/* The mask of mask kernel MK at the cnt receivers lst lists (a push made
+ * without it): those it masks off get false in buf and leave the list,
+ * which keeps its order.  Returns the receivers left. */
+static size_t mask_list(gr_prun *r, const gr_pker *MK, uint8_t *buf, uint32_t *lst, size_t cnt)
+{
+    const gr_plan *pl = r->plan;
+    void **lp = mask_lanes(r, MK, 0);
+    size_t base, kept = 0;
+    int32_t j;
+    for (base = 0; base < cnt; base += GR_LANE) {
+        const size_t len = cnt - base < GR_LANE ? cnt - base : GR_LANE;
+        const uint32_t *at = lst + base;
+        const uint8_t *m;
+        size_t e;
+        for (j = 0; j < MK->nlanes; j++) {
+            const gr_plane *ln = &MK->lanes[j];
+            if (ln->kind == GR_LK_IN && gr_type_is_vector(pl->slots[ln->slot].type)) {
+                gather_lane(lp[j], r->R[pl->slots[ln->slot].reg], (gr_ek)ln->ek, at, len);
+            }
+        }
+        run_ops(MK, lp, len);
+        m = lp[MK->out[0].lane];
+        for (e = 0; e < len; e++) {
+            const uint32_t v = at[e];
+            if (m[e]) {
+                lst[kept++] = v; /* kept <= base + e: nothing unread is overwritten */
+            } else {
+                buf[v] = 0;
+            }
+        }
+    }
+    return kept;
+}
+
 /* See plan_internal.h. */
 int gr_fused_agg(gr_prun *r, const gr_pagg *A)
 {
     const gr_plan *pl = r->plan;
     gr_kagg J;
     void *out = A->out >= 0 ? gr_prun_vec(r, A->out) : NULL;
-    int rc;
+    int rc, push;
 
     if (A->msgker >= 0) {
-        run_kernel(r, &pl->kers[A->msgker], NULL, NULL, 0, NULL);
+        run_kernel(r, &pl->kers[A->msgker], NULL, NULL, NULL, 0, NULL, NULL, 0);
     }
     if (A->edgeker >= 0) {
         ectx *c = r->ectx;
@@ -731,22 +938,59 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
         if (A->epi < 0) {
             run_edges(r, &J, out, gr_k_size((gr_ek)A->oek));
         } else {
-            run_kernel(r, &pl->kers[A->epi], &J, out, gr_k_size((gr_ek)A->oek), r->kmsgs);
+            run_kernel(r, &pl->kers[A->epi], &J, NULL, out, gr_k_size((gr_ek)A->oek), r->kmsgs,
+                       NULL, 0);
         }
         return GR_OK;
     }
-    if (A->epi < 0) {
-        gr_k_agg_run(&J, out, -1, r->pol);
-        return GR_OK;
+    if (r->nnz && A->mon == GR_MON_ANY && A->xek == GR_EK_U8 && A->x >= 0 &&
+        pl->slots[A->x].reg >= 0 && r->nnz[pl->slots[A->x].reg] >= 0) {
+        J.xlist = r->lst[pl->slots[A->x].reg]; /* x's non-zeros, listed by a push */
+        J.xnnz = (size_t)r->nnz[pl->slots[A->x].reg];
     }
     {
         void *buf = out ? out : A->tmp >= 0 ? gr_prun_vec(r, A->tmp) : NULL;
+        const int32_t breg = out ? pl->slots[A->out].reg : A->tmp >= 0 ? pl->slots[A->tmp].reg
+                                                                         : -1;
+        const gr_pker *E = A->epi >= 0 ? &pl->kers[A->epi] : NULL;
+        const gr_pker *MK = A->maskker >= 0 ? &pl->kers[A->maskker] : NULL;
+        const int listed = buf && r->lst && r->lst[breg] && gr_k_agg_can_push_list(&J);
         size_t osz = gr_k_size((gr_ek)A->oek);
-        if (buf && gr_k_agg_push_pays(&J, r->pol)) {
+        uint64_t edges = UINT64_MAX;
+        /* a mask kernel runs per lane of a pull, or on the list of a push
+         * (lower.c makes both possible) */
+        push = (!MK || (listed && E)) && gr_k_agg_push_cost(&J, r->pol, &edges);
+        if (!push) {
+            gr_k_agg_pack(&J, r->bits, r->pol);
+        }
+        if (push && listed) {
+            /* the true receivers listed: the epilogue may run on them alone.
+             * A mask kernel masks the receivers the push lists, unless the
+             * push reads many edges: then the mask over every node, a
+             * sequential pass, costs less than reading each receiver's
+             * inputs at random */
+            const int lazy = MK && edges < r->n / MASK_LAZY;
+            size_t cnt;
+            if (MK && !lazy) {
+                mask_dense(r, MK);
+                J.mask = r->mbuf;
+            }
+            cnt = gr_k_agg_push_list(&J, buf, r->lst[breg], r->pol);
+            if (lazy) {
+                cnt = mask_list(r, MK, buf, r->lst[breg], cnt);
+            }
+            r->nnz[breg] = (int64_t)cnt;
+            if (E) {
+                run_kernel(r, E, NULL, NULL, buf, osz, NULL, E->sparse ? r->lst[breg] : NULL,
+                           cnt);
+            }
+        } else if (!E) {
+            gr_k_agg_run(&J, out, push, r->pol);
+        } else if (buf && push) {
             gr_k_agg_run(&J, buf, 1, r->pol);
-            run_kernel(r, &pl->kers[A->epi], NULL, buf, osz, NULL);
+            run_kernel(r, E, NULL, NULL, buf, osz, NULL, NULL, 0);
         } else {
-            run_kernel(r, &pl->kers[A->epi], &J, out, osz, NULL);
+            run_kernel(r, E, &J, MK, out, osz, NULL, NULL, 0);
         }
     }
     return GR_OK;

@@ -24,8 +24,8 @@
  * combines each node's messages sequentially in edge order.
  *
  * Nothing here allocates except gr_k_agg (per-thread scratch for mode, an
- * f64 copy of x for weight messages over integer vectors), which reports
- * GR_ERR_NOMEM.
+ * f64 copy of x for weight messages over integer vectors, a bitmap of a
+ * pulled bool x), which reports GR_ERR_NOMEM.
  */
 #ifndef GR_EXEC_KERNELS_H
 #define GR_EXEC_KERNELS_H
@@ -227,6 +227,11 @@ typedef struct gr_kagg {
     size_t mcap;             /* mode: slots per thread */
     const uint32_t *x32;     /* mode: x - x32base narrowed (gr_k_agg_narrow), or NULL */
     int64_t x32base;         /* the smallest element of x */
+    const uint64_t *xbits;   /* a bool x packed one bit per node (gr_k_agg_pack), or NULL */
+    const uint32_t *xlist;   /* set by the caller after gr_k_agg_prepare when known: the
+                                nodes whose x is non-zero, each once (xnnz of them), else
+                                NULL; pushes then read only their rows */
+    size_t xnnz;             /* entries of xlist */
 } gr_kagg;
 
 /* What an aggregation needs besides its operands: *conv doubles for an
@@ -254,10 +259,25 @@ int gr_k_agg_prepare(gr_kagg *J, const gr_graph *g, gr_dir dir, gr_monoid mon, g
  * parallel per pol; call again whenever x changes. */
 int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol);
 
+/* For a bool x that J only tests for non-zero (any, count, bool sum /
+ * min / max over x): pack x into bits ((n + 63) / 64 words, owned by the
+ * caller, kept alive while J is used), bit u of word u / 64 being x[u] != 0,
+ * and make J read them (the same results, an eighth of the bytes per
+ * random read: a pulled frontier stays in cache); returns 1.  Otherwise J
+ * is left reading x; returns 0.  A packed J is pulled, never pushed.  O(n),
+ * parallel per pol; call again whenever x changes. */
+int gr_k_agg_pack(gr_kagg *J, uint64_t *bits, gr_kpol pol);
+
 /* The results of nodes [lo, hi) into out[0 .. hi-lo) (kind J->oek: out
  * points at node lo's element), sequentially, on the calling thread, with
  * mode table tid.  out must not overlap x. */
 void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid);
+
+/* gr_k_agg_rows with the receivers' mask given here instead of J's (which
+ * is ignored): node v's byte at mask[v - lo], or mask NULL for every node
+ * (a mask computed lane by lane, as the plan's fused masks are). */
+void gr_k_agg_rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
+                        const uint8_t *mask);
 
 /* Messages computed by the caller, edge by edge (AGG_FUSED): for a chunk
  * of count edges, fn writes the message of edge e, from source src[e] with
@@ -296,6 +316,24 @@ int gr_k_agg_can_push(const gr_kagg *J);
  * edges (GraphBLAS's push/pull choice).  Reads x and the mask (O(n), with
  * an early exit when x is dense). */
 int gr_k_agg_push_pays(const gr_kagg *J, gr_kpol pol);
+
+/* gr_k_agg_push_pays, and when pushing pays, *edges (may be NULL) = the
+ * edges the push reads (its senders' rows, counted on the way; UINT64_MAX
+ * when it does not pay). */
+int gr_k_agg_push_cost(const gr_kagg *J, gr_kpol pol, uint64_t *edges);
+
+/* Whether J can be pushed by gr_k_agg_push_list: any (gr_k_agg_can_push)
+ * into a bool result, without self. */
+int gr_k_agg_can_push_list(const gr_kagg *J);
+
+/* The push of J (gr_k_agg_can_push_list) into out (g->n bytes), which
+ * also lists the receivers whose result is true in olist (g->n entries),
+ * each once, in an order that depends on the threads; returns their
+ * number.  Senders are J->xlist when set (then, besides clearing out,
+ * the push costs O(their edges): nothing else is scanned), else found by
+ * scanning x.  Receivers are claimed by an atomic exchange on their byte,
+ * so the set listed does not depend on the thread count. */
+size_t gr_k_agg_push_list(const gr_kagg *J, uint8_t *out, uint32_t *olist, gr_kpol pol);
 
 /* Every node's result into out (g->n elements): pull over the receivers
  * in parallel (dynamic chunks), or push along the senders' edges: push < 0

@@ -26,6 +26,13 @@
  *     and neither does any part of an aggregation-with-epilogue group,
  *     whose outputs are treated as live from the aggregation on.
  *
+ * A carried vector whose new value an element-wise instruction computes
+ * from the old one at the same node, with nothing reading the old one
+ * after it, is updated in place (one slot, nothing handed over:
+ * carry_in_place).  A masked any-aggregation whose mask is the
+ * element-wise op right before it computes that mask itself, in a mask
+ * kernel (mask_producer), so no pass over every node makes it first.
+ *
  * Loops hand carried vectors over by swapping register buffers: the
  * yielded value is dead after the yield, so LOOP_NEXT swaps the buffers of
  * the carried and the yielded registers in O(1).  A yielded value that is
@@ -58,6 +65,8 @@ typedef struct lw {
     int32_t *cstart, *cend;  /* [nv] class intervals, at the roots */
     int32_t *vslot;          /* [nv] slot of a class root, -1 */
     uint8_t *noslot;         /* [nv] values that get no slot */
+    uint8_t *fmask;          /* [nv] masks computed inside their aggregation (mask kernels):
+                                their producer emits nothing */
     gr_plan *pl;             /* being built */
     int32_t cap_slots, cap_inst, cap_pre, cap_loops, cap_kers, cap_aggs;
     int32_t *sstart, *send;  /* [nslots] intervals */
@@ -344,70 +353,75 @@ static int kb_get(lw *L, kb *B, gr_vid v, int16_t *out)
     return kb_lane(L, B, GR_LK_IN, gr_k_kind(gr_type_elem(vtype(L, v))), s, v, out);
 }
 
-/* The body instructions of a region (all but its yield) into B: constants
- * to the prelude, ops on broadcast lanes hoisted as scalar instructions,
- * the others as lane ops.  skip (may be NULL) is left out. */
-static int kb_body(lw *L, kb *B, const gr_block *body, const gr_inst *skip)
+/* One element-wise instruction into B: a constant to the prelude, an op on
+ * broadcast lanes hoisted as a scalar instruction, any other as a lane op. */
+static int kb_inst(lw *L, kb *B, const gr_inst *in)
 {
-    int32_t i;
-    int rc, j;
-    for (i = 0; i + 1 < body->n; i++) {
-        const gr_inst *in = &body->insts[i];
-        int16_t a[3];
-        int uniform = 1;
-        gr_type t;
-        if (in == skip) {
-            continue;
-        }
-        if (!valid(L, in->result)) {
-            return gr_err(L->err, GR_ERR_INTERNAL, "plan: fused body op without result");
-        }
-        t = vtype(L, in->result);
-        if (in->op == GR_OP_CONST) {
-            int32_t s;
-            TRY(new_slot(L, t, in->result, -1, -1, &s));
-            TRY(emit_const(L, t, in->attrs.f, in->attrs.i, s));
-            TRY(kb_lane(L, B, GR_LK_IN, gr_k_kind(t), s, in->result, &a[0]));
-            continue;
-        }
-        if (!(gr_op_info(in->op)->flags & GR_F_EW) || in->nargs < 1 || in->nargs > 3 ||
-            gr_type_is_vector(t)) {
-            return gr_err(L->err, GR_ERR_INVALID, "plan: a fused body holds %s",
-                          gr_op_name((gr_opcode)in->op));
-        }
+    int16_t a[3];
+    int uniform = 1, rc, j;
+    gr_type t;
+    if (!valid(L, in->result)) {
+        return gr_err(L->err, GR_ERR_INTERNAL, "plan: fused body op without result");
+    }
+    t = vtype(L, in->result);
+    if (in->op == GR_OP_CONST) {
+        int32_t s;
+        TRY(new_slot(L, t, in->result, -1, -1, &s));
+        TRY(emit_const(L, t, in->attrs.f, in->attrs.i, s));
+        TRY(kb_lane(L, B, GR_LK_IN, gr_k_kind(t), s, in->result, &a[0]));
+        return GR_OK;
+    }
+    if (!(gr_op_info(in->op)->flags & GR_F_EW) || in->nargs < 1 || in->nargs > 3 ||
+        (gr_type_is_vector(t) && !L->fmask[in->result])) {
+        return gr_err(L->err, GR_ERR_INVALID, "plan: a fused body holds %s",
+                      gr_op_name((gr_opcode)in->op));
+    }
+    for (j = 0; j < in->nargs; j++) {
+        TRY(kb_get(L, B, in->args[j], &a[j]));
+        uniform &= kb_uniform(L, B, a[j]);
+    }
+    if (uniform) { /* computed once, as a scalar instruction */
+        int32_t s, sa[3];
         for (j = 0; j < in->nargs; j++) {
-            TRY(kb_get(L, B, in->args[j], &a[j]));
-            uniform &= kb_uniform(L, B, a[j]);
+            sa[j] = B->K.lanes[a[j]].slot;
         }
-        if (uniform) { /* computed once, as a scalar instruction */
-            int32_t s, sa[3];
-            for (j = 0; j < in->nargs; j++) {
-                sa[j] = B->K.lanes[a[j]].slot;
-            }
-            TRY(new_slot(L, t, in->result, -1, -1, &s));
-            TRY(emit_ew(L, (gr_opcode)in->op, sa, in->nargs, s, NULL));
-            TRY(kb_lane(L, B, GR_LK_IN, gr_k_kind(t), s, in->result, &a[0]));
-        } else {
-            gr_plop *op;
-            gr_ek ek[3];
-            int16_t o;
-            TRY(kb_lane(L, B, GR_LK_TMP, gr_k_kind(t), -1, in->result, &o));
-            TRY(grow(L, (void **)&B->K.ops, &B->cap_ops, B->K.nops + 1, sizeof *B->K.ops));
-            op = &B->K.ops[B->K.nops++];
-            op->irop = in->op;
-            op->nargs = (uint8_t)in->nargs;
-            for (j = 0; j < in->nargs; j++) {
-                op->a[j] = a[j];
-                ek[j] = (gr_ek)B->K.lanes[a[j]].ek;
-            }
-            op->cek = (uint8_t)gr_k_ew_compute((gr_opcode)in->op, ek, in->nargs);
-            op->oek = (uint8_t)gr_k_kind(t);
-            op->out = o;
+        TRY(new_slot(L, t, in->result, -1, -1, &s));
+        TRY(emit_ew(L, (gr_opcode)in->op, sa, in->nargs, s, NULL));
+        TRY(kb_lane(L, B, GR_LK_IN, gr_k_kind(t), s, in->result, &a[0]));
+    } else {
+        gr_plop *op;
+        gr_ek ek[3];
+        int16_t o;
+        TRY(kb_lane(L, B, GR_LK_TMP, gr_k_kind(t), -1, in->result, &o));
+        TRY(grow(L, (void **)&B->K.ops, &B->cap_ops, B->K.nops + 1, sizeof *B->K.ops));
+        op = &B->K.ops[B->K.nops++];
+        op->irop = in->op;
+        op->nargs = (uint8_t)in->nargs;
+        for (j = 0; j < in->nargs; j++) {
+            op->a[j] = a[j];
+            ek[j] = (gr_ek)B->K.lanes[a[j]].ek;
         }
+        op->cek = (uint8_t)gr_k_ew_compute((gr_opcode)in->op, ek, in->nargs);
+        op->oek = (uint8_t)gr_k_kind(t);
+        op->out = o;
     }
     return GR_OK;
 fail:
     return rc;
+}
+
+/* The body instructions of a region (all but its yield) into B (kb_inst);
+ * skip (may be NULL) is left out. */
+static int kb_body(lw *L, kb *B, const gr_block *body, const gr_inst *skip)
+{
+    int32_t i;
+    int rc;
+    for (i = 0; i + 1 < body->n; i++) {
+        if (&body->insts[i] != skip && (rc = kb_inst(L, B, &body->insts[i])) < 0) {
+            return rc;
+        }
+    }
+    return GR_OK;
 }
 
 /* Add output lane -> slot with fold kind to B. */
@@ -727,6 +741,34 @@ fail:
     return rc;
 }
 
+/* The mask kernel of aggregation in (its mask_producer, the instruction
+ * defining its mask): that op over lanes, its result the kernel's one
+ * output, into no slot. */
+static int lower_mask(lw *L, const gr_inst *in, gr_pagg *A)
+{
+    const gr_vid mv = in->args[in->nargs - 1];
+    const gr_inst *m = L->d.inst[L->d.def[mv]];
+    kb B;
+    int16_t lane;
+    int rc;
+
+    TRY(kb_init(L, &B));
+    TRY(kb_inst(L, &B, m));
+    TRY(kb_get(L, &B, mv, &lane));
+    TRY(grow(L, (void **)&B.K.out, &B.cap_out, 1, sizeof *B.K.out));
+    B.K.out[0].lane = lane;
+    B.K.out[0].fold = GR_FOLD_MAP;
+    B.K.out[0].ek = GR_EK_U8;
+    B.K.out[0].slot = -1;
+    B.K.out[0].part = -1;
+    B.K.nout = 1;
+    TRY(kb_finish(L, &B, &A->maskker));
+    rc = GR_OK;
+fail:
+    kb_done(&B);
+    return rc;
+}
+
 /* An AGG or AGG_FUSED at pos, with its epilogue FUSED (at epos) or NULL. */
 static int lower_agg(lw *L, const gr_inst *in, int32_t pos, const gr_inst *epi, int32_t epos)
 {
@@ -738,7 +780,7 @@ static int lower_agg(lw *L, const gr_inst *in, int32_t pos, const gr_inst *epi, 
     int rc;
 
     memset(&A, 0, sizeof A);
-    A.x = A.mask = A.conv = A.msgker = A.edgeker = A.epi = A.out = A.tmp = -1;
+    A.x = A.mask = A.conv = A.msgker = A.edgeker = A.epi = A.out = A.tmp = A.maskker = -1;
     A.dir = in->attrs.dir;
     A.mon = in->attrs.monoid;
     A.msg = in->attrs.msg;
@@ -766,7 +808,9 @@ static int lower_agg(lw *L, const gr_inst *in, int32_t pos, const gr_inst *epi, 
         return gr_err(L->err, GR_ERR_INVALID, "plan: aggregation of a scalar");
     }
     A.oek = (uint8_t)gr_k_kind(vtype(L, in->result));
-    if (masked) {
+    if (masked && L->fmask[in->args[in->nargs - 1]]) {
+        TRY(lower_mask(L, in, &A));
+    } else if (masked) {
         TRY(slot_of(L, in->args[in->nargs - 1], &A.mask));
     }
     if (A.xek != GR_EK_F64 &&
@@ -792,7 +836,7 @@ static int lower_agg(lw *L, const gr_inst *in, int32_t pos, const gr_inst *epi, 
     pl->inst[k].dst = pl->aggs[ai].out;
     pl->inst[k].a[0] = pl->aggs[ai].x;
     pl->inst[k].a[1] = pl->aggs[ai].mask;
-    pl->inst[k].nargs = 1 + masked;
+    pl->inst[k].nargs = 1 + (pl->aggs[ai].mask >= 0);
     return GR_OK;
 fail:
     return rc;
@@ -816,6 +860,40 @@ static const gr_inst *epilogue_of(const gr_block *b, int32_t i)
         }
     }
     return NULL;
+}
+
+/* The producer of the mask of aggregation insts[i] of b when it is to be
+ * computed inside the aggregation (a mask kernel), else NULL: the
+ * aggregation can be pushed into a listed mask (any over a vector into a
+ * mask, no self, plain x messages) and has an epilogue, and its mask is
+ * the result of the element-wise op right before it, read by nothing
+ * else.  The mask is then computed lane by lane in a pull and only at the
+ * listed receivers after a push, instead of over every node first. */
+static const gr_inst *mask_producer(const lw *L, const gr_block *b, int32_t i)
+{
+    const gr_inst *a = &b->insts[i], *m;
+    gr_vid mv;
+    int32_t k, vec = 0;
+    if (a->op != GR_OP_AGG || !a->attrs.masked || a->nargs != 2 || i < 1 ||
+        a->attrs.monoid != GR_MON_ANY || a->attrs.self || a->attrs.msg != GR_MSG_X ||
+        !epilogue_of(b, i) || !valid(L, a->result) || vtype(L, a->result) != GR_T_MASK ||
+        !valid(L, a->args[0]) || !gr_type_is_vector(vtype(L, a->args[0]))) {
+        return NULL;
+    }
+    mv = a->args[1];
+    m = &b->insts[i - 1];
+    if (!valid(L, mv) || m->result != mv || m->body || m->op == GR_OP_CONST ||
+        !(gr_op_info(m->op)->flags & GR_F_EW) || m->nargs < 1 || m->nargs > 3 ||
+        L->d.nuses[mv] != 1) {
+        return NULL;
+    }
+    for (k = 0; k < m->nargs; k++) {
+        if (!valid(L, m->args[k])) {
+            return NULL;
+        }
+        vec |= gr_type_is_vector(vtype(L, m->args[k]));
+    }
+    return vec ? m : NULL;
 }
 
 /* ---- loops ---------------------------------------------------------------------------------- */
@@ -1099,7 +1177,9 @@ static int lower_block(lw *L, const gr_block *b, int32_t *pos)
             }
             continue;
         default:
-            TRY(lower_inst(L, in, p));
+            if (!valid(L, in->result) || !L->fmask[in->result]) { /* else its agg computes it */
+                TRY(lower_inst(L, in, p));
+            }
             *pos = L->d.end[p] + 1;
             continue;
         }
@@ -1111,6 +1191,69 @@ fail:
 
 /* ---- slot classes ------------------------------------------------------------------------------ */
 
+/* Whether the loop at position p may update its carried vector iv in place:
+ * the value yv yielded for it is a map output of an element-wise
+ * instruction (FUSED, or EW) at the top of the body that reads iv at the
+ * same node, nothing reads iv after that instruction (not another yield,
+ * not the loop's implicit test, which compares old and new), and, for an
+ * epilogue, its aggregation reads iv at most as its mask (the receiver's
+ * own element; a pulled x or message is read at neighbours whose new
+ * values may already be stored).  Then yv shares iv's slot and LOOP_NEXT
+ * hands nothing over: the update writes only what changes, and a pass
+ * that touches only some nodes (a sparse epilogue) leaves the others
+ * right. */
+static int carry_in_place(const lw *L, const gr_inst *loop, int32_t p, int k)
+{
+    const gr_an_deps *d = &L->d;
+    const gr_vid iv = loop->inner[k], yv = loop->body->insts[loop->body->n - 1].args[k];
+    const int implicit = loop->attrs.loop != GR_LOOP_REPEAT && !loop->attrs.explicit_test;
+    const gr_inst *f;
+    int32_t fp, u, j, hit = 0;
+    if (!valid(L, yv) || yv == iv || !gr_type_is_vector(vtype(L, iv)) ||
+        vtype(L, yv) != vtype(L, iv) || (implicit && loop->attrs.test == k)) {
+        return 0;
+    }
+    for (j = 0; j < loop->ncarry; j++) {
+        if (j != k && loop->body->insts[loop->body->n - 1].args[j] == yv) {
+            return 0; /* yielded twice: the carried values stay two */
+        }
+    }
+    fp = d->def[yv];
+    if (fp <= p || fp >= d->end[p] || d->parent[fp] != p) {
+        return 0;
+    }
+    f = d->inst[fp];
+    if (f->op == GR_OP_FUSED && f->body && f->results && f->fold) {
+        for (j = 0; j < f->ncarry; j++) {
+            hit |= f->results[j] == yv && f->fold[j] == GR_FOLD_MAP;
+        }
+    } else if (gr_op_info(f->op)->flags & GR_F_EW) {
+        hit = f->result == yv;
+    }
+    for (j = 0; j < f->nargs && hit; j++) {
+        hit += f->args[j] == iv;
+    }
+    if (hit < 2) {
+        return 0;
+    }
+    for (u = 0; u < d->nuses[iv]; u++) {
+        if (d->uses[iv][u] > fp) {
+            return 0;
+        }
+    }
+    for (j = 1; j < loop->body->n; j++) {
+        const gr_inst *a = &loop->body->insts[j - 1];
+        if (&loop->body->insts[j] == f && epilogue_of(loop->body, j - 1) == f) {
+            for (u = 0; u < a->nargs - (a->attrs.masked != 0); u++) {
+                if (a->args[u] == iv) {
+                    return 0;
+                }
+            }
+        }
+    }
+    return 1;
+}
+
 /* Unite carried values with their results and (vectors dying at the loop)
  * their initial values; mark aggregation results only their epilogue
  * reads; move epilogue outputs' starts to their aggregation. */
@@ -1119,7 +1262,7 @@ static int classes_block(lw *L, const gr_block *b, int32_t *pos)
     int32_t i, k, j;
     int rc;
     for (i = 0; i < b->n; i++) {
-        const gr_inst *in = &b->insts[i], *epi;
+        const gr_inst *in = &b->insts[i], *epi, *m;
         int32_t p = (*pos)++;
         if (in->op == GR_OP_LOOP && in->body) {
             for (k = 0; k < in->ncarry && in->inner && in->results; k++) {
@@ -1132,6 +1275,9 @@ static int classes_block(lw *L, const gr_block *b, int32_t *pos)
                 unite(L, iv, rv);
                 for (j = 0; j < k; j++) {
                     first &= in->args[2 + j] != v0;
+                }
+                if (carry_in_place(L, in, p, (int)k)) {
+                    unite(L, iv, in->body->insts[in->body->n - 1].args[k]);
                 }
                 if (first && gr_type_is_vector(vtype(L, v0)) && L->vend[v0] == p) {
                     /* the class of v0 must end here too */
@@ -1151,6 +1297,16 @@ static int classes_block(lw *L, const gr_block *b, int32_t *pos)
         }
         if (in->body) {
             *pos = L->d.end[p] + 1; /* fused bodies: no slots */
+        }
+        if ((m = mask_producer(L, b, i)) != NULL) {
+            /* the mask is computed inside the aggregation: its operands are
+             * read there */
+            L->fmask[m->result] = 1;
+            for (k = 0; k < m->nargs; k++) {
+                if (L->vend[m->args[k]] < p) {
+                    L->vend[m->args[k]] = p;
+                }
+            }
         }
         epi = epilogue_of(b, i);
         if (epi) {
@@ -1494,6 +1650,7 @@ static void lw_release(lw *L)
     gr_free(L->cend);
     gr_free(L->vslot);
     gr_free(L->noslot);
+    gr_free(L->fmask);
     gr_free(L->sstart);
     gr_free(L->send);
     gr_free(L->sip);
@@ -1530,8 +1687,10 @@ int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err)
     L.cend = gr_malloc(nv * sizeof *L.cend);
     L.vslot = gr_malloc(nv * sizeof *L.vslot);
     L.noslot = gr_calloc(nv, sizeof *L.noslot);
+    L.fmask = gr_calloc(nv, sizeof *L.fmask);
     L.pl = gr_calloc(1, sizeof *L.pl);
     if (!L.uf || !L.vstart || !L.vend || !L.cstart || !L.cend || !L.vslot || !L.noslot ||
+        !L.fmask ||
         !L.pl || !(L.pl->name = gr_strdup(p->name ? p->name : ""))) {
         rc = gr_err_nomem(err, "lowering a plan");
         goto fail;
@@ -1572,6 +1731,7 @@ int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err)
     TRY(assign_registers(&L));
     TRY(finish_kernels(&L));
     TRY(join_prelude(&L));
+    TRY(gr_plan_sparse_epilogues(L.pl, err));
     L.pl->nscalars = L.pl->nslots;
     for (v = 0; v < L.pl->ninst; v++) { /* scalar EW: absent operands read zero */
         gr_pinst *pi = &L.pl->inst[v];

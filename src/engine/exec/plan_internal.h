@@ -111,6 +111,8 @@ typedef struct gr_pout {
     uint8_t ek;              /* the result's kind */
     int32_t slot;            /* where it goes (-1: an edge kernel's message) */
     int32_t part;            /* folds: index among the kernel's folds */
+    gr_kscalar rest;         /* folds of a sparse kernel: the lane's value at every node
+                                the kernel skips */
 } gr_pout;
 
 typedef struct gr_pker {
@@ -123,6 +125,11 @@ typedef struct gr_pker {
     int32_t nfolds;          /* outputs that are folds */
     int32_t agg;             /* epilogue: the aggregation whose result GR_LK_AGG lanes read,
                                 -1 */
+    uint8_t sparse;          /* epilogue of an aggregation gr_k_agg_push_list can push: it
+                                may run on the receivers the push lists alone, since at
+                                every other node (the aggregation false) each map output
+                                equals what its register holds and each fold's lane is
+                                a constant, its rest (sparse_epilogue.c proves it) */
 } gr_pker;
 
 /* An aggregation: an AGG, or an AGG_FUSED (its message's node part
@@ -135,6 +142,9 @@ typedef struct gr_pagg {
     uint8_t oek;             /* kind of the result */
     int32_t x;               /* vector slot aggregated */
     int32_t mask;            /* receivers' mask slot, -1 */
+    int32_t maskker;         /* kernel computing the receivers' mask instead (its one
+                                output, into no slot: lane by lane in a pull, at the
+                                listed receivers after a listed push), -1 */
     int32_t conv;            /* f64 scratch vector slot for x, -1 */
     int32_t msgker;          /* AGG_FUSED: kernel that computes x first, -1 */
     int32_t edgeker;         /* AGG_FUSED: kernel that computes each edge's message from
@@ -202,6 +212,17 @@ typedef struct gr_prun {
     uint32_t *mcnt;
     size_t mcap;
     uint32_t *mlab;          /* mode: n narrowed labels (gr_k_agg_narrow), with the tables */
+    uint64_t *bits;          /* (n + 63) / 64 words for a pulled bool x (gr_k_agg_pack),
+                                when the plan aggregates a mask */
+    uint32_t **lst;          /* [nregs] n node indices for each register that receives a
+                                listed push (gr_k_agg_push_list) or is swapped with one, else
+                                NULL; the array is NULL when no register has one */
+    uint8_t *mbuf;           /* n bytes for a mask kernel's mask computed over every node
+                                (before a push too large to mask its receivers one by
+                                one), when the plan has mask kernels */
+    int64_t *nnz;            /* [nregs] >= 0: the register's mask is false except at the
+                                nnz nodes its lst lists (each once); -1: not known.  Swapped
+                                with the buffers; any other write makes it -1 */
     int debug;
     uint8_t *written;        /* debug: [nslots] slot written */
     int32_t *owner;          /* debug: [nregs] slot whose value the register holds, -1 */
@@ -228,6 +249,12 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A);
 /* The representation kind of a slot type in the scalar array: f64 for
  * f64, i64 for i64 and bool (0/1). */
 static inline gr_ek gr_plan_rep(gr_type t) { return t == GR_T_F64 ? GR_EK_F64 : GR_EK_I64; }
+
+/* sparse_epilogue.c: mark each epilogue of a listed push (any into a
+ * mask, gr_k_agg_push_list) that may run on the listed receivers alone
+ * (gr_pker.sparse, and its folds' rest values), once the plan's registers
+ * are assigned.  GR_OK or GR_ERR_NOMEM. */
+int gr_plan_sparse_epilogues(gr_plan *pl, gr_error *err);
 
 /* lower.c: a deep copy of plan (for tests that corrupt one).  GR_OK or
  * GR_ERR_NOMEM; *out is freed with gr_plan_free. */

@@ -105,8 +105,8 @@ static void print_kernel(sbuf *b, const gr_plan *pl, const gr_pker *K, int ind,
 {
     int32_t k;
     int j;
-    sb_printf(b, "%*s%s: %d lanes, %d ops, %d outputs\n", ind, "", what, (int)K->nlanes,
-              (int)K->nops, (int)K->nout);
+    sb_printf(b, "%*s%s: %d lanes, %d ops, %d outputs%s\n", ind, "", what, (int)K->nlanes,
+              (int)K->nops, (int)K->nout, K->sparse ? ", sparse (the listed receivers)" : "");
     for (k = 0; k < K->nlanes; k++) {
         const gr_plane *ln = &K->lanes[k];
         sb_printf(b, "%*s  l%d %s ", ind, "", (int)k, ek_name(ln->ek));
@@ -146,7 +146,14 @@ static void print_kernel(sbuf *b, const gr_plan *pl, const gr_pker *K, int ind,
         if (o->slot >= 0) {
             sb_slot(b, pl, o->slot);
         } else {
-            sb_printf(b, "the message");
+            sb_printf(b, strcmp(what, "mask") == 0 ? "the mask" : "the message");
+        }
+        if (K->sparse && o->fold != GR_FOLD_MAP) {
+            if (K->lanes[o->lane].ek == GR_EK_F64) {
+                sb_printf(b, " (elsewhere %.17g)", o->rest.f);
+            } else {
+                sb_printf(b, " (elsewhere %" PRId64 ")", o->rest.i);
+            }
         }
         sb_printf(b, "\n");
     }
@@ -254,6 +261,8 @@ static void print_inst(sbuf *b, const gr_plan *pl, int32_t pc, int depth)
         const gr_pagg *A = &pl->aggs[pi->aux];
         if (A->mask >= 0) {
             sb_printf(b, " (masked)");
+        } else if (A->maskker >= 0) {
+            sb_printf(b, " (masked by its mask kernel)");
         }
         if (A->conv >= 0) {
             sb_printf(b, " conv=");
@@ -264,6 +273,9 @@ static void print_inst(sbuf *b, const gr_plan *pl, int32_t pc, int depth)
             sb_slot(b, pl, A->tmp);
         }
         sb_printf(b, "\n");
+        if (A->maskker >= 0) {
+            print_kernel(b, pl, &pl->kers[A->maskker], 8 + ind, "mask");
+        }
         if (A->msgker >= 0) {
             print_kernel(b, pl, &pl->kers[A->msgker], 8 + ind, "message");
         }

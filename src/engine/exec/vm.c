@@ -18,6 +18,11 @@
  * GR_ERR_INTERNAL naming the instruction and the slot.  Debug mode also
  * fills fresh registers with 0xff bytes, so a stray read shows in results.
  *
+ * Registers that a listed push writes keep a node list beside their buffer
+ * (gr_prun.lst / nnz: the mask's true nodes, or unknown): LOOP_NEXT swaps
+ * it with the buffer and every other write of the register forgets it, so
+ * a list is only ever read while it describes the register's contents.
+ *
  * Loops count like step mode: each execution of LOOP_NEXT is one
  * iteration (gr_result.iters); gr_result.ops counts the instructions
  * executed.
@@ -249,14 +254,6 @@ static int dbg_ker_reads(gr_prun *r, int32_t pc, const gr_pker *K)
     return GR_OK;
 }
 
-static void dbg_ker_writes(gr_prun *r, const gr_pker *K)
-{
-    int32_t k;
-    for (k = 0; k < K->nout; k++) {
-        dbg_write(r, K->out[k].slot);
-    }
-}
-
 /* Check what instruction pc reads. */
 static int dbg_reads(gr_prun *r, int32_t pc)
 {
@@ -290,6 +287,9 @@ static int dbg_reads(gr_prun *r, int32_t pc)
         }
         if (A->mask >= 0) {
             TRY(dbg_read(r, pc, pi->a[1]));
+        }
+        if (A->maskker >= 0) {
+            TRY(dbg_ker_reads(r, pc, &pl->kers[A->maskker]));
         }
         if (A->epi >= 0) {
             TRY(dbg_ker_reads(r, pc, &pl->kers[A->epi]));
@@ -325,26 +325,34 @@ fail:
     return rc;
 }
 
-/* Record what instruction pc wrote (LOOP_NEXT records its own). */
-static void dbg_writes(gr_prun *r, int32_t pc)
+/* Call fn on every slot instruction pc writes (LOOP_NEXT hands its
+ * values over itself). */
+static void each_write(gr_prun *r, int32_t pc, void (*fn)(gr_prun *, int32_t))
 {
     const gr_plan *pl = r->plan;
     const gr_pinst *pi = &pl->inst[pc];
+    int32_t k;
     switch (pi->op) {
     case GR_P_FUSED:
-        dbg_ker_writes(r, &pl->kers[pi->aux]);
+        for (k = 0; k < pl->kers[pi->aux].nout; k++) {
+            fn(r, pl->kers[pi->aux].out[k].slot);
+        }
         return;
     case GR_P_AGG:
     case GR_P_AGG_FUSED: {
         const gr_pagg *A = &pl->aggs[pi->aux];
         if (A->msgker >= 0) {
-            dbg_ker_writes(r, &pl->kers[A->msgker]);
+            for (k = 0; k < pl->kers[A->msgker].nout; k++) {
+                fn(r, pl->kers[A->msgker].out[k].slot);
+            }
         }
-        dbg_write(r, A->conv);
-        dbg_write(r, A->tmp);
-        dbg_write(r, A->out);
+        fn(r, A->conv);
+        fn(r, A->tmp);
+        fn(r, A->out);
         if (A->epi >= 0) {
-            dbg_ker_writes(r, &pl->kers[A->epi]);
+            for (k = 0; k < pl->kers[A->epi].nout; k++) {
+                fn(r, pl->kers[A->epi].out[k].slot);
+            }
         }
         return;
     }
@@ -355,8 +363,23 @@ static void dbg_writes(gr_prun *r, int32_t pc)
     case GR_P_PRINT:
         return;
     default:
-        dbg_write(r, pi->dst);
+        fn(r, pi->dst);
         return;
+    }
+}
+
+/* Record what instruction pc wrote. */
+static void dbg_writes(gr_prun *r, int32_t pc)
+{
+    each_write(r, pc, dbg_write);
+}
+
+/* Slot s is about to be written: its register's list no longer holds. */
+static void forget_list(gr_prun *r, int32_t s)
+{
+    const gr_plan *pl = r->plan;
+    if (s >= 0 && s < pl->nslots && pl->slots[s].reg >= 0) {
+        r->nnz[pl->slots[s].reg] = -1;
     }
 }
 
@@ -533,6 +556,14 @@ static int loop_next(gr_prun *r, int32_t pc, const gr_pinst *pi, int *stop)
             }
             r->R[ri] = r->R[rn];
             r->R[rn] = t;
+            if (r->lst) { /* a register's list follows its buffer */
+                uint32_t *tl = r->lst[ri];
+                int64_t tn = r->nnz[ri];
+                r->lst[ri] = r->lst[rn];
+                r->lst[rn] = tl;
+                r->nnz[ri] = r->nnz[rn];
+                r->nnz[rn] = tn;
+            }
             if (r->debug) {
                 r->owner[ri] = si;
                 r->owner[rn] = -1;
@@ -628,8 +659,74 @@ static void run_release(gr_prun *r)
     gr_free(r->mkey);
     gr_free(r->mcnt);
     gr_free_big(r->mlab);
+    gr_free_big(r->bits);
+    if (r->lst) {
+        for (k = 0; k < r->plan->nregs; k++) {
+            gr_free_big(r->lst[k]);
+        }
+    }
+    gr_free(r->lst);
+    gr_free(r->nnz);
+    gr_free_big(r->mbuf);
     gr_free(r->written);
     gr_free(r->owner);
+}
+
+/* The node lists of the registers a listed push writes (its result or
+ * scratch) and, since LOOP_NEXT swaps lists with buffers, of the registers
+ * they are swapped with. */
+static int lists_setup(gr_prun *r)
+{
+    const gr_plan *pl = r->plan;
+    int32_t k, j, changed = 1, any = 0;
+    uint8_t *want;
+    if (pl->nregs == 0 || !(want = gr_calloc((size_t)pl->nregs, 1))) {
+        return pl->nregs == 0 ? GR_OK : gr_err_nomem(r->err, "plan lists");
+    }
+    for (k = 0; k < pl->naggs; k++) {
+        const gr_pagg *A = &pl->aggs[k];
+        const int32_t s = A->out >= 0 ? A->out : A->tmp;
+        if (A->edgeker < 0 && A->mon == GR_MON_ANY && !A->self && A->oek == GR_EK_U8 &&
+            A->msg == GR_MSG_X && s >= 0) {
+            want[pl->slots[s].reg] = 1;
+            any = 1;
+        }
+    }
+    while (changed && any) {
+        changed = 0;
+        for (k = 0; k < pl->nloops; k++) {
+            const gr_ploop *lp = &pl->loops[k];
+            for (j = 0; j < lp->ncarry; j++) {
+                int32_t ri, rn;
+                if (lp->shadow[j] >= 0 || lp->carry[j] != GR_CARRY_SWAP) {
+                    continue;
+                }
+                ri = pl->slots[lp->inner[j]].reg;
+                rn = pl->slots[lp->next[j]].reg;
+                if (want[ri] != want[rn]) {
+                    want[ri] = want[rn] = 1;
+                    changed = 1;
+                }
+            }
+        }
+    }
+    if (any) {
+        r->lst = gr_calloc((size_t)pl->nregs, sizeof *r->lst);
+        r->nnz = gr_malloc((size_t)pl->nregs * sizeof *r->nnz);
+        if (!r->lst || !r->nnz) {
+            gr_free(want);
+            return gr_err_nomem(r->err, "plan lists");
+        }
+        for (k = 0; k < pl->nregs; k++) {
+            r->nnz[k] = -1;
+            if (want[k] && !(r->lst[k] = gr_alloc_big(r->n ? r->n : 1, sizeof **r->lst))) {
+                gr_free(want);
+                return gr_err_nomem(r->err, "plan lists");
+            }
+        }
+    }
+    gr_free(want);
+    return GR_OK;
 }
 
 /* Allocate everything the run needs. */
@@ -696,6 +793,21 @@ static int run_setup(gr_prun *r)
             return gr_err_nomem(r->err, "mode tables");
         }
     }
+    for (k = 0; k < pl->naggs && !r->bits; k++) {
+        const gr_pagg *A = &pl->aggs[k];
+        if (A->xek == GR_EK_U8 && A->edgeker < 0 && A->msgker < 0 &&
+            !(r->bits = gr_alloc_big((n1 + 63) / 64, sizeof *r->bits))) {
+            return gr_err_nomem(r->err, "plan aggregation bitmap");
+        }
+    }
+    for (k = 0; k < pl->naggs && !r->mbuf; k++) {
+        if (pl->aggs[k].maskker >= 0 && !(r->mbuf = gr_alloc_big(n1, 1))) {
+            return gr_err_nomem(r->err, "plan mask");
+        }
+    }
+    if ((k = lists_setup(r)) < 0) {
+        return k;
+    }
     if (r->debug) {
         r->written = gr_calloc((size_t)(pl->nslots ? pl->nslots : 1), sizeof *r->written);
         r->owner = gr_malloc(nreg * sizeof *r->owner);
@@ -728,6 +840,9 @@ static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res,
         ops++;
         if (debug && (rc = dbg_reads(r, pc)) < 0) {
             break;
+        }
+        if (r->nnz) { /* what this writes loses its list (a listed push sets its own) */
+            each_write(r, pc, forget_list);
         }
         switch (pi->op) {
         /* Op: const

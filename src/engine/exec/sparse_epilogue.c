@@ -1,0 +1,233 @@
+/*
+ * sparse_epilogue.c - gr_plan_sparse_epilogues: which epilogues may run on
+ * the receivers a listed push reports, and nowhere else (the sparse
+ * vectors of GraphBLAS, for the frontier of a level-synchronous search).
+ *
+ * A push of any into bytes (gr_k_agg_push_list) lists the receivers whose
+ * result is true; everywhere else the result is false.  Its epilogue may
+ * then skip those other nodes when, with the aggregation lane false, each
+ * map output is exactly what its register already holds (the lane is the
+ * same vector slot's register read in place: a carried vector updated in
+ * place, lower.c) and each fold's lane is a constant that the interpreter
+ * adds for the skipped nodes (fold_rest in fused_eval.c) -- only integer
+ * and bool folds, whose result does not depend on the order of the
+ * elements.  BFS's `level = where(next, d, level)` and its loop test
+ * `any(level != old level)` are such an epilogue: a sparse level then costs
+ * its frontier's edges instead of n.
+ *
+ * The proof is a symbolic evaluation of the kernel's ops over one node:
+ * every lane is a known constant, a vector lane itself (a reference), or
+ * unknown; ops over constants are computed with gr_k_ew (the same bits as
+ * the kernel), where() with a constant condition picks a branch, and/or
+ * with an absorbing constant, and comparisons of an integer lane with
+ * itself are constants.  Anything else is unknown, and the kernel stays
+ * dense.
+ */
+#include "config.h"
+#include "engine/exec/plan_internal.h"
+
+#include <string.h>
+
+#include "common/error.h"
+#include "common/mem.h"
+#include "engine/ir/types.h"
+
+/* What a lane holds at a node the sparse run skips. */
+enum { LS_UNKNOWN = 0, LS_CONST, LS_REF };
+
+typedef struct lstate {
+    uint8_t st;              /* LS_* */
+    int16_t ref;             /* LS_REF: the vector input lane whose element it is */
+    gr_kscalar c;            /* LS_CONST: the value (f for f64 lanes, i otherwise) */
+} lstate;
+
+/* Whether scalar slot s holds one constant for the whole run: written by a
+ * single CONST and nothing else (no other instruction, kernel fold or loop
+ * carry).  *c receives it. */
+static int const_slot(const gr_plan *pl, int32_t s, gr_kscalar *c)
+{
+    int32_t k, j, nconst = 0;
+    for (k = 0; k < pl->ninst; k++) {
+        if (pl->inst[k].dst == s) {
+            if (pl->inst[k].op != GR_P_CONST) {
+                return 0;
+            }
+            *c = pl->inst[k].imm;
+            nconst++;
+        }
+    }
+    for (k = 0; k < pl->nkers; k++) {
+        for (j = 0; j < pl->kers[k].nout; j++) {
+            if (pl->kers[k].out[j].slot == s) {
+                return 0;
+            }
+        }
+    }
+    for (k = 0; k < pl->nloops; k++) {
+        for (j = 0; j < pl->loops[k].ncarry; j++) {
+            if (pl->loops[k].inner[j] == s) {
+                return 0;
+            }
+        }
+    }
+    return nconst == 1;
+}
+
+/* Element i of a one-element lane of kind ek holding c, for gr_k_ew. */
+typedef union lcell {
+    double f;
+    int64_t i;
+    uint8_t b;
+} lcell;
+
+static lcell cell_of(gr_kscalar c, gr_ek ek)
+{
+    lcell x;
+    memset(&x, 0, sizeof x);
+    if (ek == GR_EK_F64) {
+        x.f = c.f;
+    } else if (ek == GR_EK_I64) {
+        x.i = c.i;
+    } else {
+        x.b = (uint8_t)(c.i != 0);
+    }
+    return x;
+}
+
+static gr_kscalar scalar_of(lcell x, gr_ek ek)
+{
+    gr_kscalar c;
+    if (ek == GR_EK_F64) {
+        c.f = x.f;
+    } else {
+        c.i = ek == GR_EK_I64 ? x.i : x.b;
+    }
+    return c;
+}
+
+/* The state of op's result from its operands' states. */
+static lstate eval_op(const gr_pker *K, const gr_plop *op, const lstate *ls)
+{
+    const gr_opcode o = (gr_opcode)op->irop;
+    const gr_ek oek = (gr_ek)op->oek;
+    lstate r, a[3];
+    int k, allc = 1;
+    memset(&r, 0, sizeof r);
+    for (k = 0; k < op->nargs; k++) {
+        a[k] = ls[op->a[k]];
+        allc &= a[k].st == LS_CONST;
+    }
+    if (allc) {
+        lcell in[3], out;
+        gr_kin kin[3];
+        const gr_kpol one = {1};
+        for (k = 0; k < op->nargs; k++) {
+            in[k] = cell_of(a[k].c, (gr_ek)K->lanes[op->a[k]].ek);
+            kin[k].p = &in[k];
+            kin[k].ek = (gr_ek)K->lanes[op->a[k]].ek;
+            kin[k].scalar = 1;
+        }
+        memset(&out, 0, sizeof out);
+        if (gr_k_ew(o, (gr_ek)op->cek, kin, op->nargs, &out, oek, 1, one) == 0) {
+            r.st = LS_CONST;
+            r.c = scalar_of(out, oek);
+        }
+        return r;
+    }
+    if (o == GR_OP_WHERE && a[0].st == LS_CONST) {
+        const gr_ek cek = (gr_ek)K->lanes[op->a[0]].ek;
+        const int pick = (cek == GR_EK_F64 ? a[0].c.f != 0 : a[0].c.i != 0) ? 1 : 2;
+        if ((gr_ek)K->lanes[op->a[pick]].ek == oek && (gr_ek)op->cek == oek) {
+            return a[pick]; /* the branch taken, unconverted */
+        }
+        return r;
+    }
+    if ((o == GR_OP_AND || o == GR_OP_OR) && (gr_ek)op->cek == GR_EK_U8) {
+        for (k = 0; k < op->nargs; k++) {
+            const int nz = K->lanes[op->a[k]].ek == GR_EK_F64 ? a[k].c.f != 0 : a[k].c.i != 0;
+            if (a[k].st == LS_CONST && nz == (o == GR_OP_OR)) {
+                r.st = LS_CONST;
+                r.c.i = nz;
+                return r;
+            }
+        }
+        return r;
+    }
+    if (op->nargs == 2 && a[0].st == LS_REF && a[1].st == LS_REF && a[0].ref == a[1].ref &&
+        (gr_ek)op->cek != GR_EK_F64) { /* x op x, no NaN */
+        if (o == GR_OP_EQ || o == GR_OP_LE || o == GR_OP_GE || o == GR_OP_NE || o == GR_OP_LT ||
+            o == GR_OP_GT) {
+            r.st = LS_CONST;
+            r.c.i = o == GR_OP_EQ || o == GR_OP_LE || o == GR_OP_GE;
+        }
+    }
+    return r;
+}
+
+/* Whether epilogue K (of a listed push) may run sparse, into K->sparse;
+ * fills its folds' rest values when it may.  GR_OK or GR_ERR_NOMEM. */
+static int kernel_sparse(const gr_plan *pl, gr_pker *K, gr_error *err)
+{
+    lstate *ls;
+    int32_t j, k;
+    int ok = 1;
+    K->sparse = 0;
+    if (K->nlanes == 0) {
+        return GR_OK;
+    }
+    if (!(ls = gr_calloc((size_t)K->nlanes, sizeof *ls))) {
+        return gr_err_nomem(err, "lowering a plan");
+    }
+    for (j = 0; j < K->nlanes; j++) {
+        const gr_plane *ln = &K->lanes[j];
+        if (ln->kind == GR_LK_AGG) {
+            ls[j].st = LS_CONST; /* any's false */
+            ls[j].c.i = 0;
+        } else if (ln->kind == GR_LK_IN && gr_type_is_vector(pl->slots[ln->slot].type)) {
+            ls[j].st = LS_REF;
+            ls[j].ref = (int16_t)j;
+        } else if (ln->kind == GR_LK_IN && const_slot(pl, ln->slot, &ls[j].c) &&
+                   (gr_plan_rep(pl->slots[ln->slot].type) == GR_EK_F64) ==
+                       (ln->ek == GR_EK_F64)) {
+            ls[j].st = LS_CONST;
+        }
+    }
+    for (k = 0; k < K->nops; k++) {
+        ls[K->ops[k].out] = eval_op(K, &K->ops[k], ls);
+    }
+    for (k = 0; k < K->nout && ok; k++) {
+        gr_pout *o = &K->out[k];
+        const lstate *s = &ls[o->lane];
+        if (o->fold == GR_FOLD_MAP) {
+            const gr_plane *src = s->st == LS_REF ? &K->lanes[s->ref] : NULL;
+            ok = src && o->slot >= 0 && src->ek == o->ek &&
+                 pl->slots[src->slot].reg == pl->slots[o->slot].reg;
+        } else {
+            const gr_ek ek = (gr_ek)K->lanes[o->lane].ek;
+            /* integer and bool folds only: f64 sums, minima and maxima keep their order */
+            ok = s->st == LS_CONST &&
+                 (ek != GR_EK_F64 || o->fold == GR_FOLD_COUNT || o->fold == GR_FOLD_ANY ||
+                  o->fold == GR_FOLD_ALL);
+            o->rest = s->c;
+        }
+    }
+    gr_free(ls);
+    K->sparse = (uint8_t)ok;
+    return GR_OK;
+}
+
+/* See plan_internal.h. */
+int gr_plan_sparse_epilogues(gr_plan *pl, gr_error *err)
+{
+    int32_t k;
+    int rc;
+    for (k = 0; k < pl->naggs; k++) {
+        const gr_pagg *A = &pl->aggs[k];
+        if (A->epi >= 0 && A->edgeker < 0 && A->mon == GR_MON_ANY && !A->self &&
+            A->oek == GR_EK_U8 && A->msg == GR_MSG_X &&
+            (rc = kernel_sparse(pl, &pl->kers[A->epi], err)) < 0) {
+            return rc;
+        }
+    }
+    return GR_OK;
+}
