@@ -833,10 +833,14 @@ AGG_NOINLINE void mode_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, 
     X(F_XI, A_SUM_I) X(F_XI, A_MIN_I) X(F_XI, A_MAX_I) X(F_XB, A_SUM_I)            \
     X(F_XF, A_COUNT) X(F_XI, A_COUNT) X(F_XB, A_COUNT)                             \
     X(F_XF, A_ANY) X(F_XI, A_ANY) X(F_XB, A_ANY)                                   \
-    X(F_XB, A_MIN_B) X(F_XB, A_MAX_B) X(F_XBIT, A_ANY) X(F_XBIT, A_COUNT)
+    X(F_XB, A_MIN_B) X(F_XB, A_MAX_B)
+
+/* The pairings of a packed bool x (F_XBIT) that get their own loop, kept
+ * out of agg_rows so that its loops compile as they did before F_XBIT. */
+#define AGG_FAST_BITS(X) X(F_XBIT, A_ANY) X(F_XBIT, A_COUNT)
 
 /* Rows [lo, hi) into out[0..hi-lo) for the receivers mask selects (node v
- * at mask[v - lo]), the empty value elsewhere, in one loop: four consecutive receivers go
+ * at mask[v]), the empty value elsewhere, in one loop: four consecutive receivers go
  * through agg_quad when the form allows, others one by one (no prefetch:
  * the rows ahead may be skipped). */
 AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, const int F,
@@ -847,11 +851,11 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
     uint32_t v;
     acc_init(&empty, A);
     for (v = lo; v < hi; v++) {
-        if (!mask[v - lo]) {
+        if (!mask[v]) {
             acc_store(J, out, v - lo, A, &empty);
             continue;
         }
-        if (quad && v + 4 <= hi && mask[v - lo + 1] && mask[v - lo + 2] && mask[v - lo + 3]) {
+        if (quad && v + 4 <= hi && mask[v + 1] && mask[v + 2] && mask[v + 3]) {
             agg_quad(J, v, F, A, out, v - lo);
             v += 3;
             continue;
@@ -861,7 +865,7 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
 }
 
 /* any over a packed bool x (F_XBIT) of one direction's rows into bytes,
- * receivers selected by mask (node v at mask[v - lo]; NULL: all): the loop of a bottom-up BFS step,
+ * receivers selected by mask (node v at mask[v]; NULL: all): the loop of a bottom-up BFS step,
  * every operand in a local (the byte stores would otherwise make the
  * compiler reload the job's fields for every node). */
 static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *out,
@@ -875,7 +879,7 @@ static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *o
     for (v = lo; v < hi; v++) {
         uint64_t k, e;
         uint8_t got = 0;
-        if (mask && !mask[v - lo]) {
+        if (mask && !mask[v]) {
             out[v - lo] = 0;
             continue;
         }
@@ -891,7 +895,7 @@ static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *o
 }
 
 /* Rows [lo, hi) into out[0..hi-lo) on thread tid (which owns mode table
- * tid); mask (node v at mask[v - lo], or NULL) selects the receivers of the fast pairings, which
+ * tid); mask (node v at mask[v], or NULL) selects the receivers of the fast pairings, which
  * get the empty value elsewhere (callers handle the mask for the others). */
 static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, int tid,
                      void *out, const uint8_t *mask)
@@ -909,10 +913,6 @@ static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, i
         } else {
             mode_rows_generic(J, lo, hi, F, key, cnt, out);
         }
-        return;
-    }
-    if (F == F_XBIT && A == A_ANY && J->oek == GR_EK_U8 && !J->self && J->dir != GR_DIR_BOTH) {
-        any_bits_rows(J, lo, hi, out, mask);
         return;
     }
     switch (F * A__N + A) {
@@ -940,24 +940,67 @@ static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, i
     }
 }
 
-/* See kernels.h: rows [lo, hi) under J's mask. */
-void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid)
+/* agg_rows for a packed bool x (F_XBIT, whatever the monoid), apart so
+ * that the common loops of agg_rows are not compiled with its pairings. */
+AGG_NOINLINE void agg_rows_bits(const agg_job *J, uint32_t lo, uint32_t hi, int A, void *out,
+                                const uint8_t *mask)
 {
-    gr_k_agg_rows_mask(J, lo, hi, out, tid, J->mask ? J->mask + lo : NULL);
+    uint32_t v;
+    if (A == A_ANY && J->oek == GR_EK_U8 && !J->self && J->dir != GR_DIR_BOTH) {
+        any_bits_rows(J, lo, hi, out, mask);
+        return;
+    }
+    switch (F_XBIT * A__N + A) {
+#define AGG_CASE(FF, AA)                                                            \
+    case FF * A__N + AA:                                                            \
+        if (mask) {                                                                 \
+            agg_rows_masked(J, lo, hi, FF, AA, out, mask);                          \
+            return;                                                                 \
+        }                                                                           \
+        v = lo;                                                                     \
+        if (AA != A_ANY && J->dir != GR_DIR_BOTH) {                                 \
+            for (; v + 4 <= hi; v += 4) {                                           \
+                agg_quad(J, v, FF, AA, out, v - lo);                                \
+            }                                                                       \
+        }                                                                           \
+        for (; v < hi; v++) {                                                       \
+            agg_node(J, v, FF, AA, out, v - lo, J->g->in_off[hi], J->g->out_off[hi]); \
+        }                                                                           \
+        return;
+        AGG_FAST_BITS(AGG_CASE)
+#undef AGG_CASE
+    default:
+        agg_rows_generic(J, lo, hi, F_XBIT, A, out);
+        return;
+    }
 }
 
 /* See kernels.h: rows [lo, hi), masked-off receivers getting the empty
- * value; runs of active receivers go through the unmasked loops. */
-void gr_k_agg_rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
-                        const uint8_t *mask)
+ * value; runs of active receivers go through the unmasked loops.  mask
+ * (or NULL) is indexed by node (mask[v]), as J->mask is. */
+static void rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
+                      const uint8_t *mask)
 {
     const size_t osz = gr_k_size(J->oek);
     uint32_t v, e;
-    if (!mask) {
+    if (J->form == F_XBIT && J->acc != A_MODE) {
+        switch (J->form * A__N + J->acc) {
+#define AGG_MASKED(FF, AA) case FF * A__N + AA:
+            AGG_FAST_BITS(AGG_MASKED)
+#undef AGG_MASKED
+            agg_rows_bits(J, lo, hi, J->acc, out, mask);
+            return;
+        default:
+            if (!mask) {
+                agg_rows_bits(J, lo, hi, J->acc, out, NULL);
+                return;
+            }
+            break;
+        }
+    } else if (!mask) {
         agg_rows(J, lo, hi, J->form, J->acc, tid, out, NULL);
         return;
-    }
-    if (J->acc != A_MODE) {
+    } else if (J->acc != A_MODE) {
         switch (J->form * A__N + J->acc) {
 #define AGG_MASKED(FF, AA) case FF * A__N + AA:
             AGG_FAST(AGG_MASKED)
@@ -969,16 +1012,34 @@ void gr_k_agg_rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, i
         }
     }
     for (v = lo; v < hi; v = e) {
-        if (!mask[v - lo]) {
-            for (e = v + 1; e < hi && !mask[e - lo]; e++) {
+        if (!mask[v]) {
+            for (e = v + 1; e < hi && !mask[e]; e++) {
             }
             agg_empty_run(J, v, e, (char *)out + (size_t)(v - lo) * osz);
             continue;
         }
-        for (e = v + 1; e < hi && mask[e - lo]; e++) {
+        for (e = v + 1; e < hi && mask[e]; e++) {
         }
-        agg_rows(J, v, e, J->form, J->acc, tid, (char *)out + (size_t)(v - lo) * osz, NULL);
+        if (J->form == F_XBIT) {
+            agg_rows_bits(J, v, e, J->acc, (char *)out + (size_t)(v - lo) * osz, NULL);
+        } else {
+            agg_rows(J, v, e, J->form, J->acc, tid, (char *)out + (size_t)(v - lo) * osz, NULL);
+        }
     }
+}
+
+/* See kernels.h: rows [lo, hi) under J's mask. */
+void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid)
+{
+    rows_mask(J, lo, hi, out, tid, J->mask);
+}
+
+/* See kernels.h: rows [lo, hi) under a mask given lane by lane (node v at
+ * mask[v - lo]), rebased once here to the node-indexed mask of rows_mask. */
+void gr_k_agg_rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
+                        const uint8_t *mask)
+{
+    rows_mask(J, lo, hi, out, tid, mask ? mask - lo : NULL);
 }
 
 /* ---- messages computed by the caller ---------------------------------------- */
@@ -1496,15 +1557,23 @@ static int push_pays(const agg_job *J, int nt, uint64_t *edges)
             sedges = sender_edges(J, J->xlist, J->xnnz);
         }
     } else {
-        /* PUSH_SCAN nodes at a time: the senders counted first, stopping
-         * once they are too many, and only then their edges (random reads) */
+        /* at most PUSH_SCAN nodes at a time, their senders' edges counted
+         * (prefetched) once the senders are known not to be too many; a
+         * chunk is no longer than the senders still allowed (cap + 1 -
+         * send, or 64), so a dense x stops after about the nodes a plain
+         * scan would read */
         uint32_t s[PUSH_SCAN];
-        for (v = 0; v < n && send <= cap; v += PUSH_SCAN) {
-            send += scan_senders(J, v, n - v < PUSH_SCAN ? n : v + PUSH_SCAN, s);
-        }
-        for (v = 0; v < n && send <= cap; v += PUSH_SCAN) {
-            sedges += sender_edges(J, s, scan_senders(J, v, n - v < PUSH_SCAN ? n : v + PUSH_SCAN,
-                                                      s));
+        size_t ns;
+        long long len;
+        for (v = 0; v < n && send <= cap; v += len) {
+            len = (long long)(cap + 1 - send < 64 ? 64 : cap + 1 - send);
+            len = len < PUSH_SCAN ? len : PUSH_SCAN;
+            len = len < n - v ? len : n - v;
+            ns = scan_senders(J, v, v + len, s);
+            send += ns;
+            if (send <= cap) {
+                sedges += sender_edges(J, s, ns);
+            }
         }
     }
     if (send > cap) {

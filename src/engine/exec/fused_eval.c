@@ -55,6 +55,14 @@
 #include <omp.h>
 #endif
 
+/* The lane helpers shared by the dense block loop and the sparse runs are
+ * inlined into each, so the dense loop compiles as one function. */
+#if defined(__GNUC__)
+#define FE_INLINE static inline __attribute__((always_inline))
+#else
+#define FE_INLINE static inline
+#endif
+
 #define AGG_PAR_EDGES 20000  /* an aggregation pass below n + m of this runs on one thread */
 #define MASK_LAZY 8          /* a push masks its receivers one by one below n / this edges */
 
@@ -380,7 +388,7 @@ static int lane_fast(const gr_plop *op, const gr_plane *lanes, void *const *lp, 
 
 /* count elements of kind ek into d, each the scalar *sv (of slot type t)
  * converted as a broadcast lane converts it. */
-static void fill_lane(void *d, gr_ek ek, const gr_kscalar *sv, gr_type t, size_t count)
+FE_INLINE void fill_lane(void *d, gr_ek ek, const gr_kscalar *sv, gr_type t, size_t count)
 {
     const int isf = t == GR_T_F64;
     size_t e;
@@ -445,7 +453,7 @@ static void scatter_lane(void *x, const void *s, gr_ek ek, const uint32_t *idx, 
 }
 
 /* K's ops over len elements of the lanes at lp (lane_fast, else gr_k_ew). */
-static void run_ops(const gr_pker *K, void *const *lp, size_t len)
+FE_INLINE void run_ops(const gr_pker *K, void *const *lp, size_t len)
 {
     const gr_kpol one = {1};
     int32_t k;
@@ -514,7 +522,7 @@ static int lane_false(const void *p, size_t len)
 
 /* K's folds over len elements of the lanes at lp into their partials acc
  * (fas: the accumulators of the first 64). */
-static void folds_add(const gr_pker *K, void *const *lp, gr_kscalar *acc, const int *fas,
+FE_INLINE void folds_add(const gr_pker *K, void *const *lp, gr_kscalar *acc, const int *fas,
                       size_t len)
 {
     int32_t k;

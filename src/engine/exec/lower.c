@@ -1208,7 +1208,7 @@ static int carry_in_place(const lw *L, const gr_inst *loop, int32_t p, int k)
     const gr_vid iv = loop->inner[k], yv = loop->body->insts[loop->body->n - 1].args[k];
     const int implicit = loop->attrs.loop != GR_LOOP_REPEAT && !loop->attrs.explicit_test;
     const gr_inst *f;
-    int32_t fp, u, j, hit = 0;
+    int32_t fp, u, j, hit = 0, sparse = 0;
     if (!valid(L, yv) || yv == iv || !gr_type_is_vector(vtype(L, iv)) ||
         vtype(L, yv) != vtype(L, iv) || (implicit && loop->attrs.test == k)) {
         return 0;
@@ -1249,9 +1249,16 @@ static int carry_in_place(const lw *L, const gr_inst *loop, int32_t p, int k)
                     return 0;
                 }
             }
+            /* only the epilogue of a push that can be listed (any into a
+             * mask, no self) may run sparse and needs the update in place;
+             * a dense update keeps the swap, which costs nothing, where an
+             * update in place copies its lane when the kernel still reads
+             * the old element after computing the new one */
+            sparse |= a->attrs.monoid == GR_MON_ANY && !a->attrs.self &&
+                      valid(L, a->result) && vtype(L, a->result) == GR_T_MASK;
         }
     }
-    return 1;
+    return sparse;
 }
 
 /* Unite carried values with their results and (vectors dying at the loop)
