@@ -821,11 +821,14 @@ static int run_setup(gr_prun *r)
     return GR_OK;
 }
 
-/* The instruction loop; debug is a constant in each of its two copies. */
+/* The instruction loop; debug and lists (whether registers may keep node
+ * lists, r->nnz) are constants in each of its three copies, so a plan
+ * without lists dispatches as before they existed. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res, const int debug)
+static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res, const int debug,
+                                 const int lists)
 {
     const gr_plan *pl = r->plan;
     const gr_pinst *code = pl->inst;
@@ -841,7 +844,7 @@ static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res,
         if (debug && (rc = dbg_reads(r, pc)) < 0) {
             break;
         }
-        if (r->nnz) { /* what this writes loses its list (a listed push sets its own) */
+        if (lists && r->nnz) { /* what this writes loses its list (a listed push sets its own) */
             each_write(r, pc, forget_list);
         }
         switch (pi->op) {
@@ -988,12 +991,17 @@ static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res,
 
 static int run_loop_debug(gr_prun *r, const gr_params *ps, gr_result *res)
 {
-    return run_loop_impl(r, ps, res, 1);
+    return run_loop_impl(r, ps, res, 1, 1);
 }
 
 static int run_loop(gr_prun *r, const gr_params *ps, gr_result *res)
 {
-    return run_loop_impl(r, ps, res, 0);
+    return run_loop_impl(r, ps, res, 0, 0);
+}
+
+static int run_loop_lists(gr_prun *r, const gr_params *ps, gr_result *res)
+{
+    return run_loop_impl(r, ps, res, 0, 1);
 }
 
 /* See gr.h.  params: from gr_params_new on the program the plan was
@@ -1023,7 +1031,9 @@ int gr_plan_run(const gr_plan *plan, const gr_graph *g, const gr_params *params,
     r.debug = debug != 0;
     r.err = err;
     TRY(run_setup(&r));
-    TRY(r.debug ? run_loop_debug(&r, params, res) : run_loop(&r, params, res));
+    TRY(r.debug  ? run_loop_debug(&r, params, res)
+        : r.nnz ? run_loop_lists(&r, params, res)
+                : run_loop(&r, params, res));
     rc = GR_OK;
 fail:
     run_release(&r);
