@@ -510,6 +510,30 @@ static int wait_input(int fd, const struct gr_harness_opts *o, uint64_t deadline
     }
 }
 
+/* Wait for input on fd (wait_input) and read at most n bytes of it into
+ * buf.  Returns 0 with *got > 0 bytes read, 3 at EOF, or wait_input's 1
+ * (timed out), 2 (stopped) or -1, also on a read error. */
+static int read_some(int fd, const struct gr_harness_opts *o, uint64_t deadline, void *buf,
+                     size_t n, size_t *got)
+{
+    for (;;) {
+        ssize_t r;
+        int w = wait_input(fd, o, deadline);
+        if (w != 0) {
+            return w;
+        }
+        r = read(fd, buf, n);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            return r < 0 ? -1 : 3;
+        }
+        *got = (size_t)r;
+        return 0;
+    }
+}
+
 /* Read everything the child sends until EOF, the deadline (0: none) or
  * the stop flag.  Returns 0 at EOF, 1 timed out, 2 stopped, -1 out of
  * memory or a read error; *buf (allocated) and *len hold what came. */
@@ -520,11 +544,8 @@ static int read_child(int fd, const struct gr_harness_opts *o, uint64_t deadline
     *buf = NULL;
     *len = 0;
     for (;;) {
-        ssize_t got;
-        int w = wait_input(fd, o, deadline);
-        if (w != 0) {
-            return w;
-        }
+        size_t got = 0;
+        int st;
         if (*len == cap) {
             size_t ncap = cap ? 2 * cap : 4096;
             char *nb = gr_realloc(*buf, ncap);
@@ -534,17 +555,11 @@ static int read_child(int fd, const struct gr_harness_opts *o, uint64_t deadline
             *buf = nb;
             cap = ncap;
         }
-        got = read(fd, *buf + *len, cap - *len);
-        if (got < 0 && errno == EINTR) {
-            continue;
+        st = read_some(fd, o, deadline, *buf + *len, cap - *len, &got);
+        if (st != 0) {
+            return st == 3 ? 0 : st;
         }
-        if (got < 0) {
-            return -1;
-        }
-        if (got == 0) {
-            return 0;
-        }
-        *len += (size_t)got;
+        *len += got;
     }
 }
 
@@ -865,23 +880,13 @@ static int read_exact(int fd, const struct gr_harness_opts *o, void *buf, size_t
 {
     char *c = buf;
     while (n > 0) {
-        ssize_t got;
-        int w = wait_input(fd, o, 0);
-        if (w != 0) {
-            return w;
-        }
-        got = read(fd, c, n);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            return -1;
-        }
-        if (got == 0) {
-            return 1;
+        size_t got = 0;
+        int st = read_some(fd, o, 0, c, n, &got);
+        if (st != 0) {
+            return st == 3 ? 1 : st;
         }
         c += got;
-        n -= (size_t)got;
+        n -= got;
     }
     return 0;
 }

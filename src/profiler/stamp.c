@@ -119,12 +119,7 @@ int gr_stamp_commit(gr_run_commit *c, const char *dir, gr_error *err)
             return gr_err(err, GR_ERR_NOMEM, "out of memory");
         }
         /* git answered rev-parse but not the rest: report it unavailable */
-        gr_free(c->sha);
-        gr_free(c->short_sha);
-        gr_free(c->branch);
-        gr_free(c->date);
-        gr_free(c->subject);
-        memset(c, 0, sizeof *c);
+        gr_run_commit_clear(c);
         c->reason = gr_strdup("git could not describe HEAD");
         return c->reason ? GR_OK : gr_err(err, GR_ERR_NOMEM, "out of memory");
     }

@@ -894,6 +894,25 @@ static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *o
     }
 }
 
+/* One case of agg_rows' switch: the rows of the pairing (FF, AA), inlined
+ * (shared by agg_rows and agg_rows_bits; expects J, lo, hi, out, mask, v). */
+#define AGG_ROWS_CASE(FF, AA)                                                       \
+    case FF * A__N + AA:                                                            \
+        if (mask) {                                                                 \
+            agg_rows_masked(J, lo, hi, FF, AA, out, mask);                          \
+            return;                                                                 \
+        }                                                                           \
+        v = lo;                                                                     \
+        if (AA != A_ANY && J->dir != GR_DIR_BOTH) {                                 \
+            for (; v + 4 <= hi; v += 4) {                                           \
+                agg_quad(J, v, FF, AA, out, v - lo);                                \
+            }                                                                       \
+        }                                                                           \
+        for (; v < hi; v++) {                                                       \
+            agg_node(J, v, FF, AA, out, v - lo, J->g->in_off[hi], J->g->out_off[hi]); \
+        }                                                                           \
+        return;
+
 /* Rows [lo, hi) into out[0..hi-lo) on thread tid (which owns mode table
  * tid); mask (node v at mask[v], or NULL) selects the receivers of the fast pairings, which
  * get the empty value elsewhere (callers handle the mask for the others). */
@@ -916,24 +935,7 @@ static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, i
         return;
     }
     switch (F * A__N + A) {
-#define AGG_CASE(FF, AA)                                                            \
-    case FF * A__N + AA:                                                            \
-        if (mask) {                                                                 \
-            agg_rows_masked(J, lo, hi, FF, AA, out, mask);                          \
-            return;                                                                 \
-        }                                                                           \
-        v = lo;                                                                     \
-        if (AA != A_ANY && J->dir != GR_DIR_BOTH) {                                 \
-            for (; v + 4 <= hi; v += 4) {                                           \
-                agg_quad(J, v, FF, AA, out, v - lo);                                \
-            }                                                                       \
-        }                                                                           \
-        for (; v < hi; v++) {                                                       \
-            agg_node(J, v, FF, AA, out, v - lo, J->g->in_off[hi], J->g->out_off[hi]); \
-        }                                                                           \
-        return;
-        AGG_FAST(AGG_CASE)
-#undef AGG_CASE
+        AGG_FAST(AGG_ROWS_CASE)
     default:
         agg_rows_generic(J, lo, hi, F, A, out);
         return;
@@ -951,24 +953,7 @@ AGG_NOINLINE void agg_rows_bits(const agg_job *J, uint32_t lo, uint32_t hi, int 
         return;
     }
     switch (F_XBIT * A__N + A) {
-#define AGG_CASE(FF, AA)                                                            \
-    case FF * A__N + AA:                                                            \
-        if (mask) {                                                                 \
-            agg_rows_masked(J, lo, hi, FF, AA, out, mask);                          \
-            return;                                                                 \
-        }                                                                           \
-        v = lo;                                                                     \
-        if (AA != A_ANY && J->dir != GR_DIR_BOTH) {                                 \
-            for (; v + 4 <= hi; v += 4) {                                           \
-                agg_quad(J, v, FF, AA, out, v - lo);                                \
-            }                                                                       \
-        }                                                                           \
-        for (; v < hi; v++) {                                                       \
-            agg_node(J, v, FF, AA, out, v - lo, J->g->in_off[hi], J->g->out_off[hi]); \
-        }                                                                           \
-        return;
-        AGG_FAST_BITS(AGG_CASE)
-#undef AGG_CASE
+        AGG_FAST_BITS(AGG_ROWS_CASE)
     default:
         agg_rows_generic(J, lo, hi, F_XBIT, A, out);
         return;
