@@ -40,13 +40,16 @@ static void json_commit(cJSON *root, const char *key, const gr_run_commit *c)
     }
 }
 
-/* A metric value for people: a duration for time, a count otherwise. */
+/* A metric value for people: a duration for time, a count otherwise
+ * (whole from 1000 up: 1527680, not 1.52768e+06). */
 static const char *fmt_value(const struct gr_report *r, double v, char *buf, size_t n)
 {
     if (isnan(v)) {
         snprintf(buf, n, "-");
     } else if (r->metric == GR_METRIC_TIME) {
         gr_fmt_duration(v * 1e9, buf, n);
+    } else if (fabs(v) >= 1000 && fabs(v) < 1e18) {
+        snprintf(buf, n, "%.0f", v);
     } else {
         snprintf(buf, n, "%.6g", v);
     }

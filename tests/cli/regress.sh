@@ -62,6 +62,7 @@ expect_out_line '^algorithms/bfs/native .* checksum-mismatch' "checksum mismatch
 run "$R" compare "$B" "$DATA/regress_slow.json" --metric instructions
 expect_rc 1 "instructions +10%: exit 1"
 expect_out_line '^algorithms/bfs/native .* \+10\.0% .* regression$' "instructions: threshold alone"
+expect_out_line '^algorithms/pagerank/native +1000000 +1000000 ' "instructions: counts print whole, not 1e+06"
 run "$R" compare "$B" "$DATA/regress_slow.json" --metric instructions --threshold 15
 expect_rc 0 "instructions +10% under 15%: exit 0"
 
