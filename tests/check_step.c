@@ -778,6 +778,27 @@ START_TEST(test_agg_examples)
         expect_f(agg(GR_DIR_IN, GR_MON_MIN, GR_MSG_ADD_W, 1, vx), min_addw_self);
     }
     {
+        /* min and max: a NaN message makes the result NaN; +inf beside -inf
+         * (whose sum is NaN, agg.c's cue to look again) does not */
+        static const double xn[] = {NAN, 5, 7, -INFINITY, 1};
+        static const double xi[] = {INFINITY, 5, -INFINITY, 1, 2};
+        const double min_n[] = {-INFINITY, NAN, INFINITY, 5, INFINITY};
+        const double max_n[] = {-INFINITY, NAN, -INFINITY, 5, -INFINITY};
+        const double min_i[] = {1, -INFINITY, INFINITY, 5, INFINITY};
+        const double max_i[] = {1, INFINITY, -INFINITY, 5, -INFINITY};
+        const double both_min_n[] = {-INFINITY, NAN, 5, NAN, INFINITY};
+        const double both_min_i[] = {1, -INFINITY, 5, 5, INFINITY};
+        const double both_max_i[] = {5, INFINITY, 5, INFINITY, -INFINITY};
+        gr_val *vn = vf(xn), *vi2 = vf(xi);
+        expect_f(agg(GR_DIR_IN, GR_MON_MIN, GR_MSG_X, 0, vn), min_n);
+        expect_f(agg(GR_DIR_IN, GR_MON_MAX, GR_MSG_X, 0, vn), max_n);
+        expect_f(agg(GR_DIR_IN, GR_MON_MIN, GR_MSG_X, 0, vi2), min_i);
+        expect_f(agg(GR_DIR_IN, GR_MON_MAX, GR_MSG_X, 0, vi2), max_i);
+        expect_f(agg(GR_DIR_BOTH, GR_MON_MIN, GR_MSG_X, 0, vn), both_min_n);
+        expect_f(agg(GR_DIR_BOTH, GR_MON_MIN, GR_MSG_X, 0, vi2), both_min_i);
+        expect_f(agg(GR_DIR_BOTH, GR_MON_MAX, GR_MSG_X, 0, vi2), both_max_i);
+    }
+    {
         /* a self-loop counts once in both (and once in each of in, out) */
         const int64_t ones[] = {1, 1, 1, 1, 1};
         const int64_t both[] = {3, 5, 1, 2, 0};
