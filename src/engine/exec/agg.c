@@ -204,10 +204,10 @@ AGG_INLINE void acc_f(acc *s, const int A, double m)
      * which makes the stored result NaN, as the fold would. */
     case A_MIN_F: s->nan |= m != m; s->f = s->f < m ? s->f : m; break;
     case A_MAX_F: s->nan |= m != m; s->f = s->f > m ? s->f : m; break;
-    /* The same over a whole row, one instruction cheaper per message
-     * (rows_minmax_f): the messages' sum is NaN when one of them is (and
-     * also when +inf meets -inf), and only then is the row read again to
-     * tell (row_nan). */
+    /* The same over a whole row (agg_node, agg_quad), one instruction
+     * cheaper per message: the messages' sum is NaN when one of them is
+     * (and also when +inf meets -inf), and only then is the row read again
+     * to tell (row_store, row_nan). */
     case A_MIN_FP: s->chk += m; s->f = s->f < m ? s->f : m; break;
     case A_MAX_FP: s->chk += m; s->f = s->f > m ? s->f : m; break;
     default: s->f += m; s->cnt++; break; /* A_MEAN */
