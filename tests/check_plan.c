@@ -728,6 +728,22 @@ static gr_program *compile_lib(const char *name)
     return p;
 }
 
+/* p at -O2 (gr_optimize); p is consumed. */
+static gr_program *optimize_o2(gr_program *p)
+{
+    gr_program *q = NULL;
+    gr_passopts o;
+    gr_error e;
+    char buf[600];
+    memset(&o, 0, sizeof o);
+    o.level = 2;
+    gr_error_clear(&e);
+    ck_assert_msg(gr_optimize(p, &o, &q, &e) == GR_OK, "-O2: %s",
+                  gr_error_format(&e, buf, sizeof buf));
+    gr_program_free(&p);
+    return q;
+}
+
 /* The program of `name` in a mode: 0 as compiled, 1 fused by mf_fuse,
  * 2 masked and fused, 3 gr_optimize -O2. */
 static gr_program *program_in(const char *name, int mode)
@@ -735,17 +751,7 @@ static gr_program *program_in(const char *name, int mode)
     gr_program *p = compile_lib(name);
 #if GR_PLAN_TEST_OPTIMIZE
     if (mode == 3) {
-        gr_passopts o;
-        gr_program *q = NULL;
-        gr_error e;
-        char buf[600];
-        memset(&o, 0, sizeof o);
-        o.level = 2;
-        gr_error_clear(&e);
-        ck_assert_msg(gr_optimize(p, &o, &q, &e) == GR_OK, "%s -O2: %s", name,
-                      gr_error_format(&e, buf, sizeof buf));
-        gr_program_free(&p);
-        return q;
+        return optimize_o2(p);
     }
 #endif
     if (mode == 2) {
@@ -1265,12 +1271,14 @@ END_TEST
  * (tests/golden/ir; sparse.ir: a level-synchronous search whose epilogue
  * runs on a listed push's receivers, with integer folds whose values at
  * the skipped nodes are not the identity, beside one kept dense by an f64
- * sum). */
+ * sum; and the library's sssp at -O2, whose masked aggregation and
+ * epilogue run on the mask's listed nodes). */
 static const char *const golden_src[][2] = {
     {"pagerank", NULL},
     {"every_op", GR_SRCDIR "/tests/golden/ir/every_op.ir"},
     {"loops", GR_SRCDIR "/tests/golden/ir/loops.ir"},
     {"fused", GR_SRCDIR "/tests/golden/ir/fused.ir"},
+    {"sssp", "-O2"},
     {"sparse", GR_SRCDIR "/tests/golden/ir/sparse.ir"},
 };
 #define NGOLDEN ((int)(sizeof golden_src / sizeof golden_src[0]))
@@ -1282,6 +1290,9 @@ static gr_program *golden_program(int k)
     char *text, buf[600];
     if (!golden_src[k][1]) {
         return compile_lib(golden_src[k][0]);
+    }
+    if (strcmp(golden_src[k][1], "-O2") == 0) {
+        return optimize_o2(compile_lib(golden_src[k][0]));
     }
     text = tu_slurp(golden_src[k][1], NULL);
     ck_assert_msg(text != NULL, "missing %s", golden_src[k][1]);
@@ -1771,6 +1782,107 @@ static gr_program *edge_program(const char *mon, const char *dir, int masked, in
     return NULL;
 }
 
+/* Epilogues of an aggregation masked by a mask a push may list
+ * (GR_SPARSE_MASK, sparse_epilogue.c): the library's sssp qualifies -- next
+ * is copied from dist with NaNs canonical (min(dist, +inf)), changed filled
+ * with 0 and the loop test's fold is 0 elsewhere -- and a variant must not
+ * when a map output at a masked-off receiver is neither a constant nor an
+ * input's element (dist + 1) or is a NaN test (next != dist, true where dist
+ * is NaN).  Each program at -O2 runs as step mode runs it, on graphs whose
+ * early and late rounds list few nodes (the sparse runs), with 1 and 2
+ * threads. */
+static const char *const sparse_mask_src[][2] = {
+    {"sssp", NULL},
+    {"plus_one", "algorithm plus_one(source = 0) {\n"
+                 "  dist = where(node_id() == source, 0.0, inf)\n"
+                 "  changed = node_id() == source\n"
+                 "  until unchanged(dist) max 6 {\n"
+                 "    active = pull_any(changed)\n"
+                 "    next = min(dist, where(active, pull_min(dist + weight), inf)) + 1.0\n"
+                 "    changed = next < dist\n"
+                 "    dist = next\n"
+                 "  }\n"
+                 "  return dist\n}\n"},
+    {"nan_test", "algorithm nan_test(source = 0) {\n"
+                 "  dist = where(node_id() == source, 0.0, inf)\n"
+                 "  changed = node_id() == source\n"
+                 "  until unchanged(dist) max node_count() {\n"
+                 "    active = pull_any(changed)\n"
+                 "    next = min(dist, where(active, pull_min(dist + weight), inf))\n"
+                 "    changed = next != dist\n"
+                 "    dist = next\n"
+                 "  }\n"
+                 "  return dist\n}\n"},
+};
+
+static gr_program *sparse_mask_program(int k)
+{
+    gr_program *p = NULL;
+    gr_diags d = {0, NULL};
+    gr_error e;
+    if (!sparse_mask_src[k][1]) {
+        return optimize_o2(compile_lib(sparse_mask_src[k][0]));
+    }
+    gr_error_clear(&e);
+    if (gr_lang_compile(sparse_mask_src[k][1], strlen(sparse_mask_src[k][1]), "sm.grl", &p, &d,
+                        &e) != GR_OK) {
+        ck_abort_msg("%s", d.text ? d.text : e.msg);
+    }
+    gr_diags_release(&d);
+    return optimize_o2(p);
+}
+
+START_TEST(test_sparse_mask)
+{
+    gr_program *p = sparse_mask_program(_i);
+    gr_plan *pl = NULL;
+    gr_error e;
+    const gr_pker *K = NULL;
+    int32_t k, nt;
+    gr_error_clear(&e);
+    ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+    for (k = 0; k < pl->naggs; k++) {
+        if (pl->aggs[k].mask >= 0 && pl->aggs[k].epi >= 0) {
+            K = &pl->kers[pl->aggs[k].epi];
+        }
+    }
+    ck_assert_msg(K != NULL, "%s: no masked aggregation with an epilogue",
+                  sparse_mask_src[_i][0]);
+    if (_i == 0) {
+        int fill = 0, canon = 0;
+        ck_assert_int_eq(K->sparse, GR_SPARSE_MASK);
+        for (k = 0; k < K->nout; k++) {
+            const gr_pout *o = &K->out[k];
+            if (o->fold == GR_FOLD_MAP) {
+                fill += o->skip == GR_SKIP_FILL && o->rest.i == 0;
+                canon += o->skip == GR_SKIP_CANON &&
+                         K->lanes[o->skipsrc].kind == GR_LK_IN;
+            } else {
+                ck_assert_int_eq(o->rest.i, 0);
+            }
+        }
+        ck_assert_int_eq(fill, 1);
+        ck_assert_int_eq(canon, 1);
+    } else {
+        ck_assert_msg(K->sparse == GR_SPARSE_NO, "%s: sparse %d", sparse_mask_src[_i][0],
+                      (int)K->sparse);
+    }
+    gr_plan_free(&pl);
+    for (nt = 1; nt <= 2; nt++) {
+        const int saved = gr_threads();
+        gr_graph *g1 = tu_random_graph(3000, 9000, 11, 1, 0);
+        gr_graph *g2 = tu_skewed_graph(2000, 12000, 5, 1, 0);
+        gr_set_threads(nt);
+        plan_equals_step(g1, "uniform 3000", p, NULL, "sparse mask");
+        plan_equals_step(g2, "skewed 2000", p, NULL, "sparse mask");
+        gr_set_threads(saved);
+        gr_graph_free(&g1);
+        gr_graph_free(&g2);
+    }
+    gr_program_free(&p);
+}
+END_TEST
+
 /* The reference: node v's monoid over the edge messages in agg_node's
  * edge order; masked-off receivers the empty value. */
 static void edge_reference(const gr_graph *g, int mon, int dir, int masked, uint32_t v,
@@ -2061,6 +2173,8 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_ops);
     tcase_add_test(tc, test_api_errors);
     tcase_add_test(tc, test_agg_fused_edges);
+    tcase_add_loop_test(tc, test_sparse_mask, 0,
+                        (int)(sizeof sparse_mask_src / sizeof sparse_mask_src[0]));
     tcase_add_test(tc, test_push_pull);
     suite_add_tcase(s, tc);
     return s;

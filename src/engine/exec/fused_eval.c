@@ -65,6 +65,7 @@
 
 #define AGG_PAR_EDGES 20000  /* an aggregation pass below n + m of this runs on one thread */
 #define MASK_LAZY 8          /* a push masks its receivers one by one below n / this edges */
+#define SPARSE_MASK_DIV 16   /* a listed mask's aggregation runs sparse up to n / this nodes */
 
 /* Fold accumulators (the kind a fold combines in). */
 enum { FA_SUM_F, FA_MIN_F, FA_MAX_F, FA_SUM_I, FA_MIN_I, FA_MAX_I, FA_COUNT };
@@ -655,8 +656,14 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
                 const gr_plane *ln = &K->lanes[j];
                 if (ln->kind == GR_LK_IN && gr_type_is_vector(pl->slots[ln->slot].type)) {
                     gather_lane(lp[j], r->R[pl->slots[ln->slot].reg], (gr_ek)ln->ek, at, len);
-                } else if (ln->kind == GR_LK_AGG) {
+                } else if (ln->kind == GR_LK_AGG && jb->aggbuf) {
                     gather_lane(lp[j], jb->aggbuf, (gr_ek)ln->ek, at, len);
+                } else if (ln->kind == GR_LK_AGG) { /* the listed receivers' rows */
+                    const size_t sz = gr_k_size((gr_ek)ln->ek);
+                    size_t e;
+                    for (e = 0; e < len; e++) {
+                        gr_k_agg_rows(jb->J, at[e], at[e] + 1, (char *)lp[j] + e * sz, tid);
+                    }
                 }
             }
             run_ops(K, lp, len);
@@ -708,7 +715,7 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
             } else {
                 gr_k_agg_rows(jb->J, (uint32_t)base, (uint32_t)(base + len), dst, tid);
             }
-            if (K->sparse && lane_false(dst, len)) {
+            if (K->sparse == GR_SPARSE_PUSH && lane_false(dst, len)) {
                 /* the aggregation false all along: every map output is what
                  * its register holds, every fold's lane its rest */
                 for (k = 0; k < K->nout; k++) {
@@ -744,6 +751,51 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
     }
     if (K->nfolds > 0 && acc == accs) {
         memcpy(&r->part[b * (size_t)pl->max_folds], accs, (size_t)K->nfolds * sizeof *accs);
+    }
+}
+
+/* Before a GR_SPARSE_MASK kernel runs on listed nodes only: each map
+ * output's register gets its value at the other nodes (gr_pout.skip),
+ * filled with a constant or copied from an input's register, over every
+ * node (the listed ones are written again by the kernel). */
+static void skip_prefill(gr_prun *r, const gr_pker *K)
+{
+    const gr_plan *pl = r->plan;
+    const size_t n = r->n, chunk = 65536, nch = (n + chunk - 1) / chunk;
+    int32_t k;
+    for (k = 0; k < K->nout; k++) {
+        const gr_pout *o = &K->out[k];
+        const gr_ek ek = (gr_ek)o->ek;
+        const size_t sz = gr_k_size(ek);
+        char *dst;
+        const char *src = NULL;
+        long long c;
+        if (o->fold != GR_FOLD_MAP || o->skip == GR_SKIP_KEEP) {
+            continue;
+        }
+        dst = r->R[pl->slots[o->slot].reg];
+        if (o->skip != GR_SKIP_FILL) {
+            src = r->R[pl->slots[K->lanes[o->skipsrc].slot].reg];
+        }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(r->nt) schedule(static) if (r->nt > 1 && n >= GR_K_PAR_MIN)
+#endif
+        for (c = 0; c < (long long)nch; c++) {
+            const size_t lo = (size_t)c * chunk, len = n - lo < chunk ? n - lo : chunk;
+            if (o->skip == GR_SKIP_FILL) {
+                fill_lane(dst + lo * sz, ek, &o->rest, ek == GR_EK_F64 ? GR_T_F64 : GR_T_I64,
+                          len);
+            } else if (o->skip == GR_SKIP_COPY) {
+                memcpy(dst + lo * sz, src + lo * sz, len * sz);
+            } else { /* GR_SKIP_CANON: f64, a NaN as gr_fmin leaves it */
+                const double *restrict x = (const double *)(const void *)src + lo;
+                double *restrict y = (double *)(void *)dst + lo;
+                size_t i;
+                for (i = 0; i < len; i++) {
+                    y[i] = isnan(x[i]) ? NAN : x[i];
+                }
+            }
+        }
     }
 }
 
@@ -933,6 +985,23 @@ static size_t mask_list(gr_prun *r, const gr_pker *MK, uint8_t *buf, uint32_t *l
     return kept;
 }
 
+/* Whether aggregation A runs on its mask's listed nodes alone: its
+ * epilogue may (GR_SPARSE_MASK), the mask register has a list, and the list
+ * holds at most 1 / SPARSE_MASK_DIV of the nodes (else the dense pass, which
+ * reads every input in order, costs less than the gathers). */
+static int E_sparse_mask(const gr_prun *r, const gr_pagg *A)
+{
+    const gr_plan *pl = r->plan;
+    int32_t mreg;
+    if (A->epi < 0 || pl->kers[A->epi].sparse != GR_SPARSE_MASK || A->mask < 0 || !r->nnz ||
+        !r->lst) {
+        return 0;
+    }
+    mreg = pl->slots[A->mask].reg;
+    return mreg >= 0 && r->lst[mreg] && r->nnz[mreg] >= 0 &&
+           (size_t)r->nnz[mreg] <= r->n / SPARSE_MASK_DIV;
+}
+
 /* See plan_internal.h. */
 int gr_fused_agg(gr_prun *r, const gr_pagg *A)
 {
@@ -974,6 +1043,15 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
         }
         return GR_OK;
     }
+    if (E_sparse_mask(r, A)) {
+        /* masked by a listed mask: rows and epilogue at the listed receivers
+         * alone, the other nodes' outputs filled or copied first */
+        const int32_t mreg = pl->slots[A->mask].reg;
+        skip_prefill(r, &pl->kers[A->epi]);
+        run_kernel(r, &pl->kers[A->epi], &J, NULL, NULL, gr_k_size((gr_ek)A->oek), NULL,
+                   r->lst[mreg], (size_t)r->nnz[mreg]);
+        return GR_OK;
+    }
     if (r->nnz && A->mon == GR_MON_ANY && A->xek == GR_EK_U8 && A->x >= 0 &&
         pl->slots[A->x].reg >= 0 && r->nnz[pl->slots[A->x].reg] >= 0) {
         J.xlist = r->lst[pl->slots[A->x].reg]; /* x's non-zeros, listed by a push */
@@ -1012,7 +1090,8 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
             }
             r->nnz[breg] = (int64_t)cnt;
             if (E) {
-                run_kernel(r, E, NULL, NULL, buf, osz, NULL, E->sparse ? r->lst[breg] : NULL,
+                run_kernel(r, E, NULL, NULL, buf, osz, NULL,
+                           E->sparse == GR_SPARSE_PUSH ? r->lst[breg] : NULL,
                            cnt);
             }
         } else if (!E) {

@@ -112,8 +112,29 @@ typedef struct gr_pout {
     int32_t slot;            /* where it goes (-1: an edge kernel's message) */
     int32_t part;            /* folds: index among the kernel's folds */
     gr_kscalar rest;         /* folds of a sparse kernel: the lane's value at every node
-                                the kernel skips */
+                                the kernel skips; maps of a GR_SPARSE_MASK kernel with
+                                skip GR_SKIP_FILL: the value stored there */
+    uint8_t skip;            /* maps of a GR_SPARSE_MASK kernel: how the register gets its
+                                value at the skipped nodes (GR_SKIP_*) */
+    int16_t skipsrc;         /* GR_SKIP_COPY / GR_SKIP_CANON: the vector input lane whose
+                                register is copied */
 } gr_pout;
+
+/* How a GR_SPARSE_MASK kernel's map output holds the right value at the
+ * nodes the kernel skips: its register already does (the input read in
+ * place is the output's register), or, before the kernel runs on the listed
+ * nodes, its register is filled with a constant or copied from an input's
+ * register (with NaNs made the canonical NaN, as gr_fmin / gr_fmax make
+ * them). */
+enum { GR_SKIP_KEEP = 0, GR_SKIP_FILL, GR_SKIP_COPY, GR_SKIP_CANON };
+
+/* What a sparse epilogue is (gr_pker.sparse). */
+enum {
+    GR_SPARSE_NO = 0,
+    GR_SPARSE_PUSH,          /* of an any the push lists: it runs on the listed receivers */
+    GR_SPARSE_MASK           /* of an aggregation masked by a listed mask: aggregation and
+                                epilogue run on the mask's listed nodes */
+};
 
 typedef struct gr_pker {
     int32_t nlanes;
@@ -125,11 +146,16 @@ typedef struct gr_pker {
     int32_t nfolds;          /* outputs that are folds */
     int32_t agg;             /* epilogue: the aggregation whose result GR_LK_AGG lanes read,
                                 -1 */
-    uint8_t sparse;          /* epilogue of an aggregation gr_k_agg_push_list can push: it
-                                may run on the receivers the push lists alone, since at
-                                every other node (the aggregation false) each map output
-                                equals what its register holds and each fold's lane is
-                                a constant, its rest (sparse_epilogue.c proves it) */
+    uint8_t sparse;          /* GR_SPARSE_PUSH: epilogue of an aggregation
+                                gr_k_agg_push_list can push: it may run on the receivers
+                                the push lists alone, since at every other node (the
+                                aggregation false) each map output equals what its
+                                register holds and each fold's lane is a constant, its
+                                rest.  GR_SPARSE_MASK: epilogue of an aggregation masked
+                                by a mask that may have a list: at every unlisted node (the
+                                aggregation its empty value) each map output is a constant
+                                or an input's element (skip) and each fold's lane a
+                                constant.  sparse_epilogue.c proves it. */
 } gr_pker;
 
 /* An aggregation: an AGG, or an AGG_FUSED (its message's node part

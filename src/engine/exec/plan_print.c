@@ -106,7 +106,10 @@ static void print_kernel(sbuf *b, const gr_plan *pl, const gr_pker *K, int ind,
     int32_t k;
     int j;
     sb_printf(b, "%*s%s: %d lanes, %d ops, %d outputs%s\n", ind, "", what, (int)K->nlanes,
-              (int)K->nops, (int)K->nout, K->sparse ? ", sparse (the listed receivers)" : "");
+              (int)K->nops, (int)K->nout,
+              K->sparse == GR_SPARSE_PUSH   ? ", sparse (the listed receivers)"
+              : K->sparse == GR_SPARSE_MASK ? ", sparse (the mask's listed nodes)"
+                                            : "");
     for (k = 0; k < K->nlanes; k++) {
         const gr_plane *ln = &K->lanes[k];
         sb_printf(b, "%*s  l%d %s ", ind, "", (int)k, ek_name(ln->ek));
@@ -148,12 +151,15 @@ static void print_kernel(sbuf *b, const gr_plan *pl, const gr_pker *K, int ind,
         } else {
             sb_printf(b, strcmp(what, "mask") == 0 ? "the mask" : "the message");
         }
-        if (K->sparse && o->fold != GR_FOLD_MAP) {
+        if (K->sparse && (o->fold != GR_FOLD_MAP || o->skip == GR_SKIP_FILL)) {
             if (K->lanes[o->lane].ek == GR_EK_F64) {
                 sb_printf(b, " (elsewhere %.17g)", o->rest.f);
             } else {
                 sb_printf(b, " (elsewhere %" PRId64 ")", o->rest.i);
             }
+        } else if (K->sparse && o->skip != GR_SKIP_KEEP) {
+            sb_printf(b, " (elsewhere l%d%s)", (int)o->skipsrc,
+                      o->skip == GR_SKIP_CANON ? ", NaN canonical" : "");
         }
         sb_printf(b, "\n");
     }

@@ -26,6 +26,8 @@
 #include "config.h"
 #include "engine/exec/plan_internal.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -33,11 +35,14 @@
 #include "engine/ir/types.h"
 
 /* What a lane holds at a node the sparse run skips. */
-enum { LS_UNKNOWN = 0, LS_CONST, LS_REF };
+enum { LS_UNKNOWN = 0, LS_CONST, LS_REF, LS_NANP };
 
 typedef struct lstate {
     uint8_t st;              /* LS_* */
-    int16_t ref;             /* LS_REF: the vector input lane whose element it is */
+    uint8_t canon;           /* LS_REF: the element with a NaN made the canonical NaN
+                                (what gr_fmin(x, +inf) gives) rather than its bits */
+    uint8_t neg;             /* LS_NANP: the value is !isnan(element), not isnan(element) */
+    int16_t ref;             /* LS_REF, LS_NANP: the vector input lane whose element it is */
     gr_kscalar c;            /* LS_CONST: the value (f for f64 lanes, i otherwise) */
 } lstate;
 
@@ -105,6 +110,93 @@ static gr_kscalar scalar_of(lcell x, gr_ek ek)
     return c;
 }
 
+/* and / or over bools of which none is an absorbing constant: one NaN
+ * predicate of the same element, with the other operands that predicate or
+ * the neutral constant, gives the predicate; p and !p give the absorbing
+ * value.  Anything else is unknown. */
+static lstate nanp_logic(gr_opcode o, const lstate *a, int nargs)
+{
+    lstate r;
+    int k, have = 0;
+    memset(&r, 0, sizeof r);
+    for (k = 0; k < nargs; k++) {
+        if (a[k].st == LS_CONST) {
+            continue; /* the neutral value: absorbing ones were handled */
+        }
+        if (a[k].st != LS_NANP) {
+            memset(&r, 0, sizeof r);
+            return r;
+        }
+        if (!have) {
+            r = a[k];
+            have = 1;
+        } else if (r.ref != a[k].ref) {
+            memset(&r, 0, sizeof r);
+            return r;
+        } else if (r.neg != a[k].neg) { /* p and !p */
+            memset(&r, 0, sizeof r);
+            r.st = LS_CONST;
+            r.c.i = o == GR_OP_OR;
+            return r;
+        }
+    }
+    return r;
+}
+
+/* A comparison of lane ref's element with itself (each side read as is or
+ * NaN-canonicalized: no comparison tells the two apart).  Integers are
+ * never NaN; an f64 x is x == x unless it is NaN. */
+static lstate self_compare(const gr_pker *K, const gr_plop *op, int16_t ref)
+{
+    const gr_opcode o = (gr_opcode)op->irop;
+    const int eq = o == GR_OP_EQ || o == GR_OP_LE || o == GR_OP_GE;
+    lstate r;
+    memset(&r, 0, sizeof r);
+    if (o != GR_OP_EQ && o != GR_OP_LE && o != GR_OP_GE && o != GR_OP_NE && o != GR_OP_LT &&
+        o != GR_OP_GT) {
+        return r;
+    }
+    if ((gr_ek)op->cek != GR_EK_F64 || (gr_ek)K->lanes[ref].ek != GR_EK_F64 ||
+        o == GR_OP_LT || o == GR_OP_GT) {
+        r.st = LS_CONST; /* no NaN, or < and > false even for NaN */
+        r.c.i = (gr_ek)op->cek != GR_EK_F64 || (gr_ek)K->lanes[ref].ek != GR_EK_F64 ? eq : 0;
+        return r;
+    }
+    r.st = LS_NANP; /* ==, <=, >=: !isnan(x); !=: isnan(x) */
+    r.ref = ref;
+    r.neg = (uint8_t)eq;
+    return r;
+}
+
+/* min(x, its identity) or max(x, its identity), either order, all of kind
+ * ek: x itself (gr_fmin / gr_fmax give the canonical NaN for a NaN x). */
+static lstate minmax_identity(gr_opcode o, gr_ek ek, const lstate *a)
+{
+    lstate r;
+    int k;
+    memset(&r, 0, sizeof r);
+    for (k = 0; k < 2; k++) {
+        const lstate *c = &a[k], *x = &a[1 - k];
+        int ident;
+        if (c->st != LS_CONST || x->st != LS_REF) {
+            continue;
+        }
+        if (ek == GR_EK_F64) {
+            ident = o == GR_OP_MIN ? c->c.f == INFINITY : c->c.f == -INFINITY;
+        } else if (ek == GR_EK_I64) {
+            ident = c->c.i == (o == GR_OP_MIN ? INT64_MAX : INT64_MIN);
+        } else {
+            ident = 0;
+        }
+        if (ident) {
+            r = *x;
+            r.canon |= ek == GR_EK_F64;
+            return r;
+        }
+    }
+    return r;
+}
+
 /* The state of op's result from its operands' states. */
 static lstate eval_op(const gr_pker *K, const gr_plop *op, const lstate *ls)
 {
@@ -151,27 +243,120 @@ static lstate eval_op(const gr_pker *K, const gr_plop *op, const lstate *ls)
                 return r;
             }
         }
+        return nanp_logic(o, a, op->nargs);
+    }
+    if (o == GR_OP_NOT && a[0].st == LS_NANP) {
+        r = a[0];
+        r.neg ^= 1;
         return r;
     }
-    if (op->nargs == 2 && a[0].st == LS_REF && a[1].st == LS_REF && a[0].ref == a[1].ref &&
-        (gr_ek)op->cek != GR_EK_F64) { /* x op x, no NaN */
-        if (o == GR_OP_EQ || o == GR_OP_LE || o == GR_OP_GE || o == GR_OP_NE || o == GR_OP_LT ||
-            o == GR_OP_GT) {
-            r.st = LS_CONST;
-            r.c.i = o == GR_OP_EQ || o == GR_OP_LE || o == GR_OP_GE;
-        }
+    if (op->nargs == 2 && a[0].st == LS_REF && a[1].st == LS_REF && a[0].ref == a[1].ref) {
+        return self_compare(K, op, a[0].ref);
+    }
+    if ((o == GR_OP_MIN || o == GR_OP_MAX) && (gr_ek)op->cek == oek &&
+        (gr_ek)K->lanes[op->a[0]].ek == oek && (gr_ek)K->lanes[op->a[1]].ek == oek) {
+        return minmax_identity(o, oek, a);
     }
     return r;
 }
 
-/* Whether epilogue K (of a listed push) may run sparse, into K->sparse;
- * fills its folds' rest values when it may.  GR_OK or GR_ERR_NOMEM. */
-static int kernel_sparse(const gr_plan *pl, gr_pker *K, gr_error *err)
+/* The value a masked-off receiver gets from an aggregation of monoid mon
+ * into kind ek (kernels.h: 0, +inf / INT64_MAX / true, -inf / INT64_MIN /
+ * false, 0, 0, false for sum, min, max, mean, count, any). */
+static gr_kscalar agg_empty(int mon, gr_ek ek)
+{
+    gr_kscalar c;
+    memset(&c, 0, sizeof c);
+    switch (mon) {
+    case GR_MON_MIN:
+        if (ek == GR_EK_F64) {
+            c.f = INFINITY;
+        } else {
+            c.i = ek == GR_EK_I64 ? INT64_MAX : 1;
+        }
+        break;
+    case GR_MON_MAX:
+        if (ek == GR_EK_F64) {
+            c.f = -INFINITY;
+        } else {
+            c.i = ek == GR_EK_I64 ? INT64_MIN : 0;
+        }
+        break;
+    default:
+        break; /* 0 or 0.0 */
+    }
+    return c;
+}
+
+/* Whether register reg is read by aggregation A (its x, mask, conversion)
+ * or by a vector input lane of its epilogue K: such a register cannot be
+ * filled before the epilogue runs.  (A computed lane stored straight into
+ * its output's register is written, not read, there.) */
+static int reg_read(const gr_plan *pl, const gr_pagg *A, const gr_pker *K, int32_t reg)
+{
+    const int32_t sl[3] = {A->x, A->mask, A->conv};
+    int32_t j;
+    for (j = 0; j < 3; j++) {
+        if (sl[j] >= 0 && pl->slots[sl[j]].reg == reg) {
+            return 1;
+        }
+    }
+    for (j = 0; j < K->nlanes; j++) {
+        const gr_plane *ln = &K->lanes[j];
+        if (ln->kind == GR_LK_IN && gr_type_is_vector(pl->slots[ln->slot].type) &&
+            pl->slots[ln->slot].reg == reg) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* How map output o of kernel K (epilogue of A) gets its value at a skipped
+ * node in state s: 1 with o->skip set, or 0 when it cannot.  A listed push's
+ * epilogue (GR_SPARSE_PUSH) writes nothing at those nodes, so the output
+ * must be the element its register holds; a GR_SPARSE_MASK epilogue may
+ * also fill or copy the register first, when nothing the kernel reads
+ * lives there. */
+static int map_skip(const gr_plan *pl, const gr_pagg *A, const gr_pker *K, gr_pout *o,
+                    const lstate *s, int kind)
+{
+    const gr_plane *src = s->st == LS_REF ? &K->lanes[s->ref] : NULL;
+    int32_t reg;
+    if (o->slot < 0) {
+        return 0;
+    }
+    reg = pl->slots[o->slot].reg;
+    if (src && !s->canon && src->ek == o->ek && pl->slots[src->slot].reg == reg) {
+        o->skip = GR_SKIP_KEEP;
+        return 1;
+    }
+    if (kind != GR_SPARSE_MASK || reg_read(pl, A, K, reg) ||
+        (gr_ek)K->lanes[o->lane].ek != (gr_ek)o->ek) {
+        return 0;
+    }
+    if (s->st == LS_CONST) {
+        o->skip = GR_SKIP_FILL;
+        o->rest = s->c;
+        return 1;
+    }
+    if (src && src->ek == o->ek) {
+        o->skip = s->canon && src->ek == GR_EK_F64 ? GR_SKIP_CANON : GR_SKIP_COPY;
+        o->skipsrc = s->ref;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether epilogue K of aggregation A may run sparse as kind (a
+ * GR_SPARSE_*), into K->sparse; fills its outputs' skip and rest values
+ * when it may.  GR_OK or GR_ERR_NOMEM. */
+static int kernel_sparse(const gr_plan *pl, const gr_pagg *A, gr_pker *K, int kind,
+                         gr_error *err)
 {
     lstate *ls;
     int32_t j, k;
     int ok = 1;
-    K->sparse = 0;
+    K->sparse = GR_SPARSE_NO;
     if (K->nlanes == 0) {
         return GR_OK;
     }
@@ -181,8 +366,8 @@ static int kernel_sparse(const gr_plan *pl, gr_pker *K, gr_error *err)
     for (j = 0; j < K->nlanes; j++) {
         const gr_plane *ln = &K->lanes[j];
         if (ln->kind == GR_LK_AGG) {
-            ls[j].st = LS_CONST; /* any's false */
-            ls[j].c.i = 0;
+            ls[j].st = LS_CONST; /* any's false, or the masked-off receivers' value */
+            ls[j].c = kind == GR_SPARSE_PUSH ? ls[j].c : agg_empty(A->mon, (gr_ek)ln->ek);
         } else if (ln->kind == GR_LK_IN && gr_type_is_vector(pl->slots[ln->slot].type)) {
             ls[j].st = LS_REF;
             ls[j].ref = (int16_t)j;
@@ -199,9 +384,7 @@ static int kernel_sparse(const gr_plan *pl, gr_pker *K, gr_error *err)
         gr_pout *o = &K->out[k];
         const lstate *s = &ls[o->lane];
         if (o->fold == GR_FOLD_MAP) {
-            const gr_plane *src = s->st == LS_REF ? &K->lanes[s->ref] : NULL;
-            ok = src && o->slot >= 0 && src->ek == o->ek &&
-                 pl->slots[src->slot].reg == pl->slots[o->slot].reg;
+            ok = map_skip(pl, A, K, o, s, kind);
         } else {
             const gr_ek ek = (gr_ek)K->lanes[o->lane].ek;
             /* integer and bool folds only: f64 sums, minima and maxima keep their order */
@@ -212,7 +395,7 @@ static int kernel_sparse(const gr_plan *pl, gr_pker *K, gr_error *err)
         }
     }
     gr_free(ls);
-    K->sparse = (uint8_t)ok;
+    K->sparse = (uint8_t)(ok ? kind : GR_SPARSE_NO);
     return GR_OK;
 }
 
@@ -223,9 +406,17 @@ int gr_plan_sparse_epilogues(gr_plan *pl, gr_error *err)
     int rc;
     for (k = 0; k < pl->naggs; k++) {
         const gr_pagg *A = &pl->aggs[k];
-        if (A->epi >= 0 && A->edgeker < 0 && A->mon == GR_MON_ANY && !A->self &&
-            A->oek == GR_EK_U8 && A->msg == GR_MSG_X &&
-            (rc = kernel_sparse(pl, &pl->kers[A->epi], err)) < 0) {
+        int kind = GR_SPARSE_NO;
+        if (A->epi < 0 || A->edgeker >= 0 || A->self) {
+            continue;
+        }
+        if (A->mon == GR_MON_ANY && A->oek == GR_EK_U8 && A->msg == GR_MSG_X) {
+            kind = GR_SPARSE_PUSH;
+        } else if (A->mask >= 0 && A->maskker < 0 && A->msgker < 0 && A->out < 0 &&
+                   A->mon != GR_MON_MODE) {
+            kind = GR_SPARSE_MASK;
+        }
+        if (kind != GR_SPARSE_NO && (rc = kernel_sparse(pl, A, &pl->kers[A->epi], kind, err)) < 0) {
             return rc;
         }
     }
