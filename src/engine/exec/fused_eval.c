@@ -38,8 +38,11 @@
  * a sparse BFS level costs its frontier's edges, not n.  A mask computed
  * by a mask kernel is evaluated lane by lane inside a pull, and after a
  * push at the listed receivers only -- or over every node first when the
- * push reads many edges.  A pulled bool x is packed into bits first
- * (gr_k_agg_pack).
+ * push reads many edges.  An aggregation masked by a listed mask, whose
+ * epilogue lower.c marked GR_SPARSE_MASK, computes its rows and epilogue at
+ * the listed nodes alone when they are few, after filling or copying its
+ * map outputs' registers for the other nodes (skip_prefill).  A pulled
+ * bool x is packed into bits first (gr_k_agg_pack).
  */
 #include "config.h"
 #include "engine/exec/plan_internal.h"

@@ -277,9 +277,11 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A);
 static inline gr_ek gr_plan_rep(gr_type t) { return t == GR_T_F64 ? GR_EK_F64 : GR_EK_I64; }
 
 /* sparse_epilogue.c: mark each epilogue of a listed push (any into a
- * mask, gr_k_agg_push_list) that may run on the listed receivers alone
- * (gr_pker.sparse, and its folds' rest values), once the plan's registers
- * are assigned.  GR_OK or GR_ERR_NOMEM. */
+ * mask, gr_k_agg_push_list) that may run on the listed receivers alone, and
+ * each epilogue of an aggregation masked by a mask that may be listed that
+ * may run, with its aggregation, on the listed nodes alone (gr_pker.sparse,
+ * its folds' rest values, its maps' skip), once the plan's registers are
+ * assigned.  GR_OK or GR_ERR_NOMEM. */
 int gr_plan_sparse_epilogues(gr_plan *pl, gr_error *err);
 
 /* lower.c: a deep copy of plan (for tests that corrupt one).  GR_OK or

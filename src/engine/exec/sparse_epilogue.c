@@ -1,7 +1,8 @@
 /*
  * sparse_epilogue.c - gr_plan_sparse_epilogues: which epilogues may run on
- * the receivers a listed push reports, and nowhere else (the sparse
- * vectors of GraphBLAS, for the frontier of a level-synchronous search).
+ * the receivers a listed push reports, or on the listed nodes of their
+ * aggregation's mask, and nowhere else (the sparse vectors of GraphBLAS,
+ * for the frontier of a level-synchronous search).
  *
  * A push of any into bytes (gr_k_agg_push_list) lists the receivers whose
  * result is true; everywhere else the result is false.  Its epilogue may
@@ -15,13 +16,27 @@
  * `any(level != old level)` are such an epilogue: a sparse level then costs
  * its frontier's edges instead of n.
  *
+ * An aggregation masked by a mask that a listed push made (GR_SPARSE_MASK:
+ * SSSP's `where(active, pull_min(dist + weight), inf)`) gives its monoid's
+ * empty value at every unlisted node.  Its rows and its epilogue then run
+ * on the listed nodes alone when each map output there is a constant (its
+ * register is filled first) or an input's element (copied first), and each
+ * fold's lane a constant -- provided nothing the kernel reads lives in a
+ * register filled or copied first.  SSSP's next = min(dist, +inf) is dist
+ * (NaNs canonical, as gr_fmin makes them), changed = next < dist is 0, and
+ * its loop test is 0: a round costs its changed nodes' edges and two
+ * sequential passes instead of the whole epilogue.
+ *
  * The proof is a symbolic evaluation of the kernel's ops over one node:
- * every lane is a known constant, a vector lane itself (a reference), or
- * unknown; ops over constants are computed with gr_k_ew (the same bits as
- * the kernel), where() with a constant condition picks a branch, and/or
- * with an absorbing constant, and comparisons of an integer lane with
- * itself are constants.  Anything else is unknown, and the kernel stays
- * dense.
+ * every lane is a known constant, a vector lane itself (a reference,
+ * possibly NaN-canonicalized), a NaN predicate of one (isnan(x) or its
+ * negation: how `unchanged` compares f64), or unknown; ops over constants
+ * are computed with gr_k_ew (the same bits as the kernel), where() with a
+ * constant condition picks a branch, and/or with an absorbing constant,
+ * and/or/not of NaN predicates of one element simplify, min and max with
+ * their identity give the other operand, and comparisons of a lane with
+ * itself are constants or NaN predicates.  Anything else is unknown, and
+ * the kernel stays dense.
  */
 #include "config.h"
 #include "engine/exec/plan_internal.h"
