@@ -897,22 +897,23 @@ AGG_NOINLINE void mode_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, 
 #define AGG_FAST_BITS(X) X(F_XBIT, A_ANY) X(F_XBIT, A_COUNT)
 
 /* Rows [lo, hi) into out[0..hi-lo) for the receivers mask selects (node v
- * at mask[v]), the empty value elsewhere, in one loop: four consecutive receivers go
+ * at mask[v - moff]), the empty value elsewhere, in one loop: four consecutive receivers go
  * through agg_quad when the form allows, others one by one (no prefetch:
  * the rows ahead may be skipped). */
 AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, const int F,
-                                const int A, void *out, const uint8_t *mask)
+                                const int A, void *out, const uint8_t *mask, uint32_t moff)
 {
     const int quad = A != A_ANY && J->dir != GR_DIR_BOTH;
     acc empty;
     uint32_t v;
     acc_init(&empty, A);
     for (v = lo; v < hi; v++) {
-        if (!mask[v]) {
+        if (!mask[v - moff]) {
             acc_store(J, out, v - lo, A, &empty);
             continue;
         }
-        if (quad && v + 4 <= hi && mask[v + 1] && mask[v + 2] && mask[v + 3]) {
+        if (quad && v + 4 <= hi && mask[v + 1 - moff] && mask[v + 2 - moff] &&
+            mask[v + 3 - moff]) {
             agg_quad(J, v, F, A, out, v - lo);
             v += 3;
             continue;
@@ -922,11 +923,11 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
 }
 
 /* any over a packed bool x (F_XBIT) of one direction's rows into bytes,
- * receivers selected by mask (node v at mask[v]; NULL: all): the loop of a bottom-up BFS step,
+ * receivers selected by mask (node v at mask[v - moff]; NULL: all): the loop of a bottom-up BFS step,
  * every operand in a local (the byte stores would otherwise make the
  * compiler reload the job's fields for every node). */
 static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *out,
-                          const uint8_t *mask)
+                          const uint8_t *mask, uint32_t moff)
 {
     const int in = J->dir == GR_DIR_IN;
     const uint64_t *restrict off = in ? J->g->in_off : J->g->out_off;
@@ -936,7 +937,7 @@ static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *o
     for (v = lo; v < hi; v++) {
         uint64_t k, e;
         uint8_t got = 0;
-        if (mask && !mask[v]) {
+        if (mask && !mask[v - moff]) {
             out[v - lo] = 0;
             continue;
         }
@@ -952,11 +953,11 @@ static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *o
 }
 
 /* One case of agg_rows' switch: the rows of the pairing (FF, AA), inlined
- * (shared by agg_rows and agg_rows_bits; expects J, lo, hi, out, mask, v). */
+ * (shared by agg_rows and agg_rows_bits; expects J, lo, hi, out, mask, moff, v). */
 #define AGG_ROWS_CASE(FF, AA)                                                       \
     case FF * A__N + AA:                                                            \
         if (mask) {                                                                 \
-            agg_rows_masked(J, lo, hi, FF, AA, out, mask);                          \
+            agg_rows_masked(J, lo, hi, FF, AA, out, mask, moff);                    \
             return;                                                                 \
         }                                                                           \
         v = lo;                                                                     \
@@ -971,10 +972,11 @@ static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *o
         return;
 
 /* Rows [lo, hi) into out[0..hi-lo) on thread tid (which owns mode table
- * tid); mask (node v at mask[v], or NULL) selects the receivers of the fast pairings, which
- * get the empty value elsewhere (callers handle the mask for the others). */
+ * tid); mask (node v at mask[v - moff], or NULL) selects the receivers of the fast
+ * pairings, which get the empty value elsewhere (callers handle the mask for the
+ * others). */
 static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, int tid,
-                     void *out, const uint8_t *mask)
+                     void *out, const uint8_t *mask, uint32_t moff)
 {
     uint32_t v;
     if (A == A_MODE) {
@@ -1002,11 +1004,11 @@ static void agg_rows(const agg_job *J, uint32_t lo, uint32_t hi, int F, int A, i
 /* agg_rows for a packed bool x (F_XBIT, whatever the monoid), apart so
  * that the common loops of agg_rows are not compiled with its pairings. */
 AGG_NOINLINE void agg_rows_bits(const agg_job *J, uint32_t lo, uint32_t hi, int A, void *out,
-                                const uint8_t *mask)
+                                const uint8_t *mask, uint32_t moff)
 {
     uint32_t v;
     if (A == A_ANY && J->oek == GR_EK_U8 && !J->self && J->dir != GR_DIR_BOTH) {
-        any_bits_rows(J, lo, hi, out, mask);
+        any_bits_rows(J, lo, hi, out, mask, moff);
         return;
     }
     switch (F_XBIT * A__N + A) {
@@ -1019,9 +1021,10 @@ AGG_NOINLINE void agg_rows_bits(const agg_job *J, uint32_t lo, uint32_t hi, int 
 
 /* See kernels.h: rows [lo, hi), masked-off receivers getting the empty
  * value; runs of active receivers go through the unmasked loops.  mask
- * (or NULL) is indexed by node (mask[v]), as J->mask is. */
+ * (or NULL) holds node v at mask[v - moff]: J->mask with moff 0, or a
+ * lane's mask with moff lo. */
 static void rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
-                      const uint8_t *mask)
+                      const uint8_t *mask, uint32_t moff)
 {
     const size_t osz = gr_k_size(J->oek);
     uint32_t v, e;
@@ -1030,42 +1033,43 @@ static void rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int
 #define AGG_MASKED(FF, AA) case FF * A__N + AA:
             AGG_FAST_BITS(AGG_MASKED)
 #undef AGG_MASKED
-            agg_rows_bits(J, lo, hi, J->acc, out, mask);
+            agg_rows_bits(J, lo, hi, J->acc, out, mask, moff);
             return;
         default:
             if (!mask) {
-                agg_rows_bits(J, lo, hi, J->acc, out, NULL);
+                agg_rows_bits(J, lo, hi, J->acc, out, NULL, 0);
                 return;
             }
             break;
         }
     } else if (!mask) {
-        agg_rows(J, lo, hi, J->form, J->acc, tid, out, NULL);
+        agg_rows(J, lo, hi, J->form, J->acc, tid, out, NULL, 0);
         return;
     } else if (J->acc != A_MODE) {
         switch (J->form * A__N + J->acc) {
 #define AGG_MASKED(FF, AA) case FF * A__N + AA:
             AGG_FAST(AGG_MASKED)
 #undef AGG_MASKED
-            agg_rows(J, lo, hi, J->form, J->acc, tid, out, mask);
+            agg_rows(J, lo, hi, J->form, J->acc, tid, out, mask, moff);
             return;
         default:
             break;
         }
     }
     for (v = lo; v < hi; v = e) {
-        if (!mask[v]) {
-            for (e = v + 1; e < hi && !mask[e]; e++) {
+        if (!mask[v - moff]) {
+            for (e = v + 1; e < hi && !mask[e - moff]; e++) {
             }
             agg_empty_run(J, v, e, (char *)out + (size_t)(v - lo) * osz);
             continue;
         }
-        for (e = v + 1; e < hi && mask[e]; e++) {
+        for (e = v + 1; e < hi && mask[e - moff]; e++) {
         }
         if (J->form == F_XBIT) {
-            agg_rows_bits(J, v, e, J->acc, (char *)out + (size_t)(v - lo) * osz, NULL);
+            agg_rows_bits(J, v, e, J->acc, (char *)out + (size_t)(v - lo) * osz, NULL, 0);
         } else {
-            agg_rows(J, v, e, J->form, J->acc, tid, (char *)out + (size_t)(v - lo) * osz, NULL);
+            agg_rows(J, v, e, J->form, J->acc, tid, (char *)out + (size_t)(v - lo) * osz, NULL,
+                     0);
         }
     }
 }
@@ -1073,15 +1077,15 @@ static void rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int
 /* See kernels.h: rows [lo, hi) under J's mask. */
 void gr_k_agg_rows(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid)
 {
-    rows_mask(J, lo, hi, out, tid, J->mask);
+    rows_mask(J, lo, hi, out, tid, J->mask, 0);
 }
 
 /* See kernels.h: rows [lo, hi) under a mask given lane by lane (node v at
- * mask[v - lo]), rebased once here to the node-indexed mask of rows_mask. */
+ * mask[v - lo]). */
 void gr_k_agg_rows_mask(const gr_kagg *J, uint32_t lo, uint32_t hi, void *out, int tid,
                         const uint8_t *mask)
 {
-    rows_mask(J, lo, hi, out, tid, mask ? mask - lo : NULL);
+    rows_mask(J, lo, hi, out, tid, mask, lo);
 }
 
 /* ---- messages computed by the caller ---------------------------------------- */
