@@ -992,7 +992,7 @@ static size_t mask_list(gr_prun *r, const gr_pker *MK, uint8_t *buf, uint32_t *l
  * epilogue may (GR_SPARSE_MASK), the mask register has a list, and the list
  * holds at most 1 / SPARSE_MASK_DIV of the nodes (else the dense pass, which
  * reads every input in order, costs less than the gathers). */
-static int E_sparse_mask(const gr_prun *r, const gr_pagg *A)
+static int on_mask_list(const gr_prun *r, const gr_pagg *A)
 {
     const gr_plan *pl = r->plan;
     int32_t mreg;
@@ -1046,7 +1046,7 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
         }
         return GR_OK;
     }
-    if (E_sparse_mask(r, A)) {
+    if (on_mask_list(r, A)) {
         /* masked by a listed mask: rows and epilogue at the listed receivers
          * alone, the other nodes' outputs filled or copied first */
         const int32_t mreg = pl->slots[A->mask].reg;
