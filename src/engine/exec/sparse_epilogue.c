@@ -382,7 +382,9 @@ static int kernel_sparse(const gr_plan *pl, const gr_pagg *A, gr_pker *K, int ki
         const gr_plane *ln = &K->lanes[j];
         if (ln->kind == GR_LK_AGG) {
             ls[j].st = LS_CONST; /* any's false, or the masked-off receivers' value */
-            ls[j].c = kind == GR_SPARSE_PUSH ? ls[j].c : agg_empty(A->mon, (gr_ek)ln->ek);
+            if (kind == GR_SPARSE_MASK) {
+                ls[j].c = agg_empty(A->mon, (gr_ek)ln->ek);
+            }
         } else if (ln->kind == GR_LK_IN && gr_type_is_vector(pl->slots[ln->slot].type)) {
             ls[j].st = LS_REF;
             ls[j].ref = (int16_t)j;
