@@ -1872,12 +1872,23 @@ START_TEST(test_sparse_mask)
         const int saved = gr_threads();
         gr_graph *g1 = tu_random_graph(3000, 9000, 11, 1, 0);
         gr_graph *g2 = tu_skewed_graph(2000, 12000, 5, 1, 0);
+        uint32_t path[2 * 63];
+        double w[63];
+        gr_graph *g3;
+        for (k = 0; k < 63; k++) { /* 0 -> 1 -> ... -> 63: -inf then +inf make NaN paths */
+            path[2 * k] = (uint32_t)k;
+            path[2 * k + 1] = (uint32_t)k + 1;
+            w[k] = k == 3 ? -INFINITY : k == 10 ? INFINITY : k == 5 ? -0.0 : 1.0;
+        }
+        g3 = tu_graph(64, path, 63, w, 0);
         gr_set_threads(nt);
         plan_equals_step(g1, "uniform 3000", p, NULL, "sparse mask");
         plan_equals_step(g2, "skewed 2000", p, NULL, "sparse mask");
+        plan_equals_step(g3, "path whose distances go NaN", p, NULL, "sparse mask");
         gr_set_threads(saved);
         gr_graph_free(&g1);
         gr_graph_free(&g2);
+        gr_graph_free(&g3);
     }
     gr_program_free(&p);
 }

@@ -757,6 +757,33 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
     }
 }
 
+/* y[i] = x[i] for len elements, every NaN made the canonical NaN (NAN, as
+ * gr_fmin returns it), on the bits: a 64-bit compare and select per element,
+ * in chunks of LANE_VEC that vectorize (with the AVX2 clone, where built). */
+#ifdef GR_HAVE_TARGET_CLONES
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void canon_copy(double *restrict y, const double *restrict x, size_t len)
+{
+    const double cn = NAN;
+    const uint64_t abs = 0x7fffffffffffffffULL, inf = 0x7ff0000000000000ULL;
+    uint64_t nanb;
+    size_t i = 0, j;
+    memcpy(&nanb, &cn, sizeof nanb);
+    for (; i + LANE_VEC <= len; i += LANE_VEC) {
+        LANE_IVDEP
+        for (j = 0; j < LANE_VEC; j++) {
+            uint64_t b;
+            memcpy(&b, &x[i + j], sizeof b);
+            b = (b & abs) > inf ? nanb : b;
+            memcpy(&y[i + j], &b, sizeof b);
+        }
+    }
+    for (; i < len; i++) {
+        y[i] = isnan(x[i]) ? NAN : x[i];
+    }
+}
+
 /* Before a GR_SPARSE_MASK kernel runs on listed nodes only: each map
  * output's register gets its value at the other nodes (gr_pout.skip),
  * filled with a constant or copied from an input's register, over every
@@ -791,12 +818,8 @@ static void skip_prefill(gr_prun *r, const gr_pker *K)
             } else if (o->skip == GR_SKIP_COPY) {
                 memcpy(dst + lo * sz, src + lo * sz, len * sz);
             } else { /* GR_SKIP_CANON: f64, a NaN as gr_fmin leaves it */
-                const double *restrict x = (const double *)(const void *)src + lo;
-                double *restrict y = (double *)(void *)dst + lo;
-                size_t i;
-                for (i = 0; i < len; i++) {
-                    y[i] = isnan(x[i]) ? NAN : x[i];
-                }
+                canon_copy((double *)(void *)dst + lo, (const double *)(const void *)src + lo,
+                           len);
             }
         }
     }
