@@ -327,54 +327,17 @@ AGG_INLINE int row_acc(const int A)
     return A == A_MIN_F ? A_MIN_FP : A == A_MAX_F ? A_MAX_FP : A;
 }
 
-/* Whether one of node v's messages (form F, read as agg_node reads them)
- * is NaN: the slow second look of a row whose message sum is NaN. */
-AGG_NOINLINE int row_nan(const agg_job *J, int F, uint32_t v)
-{
-    const gr_graph *g = J->g;
-    uint64_t j;
-    if (J->self && isnan(self_f(J, F, v))) {
-        return 1;
-    }
-    if (J->dir != GR_DIR_OUT) {
-        for (j = g->in_off[v]; j < g->in_off[v + 1]; j++) {
-            if (isnan(msg_f(J, F, g->in_adj[j], J->win, j))) {
-                return 1;
-            }
-        }
-    }
-    if (J->dir != GR_DIR_IN) {
-        for (j = g->out_off[v]; j < g->out_off[v + 1]; j++) {
-            if ((J->dir != GR_DIR_BOTH || g->out_adj[j] != v) &&
-                isnan(msg_f(J, F, g->out_adj[j], J->wout, j))) {
-                return 1;
-            }
-        }
-    }
-    return 0;
-}
-
-/* Node v's accumulator s (in row_acc(A)) stored as A into out[oi]. */
-AGG_INLINE void row_store(const agg_job *J, uint32_t v, const int F, const int A, void *out,
-                          size_t oi, acc *s)
-{
-    if (row_acc(A) != A && s->chk != s->chk) {
-        s->nan = row_nan(J, F, v);
-    }
-    acc_store(J, out, oi, A, s);
-}
-
-/* Node v's result into out[oi].  Rows that end AGG_PREFETCH edges before
+/* Node v's messages combined in accumulator R into *sp (R: A itself, or
+ * row_acc(A)).  Rows that end AGG_PREFETCH edges before
  * ilim (in-rows) or olim (out-rows), the end of the rows the caller will
  * read next, prefetch the value AGG_PREFETCH edges ahead (the random reads
  * are the cost of an aggregation on a large graph; a masked aggregation
  * must not prefetch for receivers it skips); results do not depend on
  * it. */
-AGG_INLINE void agg_node(const agg_job *J, uint32_t v, const int F, const int A, void *out,
-                         size_t oi, uint64_t ilim, uint64_t olim)
+AGG_INLINE void node_acc(const agg_job *J, uint32_t v, const int F, const int A, const int R,
+                         acc *sp, uint64_t ilim, uint64_t olim)
 {
     const gr_graph *g = J->g;
-    const int R = row_acc(A);
     uint64_t j, e;
     acc s;
     acc_init(&s, R);
@@ -433,6 +396,35 @@ AGG_INLINE void agg_node(const agg_job *J, uint32_t v, const int F, const int A,
         }
     }
 done:
+    *sp = s;
+}
+
+/* Whether one of node v's messages (form F, monoid A: A_MIN_F or A_MAX_F)
+ * is NaN: the row read again with the check per message, the slow second
+ * look of a row whose message sum is NaN. */
+AGG_NOINLINE int row_nan(const agg_job *J, int F, int A, uint32_t v)
+{
+    acc s;
+    node_acc(J, v, F, A, A, &s, 0, 0);
+    return s.nan;
+}
+
+/* Node v's accumulator s (in row_acc(A)) stored as A into out[oi]. */
+AGG_INLINE void row_store(const agg_job *J, uint32_t v, const int F, const int A, void *out,
+                          size_t oi, acc *s)
+{
+    if (row_acc(A) != A && s->chk != s->chk) {
+        s->nan = row_nan(J, F, A, v);
+    }
+    acc_store(J, out, oi, A, s);
+}
+
+/* Node v's result into out[oi] (node_acc; see it for the prefetch). */
+AGG_INLINE void agg_node(const agg_job *J, uint32_t v, const int F, const int A, void *out,
+                         size_t oi, uint64_t ilim, uint64_t olim)
+{
+    acc s;
+    node_acc(J, v, F, A, row_acc(A), &s, ilim, olim);
     row_store(J, v, F, A, out, oi, &s);
 }
 

@@ -767,21 +767,25 @@ static void canon_copy(double *restrict y, const double *restrict x, size_t len)
 {
     const double cn = NAN;
     const uint64_t abs = 0x7fffffffffffffffULL, inf = 0x7ff0000000000000ULL;
-    uint64_t nanb;
+    uint64_t nanb, b;
     size_t i = 0, j;
     memcpy(&nanb, &cn, sizeof nanb);
+#define CANON_AT(k)                                                             \
+    do {                                                                        \
+        memcpy(&b, &x[k], sizeof b);                                            \
+        b = (b & abs) > inf ? nanb : b;                                         \
+        memcpy(&y[k], &b, sizeof b);                                            \
+    } while (0)
     for (; i + LANE_VEC <= len; i += LANE_VEC) {
         LANE_IVDEP
         for (j = 0; j < LANE_VEC; j++) {
-            uint64_t b;
-            memcpy(&b, &x[i + j], sizeof b);
-            b = (b & abs) > inf ? nanb : b;
-            memcpy(&y[i + j], &b, sizeof b);
+            CANON_AT(i + j);
         }
     }
     for (; i < len; i++) {
-        y[i] = isnan(x[i]) ? NAN : x[i];
+        CANON_AT(i);
     }
+#undef CANON_AT
 }
 
 /* Before a GR_SPARSE_MASK kernel runs on listed nodes only: each map
@@ -1011,21 +1015,24 @@ static size_t mask_list(gr_prun *r, const gr_pker *MK, uint8_t *buf, uint32_t *l
     return kept;
 }
 
-/* Whether aggregation A runs on its mask's listed nodes alone: its
- * epilogue may (GR_SPARSE_MASK), the mask register has a list, and the list
- * holds at most 1 / SPARSE_MASK_DIV of the nodes (else the dense pass, which
- * reads every input in order, costs less than the gathers). */
-static int on_mask_list(const gr_prun *r, const gr_pagg *A)
+/* The register of aggregation A's mask when A runs on the mask's listed
+ * nodes alone -- its epilogue may (GR_SPARSE_MASK), the mask register has a
+ * list, and the list holds at most 1 / SPARSE_MASK_DIV of the nodes (else
+ * the dense pass, which reads every input in order, costs less than the
+ * gathers) -- or -1. */
+static int32_t on_mask_list(const gr_prun *r, const gr_pagg *A)
 {
     const gr_plan *pl = r->plan;
     int32_t mreg;
     if (A->epi < 0 || pl->kers[A->epi].sparse != GR_SPARSE_MASK || A->mask < 0 || !r->nnz ||
         !r->lst) {
-        return 0;
+        return -1;
     }
     mreg = pl->slots[A->mask].reg;
     return mreg >= 0 && r->lst[mreg] && r->nnz[mreg] >= 0 &&
-           (size_t)r->nnz[mreg] <= r->n / SPARSE_MASK_DIV;
+                   (size_t)r->nnz[mreg] <= r->n / SPARSE_MASK_DIV
+               ? mreg
+               : -1;
 }
 
 /* See plan_internal.h. */
@@ -1034,6 +1041,7 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
     const gr_plan *pl = r->plan;
     gr_kagg J;
     void *out = A->out >= 0 ? gr_prun_vec(r, A->out) : NULL;
+    int32_t mreg;
     int rc, push;
 
     if (A->msgker >= 0) {
@@ -1069,10 +1077,9 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
         }
         return GR_OK;
     }
-    if (on_mask_list(r, A)) {
+    if ((mreg = on_mask_list(r, A)) >= 0) {
         /* masked by a listed mask: rows and epilogue at the listed receivers
          * alone, the other nodes' outputs filled or copied first */
-        const int32_t mreg = pl->slots[A->mask].reg;
         skip_prefill(r, &pl->kers[A->epi]);
         run_kernel(r, &pl->kers[A->epi], &J, NULL, NULL, gr_k_size((gr_ek)A->oek), NULL,
                    r->lst[mreg], (size_t)r->nnz[mreg]);

@@ -165,16 +165,15 @@ static lstate self_compare(const gr_pker *K, const gr_plop *op, int16_t ref)
 {
     const gr_opcode o = (gr_opcode)op->irop;
     const int eq = o == GR_OP_EQ || o == GR_OP_LE || o == GR_OP_GE;
+    const int nan_free = (gr_ek)op->cek != GR_EK_F64 || (gr_ek)K->lanes[ref].ek != GR_EK_F64;
     lstate r;
     memset(&r, 0, sizeof r);
-    if (o != GR_OP_EQ && o != GR_OP_LE && o != GR_OP_GE && o != GR_OP_NE && o != GR_OP_LT &&
-        o != GR_OP_GT) {
+    if (!eq && o != GR_OP_NE && o != GR_OP_LT && o != GR_OP_GT) {
         return r;
     }
-    if ((gr_ek)op->cek != GR_EK_F64 || (gr_ek)K->lanes[ref].ek != GR_EK_F64 ||
-        o == GR_OP_LT || o == GR_OP_GT) {
+    if (nan_free || o == GR_OP_LT || o == GR_OP_GT) {
         r.st = LS_CONST; /* no NaN, or < and > false even for NaN */
-        r.c.i = (gr_ek)op->cek != GR_EK_F64 || (gr_ek)K->lanes[ref].ek != GR_EK_F64 ? eq : 0;
+        r.c.i = nan_free && eq;
         return r;
     }
     r.st = LS_NANP; /* ==, <=, >=: !isnan(x); !=: isnan(x) */
