@@ -183,6 +183,16 @@ typedef struct gr_pagg {
     int32_t mode;            /* needs mode tables */
 } gr_pagg;
 
+/* Whether a push of aggregation A can list the receivers it sets
+ * (gr_k_agg_push_list): any of plain x messages into a mask, no self, no
+ * edge kernel.  Its result register keeps a node list (vm.c) and its
+ * epilogue may run on the listed receivers (GR_SPARSE_PUSH). */
+static inline int gr_pagg_listable(const gr_pagg *A)
+{
+    return A->edgeker < 0 && A->mon == GR_MON_ANY && !A->self && A->oek == GR_EK_U8 &&
+           A->msg == GR_MSG_X;
+}
+
 /* ---- the plan -------------------------------------------------------------------- */
 
 struct gr_plan {

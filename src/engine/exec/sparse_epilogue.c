@@ -426,7 +426,7 @@ int gr_plan_sparse_epilogues(gr_plan *pl, gr_error *err)
         if (A->epi < 0 || A->edgeker >= 0 || A->self) {
             continue;
         }
-        if (A->mon == GR_MON_ANY && A->oek == GR_EK_U8 && A->msg == GR_MSG_X) {
+        if (gr_pagg_listable(A)) {
             kind = GR_SPARSE_PUSH;
         } else if (A->mask >= 0 && A->maskker < 0 && A->msgker < 0 && A->out < 0 &&
                    A->mon != GR_MON_MODE) {

@@ -686,8 +686,7 @@ static int lists_setup(gr_prun *r)
     for (k = 0; k < pl->naggs; k++) {
         const gr_pagg *A = &pl->aggs[k];
         const int32_t s = A->out >= 0 ? A->out : A->tmp;
-        if (A->edgeker < 0 && A->mon == GR_MON_ANY && !A->self && A->oek == GR_EK_U8 &&
-            A->msg == GR_MSG_X && s >= 0) {
+        if (gr_pagg_listable(A) && s >= 0) {
             want[pl->slots[s].reg] = 1;
             any = 1;
         }
