@@ -114,6 +114,14 @@ static inline int gr_bench_busy(const gr_run_bench *b)
     return 2 * n > b->nsamples;
 }
 
+/* Whether sample k of b counts in a comparison: clean, and b not kept
+ * busy by neighbours (busy: gr_bench_busy(b), computed once by the
+ * caller).  compare, detect and calibrate all judge samples this way. */
+static inline int gr_sample_counts(const gr_run_bench *b, size_t k, int busy)
+{
+    return !busy && gr_sample_clean(b, k);
+}
+
 /* A benchmark that FAILED in the run (crashed, was killed, timed out, or
  * reported an error): it has no samples and is not in `benchmarks`. */
 typedef struct gr_run_failure {

@@ -299,8 +299,8 @@ void gr_trend_free(struct gr_trend *t)
 static size_t round_means(const gr_run_bench *b, double *x, size_t nx)
 {
     size_t i, j, k = 0;
-    int busy = gr_bench_busy(b);
-    for (i = 0; i < b->nsamples && !busy; i++) {
+    const int busy = gr_bench_busy(b);
+    for (i = 0; i < b->nsamples; i++) {
         double sum = 0.0;
         size_t cnt = 0, seen = 0;
         for (j = 0; j < i && !seen; j++) {
@@ -311,7 +311,7 @@ static size_t round_means(const gr_run_bench *b, double *x, size_t nx)
         }
         for (j = i; j < b->nsamples; j++) {
             if (b->rounds[j] == b->rounds[i] && isfinite(b->samples[j])
-                && gr_sample_clean(b, j)) {
+                && gr_sample_counts(b, j, busy)) {
                 sum += b->samples[j];
                 cnt++;
             }

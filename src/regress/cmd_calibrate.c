@@ -76,6 +76,7 @@ static void round_means(const gr_run_bench *b, double *mean, double *ss, size_t 
     double *sum = NULL, *cnt = NULL, m = 0, s = 0;
     int64_t hi = 0, r;
     size_t k;
+    const int busy = gr_bench_busy(b);
     *mean = *ss = 0;
     *n = 0;
     for (k = 0; k < b->nsamples; k++) {
@@ -84,7 +85,7 @@ static void round_means(const gr_run_bench *b, double *mean, double *ss, size_t 
     sum = gr_cli_alloc((size_t)hi + 1, sizeof *sum);
     cnt = gr_cli_alloc((size_t)hi + 1, sizeof *cnt);
     for (k = 0; k < b->nsamples; k++) {
-        if (gr_sample_clean(b, k)) {   /* as compare: neighbours' samples out */
+        if (gr_sample_counts(b, k, busy)) { /* as compare: neighbours' samples out */
             sum[b->rounds[k]] += b->samples[k];
             cnt[b->rounds[k]] += 1;
         }

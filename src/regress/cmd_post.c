@@ -469,7 +469,8 @@ static int scan_comments(const char *text, size_t len, const char *label, long l
 }
 
 /* The id of our newest comment on the PR whose comments are at list_path:
- * > 0 found, 0 none, -1 the listing failed (a warning said so). */
+ * > 0 found, 0 none, -1 the listing failed before one was found (a
+ * warning said so; a page failing after one was found keeps it). */
 static long long find_comment(struct post_run *p, const char *api, const char *list_path,
                               const char *const *headers)
 {
@@ -488,9 +489,10 @@ static long long find_comment(struct post_run *p, const char *api, const char *l
         gr_url_redact(req.url, 0, shown, sizeof shown);
         gr_post_req_clear(&req);
         if (rc < 0) {
-            gr_cli_fail(p->cmd, 0, "warning: cannot list the PR's comments at %s (%s); "
-                        "posting a new comment", shown, st.why);
-            return -1;
+            gr_cli_fail(p->cmd, 0, "warning: cannot list the PR's comments at %s (%s); %s",
+                        shown, st.why, id > 0 ? "updating the one found on earlier pages"
+                                              : "posting a new comment");
+            return id > 0 ? id : -1;
         }
         snprintf(label, sizeof label, "comments page %d", page);
         gr_error_clear(&err);
@@ -501,9 +503,10 @@ static long long find_comment(struct post_run *p, const char *api, const char *l
         }
         if (rc < 0) {
             gr_cli_fail(p->cmd, 0, "warning: the PR's comments at %s are not a JSON list "
-                        "(%s); posting a new comment", shown,
-                        gr_error_format(&err, msg, sizeof msg));
-            return -1;
+                        "(%s); %s", shown, gr_error_format(&err, msg, sizeof msg),
+                        id > 0 ? "updating the one found on earlier pages"
+                               : "posting a new comment");
+            return id > 0 ? id : -1;
         }
     }
     return id;

@@ -150,8 +150,8 @@ static int round_log_mins(const gr_run_bench *b, double **out, int64_t **ids,
         gr_free(v);
         return GR_ERR_NOMEM;
     }
-    for (k = 0; k < b->nsamples && !busy; k++) {
-        if (gr_sample_clean(b, k)) {
+    for (k = 0; k < b->nsamples; k++) {
+        if (gr_sample_counts(b, k, busy)) {
             v[n].round = b->rounds[k];
             v[n++].x = b->samples[k];
         }
@@ -163,7 +163,7 @@ static int round_log_mins(const gr_run_bench *b, double **out, int64_t **ids,
         for (j = 0; j < b->nsamples; j++) {
             if (b->rounds[j] == b->rounds[k]) {
                 seen |= j < k;
-                clean |= !busy && gr_sample_clean(b, j);
+                clean |= gr_sample_counts(b, j, busy);
             }
         }
         *dirty += !seen && !clean;
@@ -276,12 +276,9 @@ static void time_verdict(struct gr_cmp_row *r, const struct tw *w, double alpha)
     } else if (w->zero) {
         r->verdict = GR_V_NOISY;
         r->reason = "a round's minimum is 0";
-    } else if (!w->test && contention_starved(w)) {
-        r->verdict = GR_V_NOISY;
-        r->reason = GR_REASON_CONTENDED;
     } else if (!w->test) {
         r->verdict = GR_V_NOISY;
-        r->reason = "fewer than 3 rounds";
+        r->reason = contention_starved(w) ? GR_REASON_CONTENDED : "fewer than 3 rounds";
     } else if (!(w->t.hi - w->t.lo <= NOISY_WIDTH * T)) {
         r->verdict = GR_V_NOISY;
         r->reason = "interval wider than 4x the threshold";

@@ -333,6 +333,16 @@ check "two pages: page 1 then page 2" \
 check "two pages: the PATCH goes to the comment of page 2" \
     grep -qx "PATCH /api/v3/repos/acme/graphs/issues/comments/9001 HTTP/1.1" "$LOG/4.head"
 
+# ours on page 1, then page 2 fails: the comment found is updated, not doubled
+gh_server "201,200+body=$T_TMP/c_page1.json,500,200"
+run "$R" post --github --retries 0 --spool "$SP" "$NOCMP"
+expect_rc 0 "page 2 fails: exit 0"
+check "page 2 fails: status, two listing pages, update" test "$(nreq)" -eq 4
+check "page 2 fails: the PATCH goes to the comment of page 1" \
+    grep -qx "PATCH /api/v3/repos/acme/graphs/issues/comments/1050 HTTP/1.1" "$LOG/4.head"
+check "page 2 fails: the warning says the one found is updated" \
+    grep -Fq "(HTTP 500); updating the one found on earlier pages" "$ERR"
+
 # the listing fails (HTTP 500 after a retry): a warning, and a new comment
 gh_server "201,500,500,201"
 run "$R" post --github --retries 1 --retry-delay 0 --spool "$SP" "$NOCMP"
