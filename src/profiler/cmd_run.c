@@ -338,10 +338,19 @@ static int run_callgrind(const struct gr_suite *s, struct gr_bench_result *res,
 
 /* ---- the run file ------------------------------------------------------------------ */
 
+/* Whether all n values at x are finite. */
+static int all_finite(const double *x, size_t n)
+{
+    size_t j;
+    for (j = 0; j < n && isfinite(x[j]); j++) {
+    }
+    return j == n;
+}
+
 static int fill_run(gr_run *run, const struct gr_suite *s,
                     const struct gr_bench_result *res, size_t *left_out)
 {
-    size_t i, j, k = 0;
+    size_t i, k = 0;
     char buf[32];
     run->bench = gr_calloc(s->n ? s->n : 1, sizeof *run->bench);
     run->fail = gr_calloc(s->n ? s->n : 1, sizeof *run->fail);
@@ -368,6 +377,7 @@ static int fill_run(gr_run *run, const struct gr_suite *s,
             (*left_out)++;
             continue;
         }
+        run->nbench = k + 1; /* gr_run_free frees what is filled, on every path */
         rb->name = dupstr(b->name);
         rb->group = dupstr(b->group);
         rb->version = b->version;
@@ -383,9 +393,7 @@ static int fill_run(gr_run *run, const struct gr_suite *s,
         }
         memcpy(rb->samples, res[i].samples, res[i].n * sizeof *rb->samples);
         memcpy(rb->rounds, res[i].rounds, res[i].n * sizeof *rb->rounds);
-        for (j = 0; j < res[i].n && isfinite(res[i].contention[j]); j++) {
-        }
-        if (j == res[i].n) {
+        if (all_finite(res[i].contention, res[i].n)) {
             /* measured for every sample (else the run says nothing of it) */
             if (!(rb->contention = gr_calloc(res[i].n, sizeof *rb->contention))) {
                 return GR_ERR_NOMEM;
@@ -401,7 +409,6 @@ static int fill_run(gr_run *run, const struct gr_suite *s,
         rb->instructions = res[i].instructions;
         rb->metrics_json = b->metrics ? dupstr(b->metrics) : NULL;
         k++;
-        run->nbench = k;
     }
     return GR_OK;
 }

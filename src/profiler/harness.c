@@ -570,12 +570,13 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
                        int *stop_seen)
 {
     struct wire w;
-    size_t need, k;
+    size_t need, k, sbytes;
     if (len < sizeof w) {
         return 0;
     }
     memcpy(&w, buf, sizeof w);
-    need = sizeof w + 2 * (size_t)w.nsamples * sizeof(double) + w.metrics_len + w.error_len;
+    sbytes = 2 * (size_t)w.nsamples * sizeof(double); /* samples, then contentions */
+    need = sizeof w + sbytes + w.metrics_len + w.error_len;
     if (w.magic != WIRE_MAGIC || len != need || w.nsamples > (uint32_t)o->repeat ||
         w.inner < 1) {
         return 0;
@@ -584,7 +585,7 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
     buf += sizeof w;
     if (w.status < 0) {
         /* the benchmark's own error, on one line, with the round */
-        const char *m = buf + 2 * (size_t)w.nsamples * sizeof(double) + w.metrics_len;
+        const char *m = buf + sbytes + w.metrics_len;
         int mlen = (int)(w.error_len < 1024 ? w.error_len : 1024);
         r->failed = 1;
         snprintf(r->error, sizeof r->error, "%.*s (in round %d)", mlen, m, round);
@@ -601,7 +602,7 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
         r->rounds[r->n] = round;
         r->n++;
     }
-    buf += 2 * (size_t)w.nsamples * sizeof(double);
+    buf += sbytes;
     r->inner = w.inner;
     if (w.per > 0) {
         /* setup ran in the child: the parent needs the per-op divisor for
