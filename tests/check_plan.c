@@ -2050,8 +2050,14 @@ static int other_runs_agree(const gr_kagg *J0, const void *want, const char *wha
             xl[nx++] = v;
         }
     }
-    for (t = 0; t < 4; t++) {
+    for (t = 0; t < 8; t++) {
+        /* t >= 4: capped at exactly the receivers (listed), then one fewer
+         * (not listed, the bytes still complete) */
         gr_kpol pol = {1 + (t & 1)};
+        const size_t cap = t < 4 ? n : t < 6 ? ntrue : ntrue - 1;
+        if (t >= 6 && ntrue == 0) {
+            break;
+        }
         J = *J0;
         if (t >= 2) {
             uint64_t edges, ledges;
@@ -2062,8 +2068,13 @@ static int other_runs_agree(const gr_kagg *J0, const void *want, const char *wha
             ck_assert(ledges == edges && (edges != UINT64_MAX) == pays);
         }
         memset(o, 0x11, n);
-        cnt = gr_k_agg_push_list(&J, o, lst, pol);
+        cnt = gr_k_agg_push_list(&J, o, lst, cap, pol);
         ck_assert_msg(memcmp(o, want, n) == 0, "listed push differs: %s, run %d", what, t);
+        if (t >= 6) {
+            ck_assert_msg(cnt == SIZE_MAX, "push over its cap %zu lists %zu: %s", cap, cnt,
+                          what);
+            continue;
+        }
         ck_assert_msg(cnt == ntrue, "listed push lists %zu of %zu: %s", cnt, ntrue, what);
         qsort(lst, cnt, sizeof *lst, cmp_u32);
         for (k = 0; k < cnt; k++) {

@@ -69,6 +69,8 @@
 #define AGG_PAR_EDGES 20000  /* an aggregation pass below n + m of this runs on one thread */
 #define MASK_LAZY 8          /* a push masks its receivers one by one below n / this edges */
 #define SPARSE_MASK_DIV 16   /* a listed mask's aggregation runs sparse up to n / this nodes */
+#define LIST_CAP_DIV 8       /* a listed push stops listing beyond n / this receivers */
+#define SORT_LIST_MIN 4096   /* a push's list is put in node order from this many receivers */
 
 /* Fold accumulators (the kind a fold combines in). */
 enum { FA_SUM_F, FA_MIN_F, FA_MAX_F, FA_SUM_I, FA_MIN_I, FA_MAX_I, FA_COUNT };
@@ -1015,6 +1017,31 @@ static size_t mask_list(gr_prun *r, const gr_pker *MK, uint8_t *buf, uint32_t *l
     return kept;
 }
 
+/* Put the list of the cnt true bytes of m (n bytes) in node order: read
+ * them in order (the list holds exactly them, so nothing is lost); returns
+ * how many it found, cnt unless the list was wrong.  Whoever runs on the
+ * list then reads rows and vectors in address order, as a dense pass does;
+ * a push lists its receivers in the order its edges reach them. */
+static size_t sort_list(const uint8_t *m, size_t n, uint32_t *lst, size_t cnt)
+{
+    size_t v, k = 0;
+    for (v = 0; v + 8 <= n; v += 8) {
+        uint64_t w;
+        memcpy(&w, m + v, sizeof w);
+        while (w && k < cnt) { /* the lowest set bit names the next true byte */
+            const unsigned b = (unsigned)__builtin_ctzll(w) / 8;
+            lst[k++] = (uint32_t)(v + b);
+            w &= ~((uint64_t)0xff << (8 * b));
+        }
+    }
+    for (; v < n && k < cnt; v++) {
+        if (m[v]) {
+            lst[k++] = (uint32_t)v;
+        }
+    }
+    return k;
+}
+
 /* The register of aggregation A's mask when A runs on the mask's listed
  * nodes alone -- its epilogue may (GR_SPARSE_MASK), the mask register has a
  * list, and the list holds at most 1 / SPARSE_MASK_DIV of the nodes (else
@@ -1101,6 +1128,7 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
         uint64_t edges = UINT64_MAX;
         /* a mask kernel runs per lane of a pull, or on the list of a push
          * (lower.c makes both possible) */
+        J.mask_later = MK != NULL;
         push = (!MK || (listed && E)) && gr_k_agg_push_cost(&J, r->pol, &edges);
         if (!push) {
             gr_k_agg_pack(&J, r->bits, r->pol);
@@ -1117,15 +1145,21 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
                 mask_dense(r, MK);
                 J.mask = r->mbuf;
             }
-            cnt = gr_k_agg_push_list(&J, buf, r->lst[breg], r->pol);
+            /* a lazy mask needs the list (its receivers are fewer than
+             * its edges, below n / MASK_LAZY) */
+            cnt = gr_k_agg_push_list(&J, buf, r->lst[breg], lazy ? r->n : r->n / LIST_CAP_DIV,
+                                     r->pol);
             if (lazy) {
                 cnt = mask_list(r, MK, buf, r->lst[breg], cnt);
             }
-            r->nnz[breg] = (int64_t)cnt;
+            if (cnt != SIZE_MAX && cnt >= SORT_LIST_MIN) {
+                cnt = sort_list(buf, r->n, r->lst[breg], cnt);
+            }
+            r->nnz[breg] = cnt == SIZE_MAX ? -1 : (int64_t)cnt;
             if (E) {
-                run_kernel(r, E, NULL, NULL, buf, osz, NULL,
-                           E->sparse == GR_SPARSE_PUSH ? r->lst[breg] : NULL,
-                           cnt);
+                const int sparse = E->sparse == GR_SPARSE_PUSH && cnt != SIZE_MAX;
+                run_kernel(r, E, NULL, NULL, buf, osz, NULL, sparse ? r->lst[breg] : NULL,
+                           sparse ? cnt : 0);
             }
         } else if (!E) {
             gr_k_agg_run(&J, out, push, r->pol);

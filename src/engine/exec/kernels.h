@@ -232,6 +232,10 @@ typedef struct gr_kagg {
                                 nodes whose x is non-zero, each once (xnnz of them), else
                                 NULL; pushes then read only their rows */
     size_t xnnz;             /* entries of xlist */
+    int mask_later;          /* set by the caller when the receivers will be masked
+                                though mask is NULL (a mask kernel run on a push's
+                                receivers or per lane of a pull): the push / pull
+                                choice counts the cost of a mask */
 } gr_kagg;
 
 /* What an aggregation needs besides its operands: *conv doubles for an
@@ -329,11 +333,16 @@ int gr_k_agg_can_push_list(const gr_kagg *J);
 /* The push of J (gr_k_agg_can_push_list) into out (g->n bytes), which
  * also lists the receivers whose result is true in olist (g->n entries),
  * each once, in an order that depends on the threads; returns their
- * number.  Senders are J->xlist when set (then, besides clearing out,
- * the push costs O(their edges): nothing else is scanned), else found by
- * scanning x.  Receivers are claimed by an atomic exchange on their byte,
- * so the set listed does not depend on the thread count. */
-size_t gr_k_agg_push_list(const gr_kagg *J, uint8_t *out, uint32_t *olist, gr_kpol pol);
+ * number, or SIZE_MAX when they are more than cap (olist then holds
+ * nothing useful; out is complete either way, and the push goes on
+ * without listing, at the cost of plain stores).  Senders are J->xlist
+ * when set (then, besides clearing out, the push costs O(their edges):
+ * nothing else is scanned), else found by scanning x.  Receivers are
+ * claimed by an atomic exchange on their byte when threads share the
+ * push (a plain store on one thread), so the set listed does not depend on
+ * the thread count. */
+size_t gr_k_agg_push_list(const gr_kagg *J, uint8_t *out, uint32_t *olist, size_t cap,
+                          gr_kpol pol);
 
 /* Every node's result into out (g->n elements): pull over the receivers
  * in parallel (dynamic chunks), or push along the senders' edges: push < 0
