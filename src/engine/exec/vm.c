@@ -579,6 +579,30 @@ static int loop_next(gr_prun *r, int32_t pc, const gr_pinst *pi, int *stop)
 /* ---- the run ------------------------------------------------------------------------ */
 
 /* Copy the returned values into res (as step mode does). */
+/* Whether returned slot k can take its register's buffer instead of a
+ * copy: a vector whose register holds the output's element kind (f64, or
+ * i64 for the integer types) and that no other returned slot shares. */
+static int can_take(const gr_prun *r, int32_t k)
+{
+    const gr_plan *pl = r->plan;
+    const gr_pslot *sl = &pl->slots[pl->ret[k]];
+    const gr_ek want = gr_type_elem(sl->type) == GR_T_F64 ? GR_EK_F64 : GR_EK_I64;
+    int32_t j;
+    if (!gr_type_is_vector(sl->type) || sl->reg < 0 || !r->R[sl->reg] ||
+        gr_k_kind(sl->type) != want || r->n == 0) {
+        return 0;
+    }
+    for (j = 0; j < pl->nret; j++) {
+        if (j != k && pl->slots[pl->ret[j]].reg == sl->reg) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The results: each returned vector takes its register's buffer when it
+ * can (can_take; the run ends, nothing else reads it), else a copy
+ * converted to the output's kind. */
 static int collect(gr_prun *r, gr_result *res)
 {
     const gr_plan *pl = r->plan;
@@ -597,7 +621,15 @@ static int collect(gr_prun *r, gr_result *res)
         if (!(o->name = gr_strdup(pl->ret_names[k]))) {
             return gr_err_nomem(r->err, "results");
         }
-        if (gr_type_elem(o->type) == GR_T_F64) {
+        if (can_take(r, k)) {
+            /* gr_alloc_big's buffers are free()d as gr_free's are */
+            if (gr_type_elem(o->type) == GR_T_F64) {
+                o->f64 = r->R[sl->reg];
+            } else {
+                o->i64 = r->R[sl->reg];
+            }
+            r->R[sl->reg] = NULL;
+        } else if (gr_type_elem(o->type) == GR_T_F64) {
             if (!(o->f64 = gr_malloc((o->len ? o->len : 1) * sizeof *o->f64))) {
                 return gr_err_nomem(r->err, "results");
             }
