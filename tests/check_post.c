@@ -525,9 +525,26 @@ START_TEST(spool_method)
     ck_assert_int_eq(back.method, GR_METHOD_PATCH);
     ck_assert_str_eq(back.url, req.url);
     ck_assert_str_eq(back.body, req.body);
+    ck_assert_ptr_null(back.gone_url);
     gr_post_req_clear(&back);
-    /* POST round trip: written as "POST", read back as POST */
+    /* a PATCH's POST for a deleted comment round-trips */
+    ck_assert_int_eq(gr_post_req_gone(&req, "http://h:1/repos/o/r/issues/7/comments", &err),
+                     GR_OK);
+    ck_assert_int_eq(gr_spool_write(dir, &req, "HTTP 502", path, sizeof path, &err), GR_OK);
+    ck_assert_int_eq(gr_spool_read(path, &back, &err), GR_OK);
+    ck_assert_str_eq(back.gone_url, "http://h:1/repos/o/r/issues/7/comments");
+    gr_post_req_clear(&back);
+    /* POST round trip: written as "POST", read back as POST; a POST with
+     * a gone_url is a corrupt file */
     req.method = GR_METHOD_POST;
+    ck_assert_int_eq(gr_spool_write(dir, &req, "HTTP 502", path, sizeof path, &err), GR_OK);
+    gr_error_clear(&err);
+    ck_assert_int_eq(gr_spool_read(path, &back, &err), GR_ERR_FORMAT);
+    ck_assert_msg(strstr(err.msg, "corrupt spool file: gone_url: expected") != NULL, "%s",
+                  err.msg);
+    ck_assert_ptr_null(back.url);
+    gr_free(req.gone_url);
+    req.gone_url = NULL;
     ck_assert_int_eq(gr_spool_write(dir, &req, "HTTP 502", path, sizeof path, &err), GR_OK);
     ck_assert_int_eq(gr_spool_read(path, &back, &err), GR_OK);
     ck_assert_int_eq(back.method, GR_METHOD_POST);

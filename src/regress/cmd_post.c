@@ -10,7 +10,8 @@
  * GR_PAYLOAD_COMMENT_MARKER is updated (PATCH); without one a new comment
  * is POSTed.  A listing that fails or is not a JSON array costs a warning
  * and falls back to the POST (a duplicate comment beats none), as does a
- * PATCH answered 404 (the comment was deleted meanwhile).  --dry-run sends
+ * PATCH answered 404 (the comment was deleted meanwhile), live or when
+ * the spooled PATCH is flushed.  --dry-run sends
  * nothing, so it cannot know the id: it prints the GET of the first page
  * and the POST.
  *
@@ -332,6 +333,32 @@ static enum delivery deliver(struct post_run *p, const struct gr_post_req *req, 
     return NOT_DELIVERED;
 }
 
+static void make_request(struct gr_post_req *req, enum gr_target_kind kind,
+                         enum gr_post_method method, const char *url, const char *ctype,
+                         const char *const *headers, const char *body, const char *key_given);
+
+/* A spooled PATCH whose comment is gone (404): its body is POSTed as a
+ * new comment to req->gone_url, as a live post does, and its file is
+ * removed once that POST is delivered or spooled in its turn (a POST
+ * neither delivered nor spooled keeps the PATCH). */
+static void flush_gone(struct post_run *p, const struct gr_post_req *req, const char *path)
+{
+    struct gr_post_req post;
+    const int lost = p->lost;
+    char shown[512];
+    gr_url_redact(req->url, 0, shown, sizeof shown);
+    gr_cli_fail(p->cmd, 0, "warning: the comment at %s is gone (HTTP 404); posting a new "
+                "comment", shown);
+    make_request(&post, req->kind, GR_METHOD_POST, req->gone_url, req->content_type,
+                 (const char *const *)req->headers, req->body, NULL);
+    deliver(p, &post, 0);
+    gr_post_req_clear(&post);
+    if (p->lost == lost && unlink(path) < 0) {
+        gr_cli_fail(p->cmd, 0, "warning: %s: handled but cannot remove: %s", path,
+                    strerror(errno));
+    }
+}
+
 /* Send every spooled payload: delivered ones are removed, the rest kept. */
 static int flush(struct post_run *p)
 {
@@ -365,6 +392,8 @@ static int flush(struct post_run *p)
                 printf("flushed %s to %s (HTTP %ld)\n", gr_target_name(req.kind), shown,
                        st.http);
             }
+        } else if (st.http == 404 && req.method == GR_METHOD_PATCH && req.gone_url) {
+            flush_gone(p, &req, paths[i]);
         } else {
             p->failed++;
             gr_cli_fail(p->cmd, 0, "%s: %s to %s still not delivered (%s); kept in %s", lvl,
@@ -402,16 +431,24 @@ static void make_request(struct gr_post_req *req, enum gr_target_kind kind,
     req->method = method;
 }
 
-/* Make a request and deliver it (see deliver for gone_ok). */
+/* Make a request and deliver it; gone_url (or NULL) is a PATCH's POST
+ * when its comment is gone: deliver then returns GONE on a 404 (gone_ok),
+ * and a spooled PATCH keeps it for the flush. */
 static enum delivery send_payload(struct post_run *p, enum gr_target_kind kind,
                                   enum gr_post_method method, const char *url,
                                   const char *ctype, const char *const *headers,
-                                  const char *body, const char *key_given, int gone_ok)
+                                  const char *body, const char *key_given,
+                                  const char *gone_url)
 {
     struct gr_post_req req;
     enum delivery d;
+    gr_error err;
     make_request(&req, kind, method, url, ctype, headers, body, key_given);
-    d = deliver(p, &req, gone_ok);
+    gr_error_clear(&err);
+    if (gone_url && gr_post_req_gone(&req, gone_url, &err) < 0) {
+        oom();
+    }
+    d = deliver(p, &req, gone_url != NULL);
     gr_post_req_clear(&req);
     return d;
 }
@@ -531,29 +568,31 @@ static void post_comment(struct post_run *p, const char *api, const char *repo,
     } else {
         id = find_comment(p, api, path, headers);
     }
+    url = make_url(api, path, NULL); /* the POST of a new comment */
+    if (!url) {
+        oom();
+    }
     if (id > 0) {
-        char cpath[512];
+        char cpath[512], *curl;
         enum delivery d;
         snprintf(cpath, sizeof cpath, "/repos/%s/issues/comments/%lld", repo, id);
-        url = make_url(api, cpath, NULL);
-        if (!url) {
+        curl = make_url(api, cpath, NULL);
+        if (!curl) {
             oom();
         }
-        d = send_payload(p, GR_TARGET_GITHUB, GR_METHOD_PATCH, url, "application/json",
-                         headers, body, NULL, 1);
-        gr_free(url);
+        /* spooled, the PATCH keeps the POST for a flush that finds it gone */
+        d = send_payload(p, GR_TARGET_GITHUB, GR_METHOD_PATCH, curl, "application/json",
+                         headers, body, NULL, url);
+        gr_free(curl);
         if (d != GONE) {
+            gr_free(url);
             return;
         }
         gr_cli_fail(p->cmd, 0, "warning: comment %lld of %s#%lld is gone (HTTP 404); "
                     "posting a new comment", id, repo, pr);
     }
-    url = make_url(api, path, NULL);
-    if (!url) {
-        oom();
-    }
     send_payload(p, GR_TARGET_GITHUB, GR_METHOD_POST, url, "application/json", headers,
-                 body, NULL, 0);
+                 body, NULL, NULL);
     gr_free(url);
 }
 
@@ -733,14 +772,14 @@ static int post_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         gr_free(body);
         built(gr_payload_webhook(res, &ctx, key, &body, &err));
         send_payload(&p, GR_TARGET_WEBHOOK, GR_METHOD_POST, webhook, "application/json",
-                     NULL, body, key, 0);
+                     NULL, body, key, NULL);
         gr_free(body);
         body = NULL;
     }
     if (res && slack) {
         built(gr_payload_slack(res, &ctx, &body, &err));
         send_payload(&p, GR_TARGET_SLACK, GR_METHOD_POST, slack, "application/json", NULL,
-                     body, NULL, 0);
+                     body, NULL, NULL);
         gr_free(body);
         body = NULL;
     }
@@ -754,7 +793,7 @@ static int post_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         }
         built(gr_payload_github_status(res, &ctx, &body, &err));
         send_payload(&p, GR_TARGET_GITHUB, GR_METHOD_POST, url, "application/json",
-                     gh_headers, body, NULL, 0);
+                     gh_headers, body, NULL, NULL);
         gr_free(body);
         gr_free(url);
         body = NULL;
@@ -768,7 +807,7 @@ static int post_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     if (res && influx_url) {
         built(gr_payload_influx(res, &ctx, &body, &err));
         send_payload(&p, GR_TARGET_INFLUX, GR_METHOD_POST, influx_url,
-                     "text/plain; charset=utf-8", NULL, body, NULL, 0);
+                     "text/plain; charset=utf-8", NULL, body, NULL, NULL);
         gr_free(body);
         body = NULL;
     }
@@ -810,7 +849,8 @@ static void post_help_extra(FILE *fp)
             "retried with exponential backoff and jitter (Retry-After honoured).  A\n"
             "payload still not delivered is written to the spool (mode 0600: a webhook\n"
             "URL may be a secret) and sent by a later 'post --flush' (a comment update\n"
-            "is spooled as a PATCH and flushed as one; the listing is never spooled).\n"
+            "is spooled as a PATCH and flushed as one, or POSTed as a new comment when\n"
+            "the comment is gone by then; the listing is never spooled).\n"
             "\n"
             "Exit codes: 0 everything delivered or spooled (a warning per spooled\n"
             "payload); 1 a payload neither delivered nor spooled, or with\n"

@@ -67,7 +67,19 @@ void gr_post_req_clear(struct gr_post_req *req)
     gr_free(req->url);
     gr_free(req->content_type);
     gr_free(req->body);
+    gr_free(req->gone_url);
     memset(req, 0, sizeof *req);
+}
+
+int gr_post_req_gone(struct gr_post_req *req, const char *url, gr_error *err)
+{
+    char *u = gr_strdup(url);
+    if (!u) {
+        return gr_err_nomem(err, "request");
+    }
+    gr_free(req->gone_url);
+    req->gone_url = u;
+    return GR_OK;
 }
 
 int gr_post_req_init(struct gr_post_req *req, enum gr_target_kind kind, const char *url,
@@ -585,6 +597,9 @@ int gr_spool_write(const char *dir, const struct gr_post_req *req, const char *w
     cJSON_AddStringToObject(root, "kind", gr_target_name(req->kind));
     cJSON_AddStringToObject(root, "method", gr_post_method_name(req->method));
     cJSON_AddStringToObject(root, "url", req->url);
+    if (req->gone_url) {
+        cJSON_AddStringToObject(root, "gone_url", req->gone_url);
+    }
     cJSON_AddStringToObject(root, "content_type", req->content_type);
     arr = cJSON_AddArrayToObject(root, "headers");
     for (i = 0; arr && i < req->nheaders; i++) {
@@ -630,7 +645,7 @@ int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err)
     long len;
     char *text, why[128];
     cJSON *root;
-    const cJSON *v, *h;
+    const cJSON *v, *h, *gone;
     const char *fields[6] = {"schema", "kind", "url", "content_type", "idempotency_key",
                              "body"};
     const char *val[6];
@@ -704,6 +719,13 @@ int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err)
         rc = corrupt(err, path, "url: not an http(s) URL");
         goto done;
     }
+    /* a PATCH may name where to POST when its comment is gone */
+    gone = cJSON_GetObjectItemCaseSensitive(root, "gone_url");
+    if (gone && (method != GR_METHOD_PATCH || !cJSON_IsString(gone) ||
+                 gr_url_check(gone->valuestring, why, sizeof why) < 0)) {
+        rc = corrupt(err, path, "gone_url: expected the http(s) URL of a PATCH's fallback");
+        goto done;
+    }
     if (strlen(val[4]) != 32 || strspn(val[4], "0123456789abcdef") != 32) {
         rc = corrupt(err, path, "idempotency_key: expected 32 hex digits");
         goto done;
@@ -736,6 +758,9 @@ int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err)
                           strlen(val[5]), val[4], err);
     if (rc == GR_OK) {
         req->method = (enum gr_post_method)method;
+        if (gone && (rc = gr_post_req_gone(req, gone->valuestring, err)) < 0) {
+            gr_post_req_clear(req);
+        }
     }
 done:
     gr_free(hdrs);

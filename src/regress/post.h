@@ -67,6 +67,9 @@ struct gr_post_req {
     char *body;              /* the payload (NUL-terminated; "" and unsent for GET) */
     size_t len;              /* its length */
     char key[33];            /* idempotency key (payload.h: gr_payload_key) */
+    char *gone_url;          /* a PATCH of a comment: where to POST the body instead
+                                when the PATCH answers 404 (the comment was deleted), or
+                                NULL; set with gr_post_req_gone, kept in the spool */
 };
 
 /* Fill req with copies of the arguments (headers: NULL-terminated array,
@@ -75,6 +78,9 @@ struct gr_post_req {
 int gr_post_req_init(struct gr_post_req *req, enum gr_target_kind kind, const char *url,
                      const char *content_type, const char *const *headers,
                      const char *body, size_t len, const char *key, gr_error *err);
+/* Set req->gone_url to a copy of url.  GR_OK or GR_ERR_NOMEM (req as it
+ * was). */
+int gr_post_req_gone(struct gr_post_req *req, const char *url, gr_error *err);
 /* Free what req holds; req may be reused. */
 void gr_post_req_clear(struct gr_post_req *req);
 
@@ -143,7 +149,8 @@ int gr_spool_write(const char *dir, const struct gr_post_req *req, const char *w
 
 /* Read one spool file into req (cleared first).  A file without "method"
  * (written before PATCH existed) is a POST; "method" must otherwise be
- * "POST" or "PATCH".  GR_ERR_IO, GR_ERR_FORMAT (a corrupt file: the
+ * "POST" or "PATCH".  "gone_url", optional, is allowed on a PATCH only
+ * (older files have none).  GR_ERR_IO, GR_ERR_FORMAT (a corrupt file: the
  * message names the file and the field) or GR_ERR_NOMEM. */
 int gr_spool_read(const char *path, struct gr_post_req *req, gr_error *err);
 

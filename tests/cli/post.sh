@@ -428,6 +428,37 @@ check "flush of a PATCH: the same Idempotency-Key, the token re-read" \
     -a "$(hdr 4 Authorization)" = "Bearer $TOKEN"
 check "flush of a PATCH: the spool is empty" test -z "$(ls "$SP")"
 rm -rf "$SP"
+
+# a spooled PATCH whose comment is deleted before the flush: the flush
+# POSTs a new comment, as a live post does, and nothing stays spooled
+gh_server "201,200+body=$T_TMP/c_ours.json,503,404,201"
+run "$R" post --github --retries 0 --spool "$SP" "$NOCMP"
+expect_rc 0 "PATCH 503 again: exit 0"
+SPOOLED=$SP/$(ls "$SP")
+check "PATCH 503: the spool file keeps the comment POST for a 404" \
+    grep -Fq "\"gone_url\":	\"$URL/api/v3/repos/acme/graphs/issues/42/comments\"" "$SPOOLED"
+run "$R" post --flush --spool "$SP"
+expect_rc 0 "flush of a gone PATCH: exit 0"
+check "flush of a gone PATCH: the PATCH, then a POST of the same body to the PR" \
+    sh -c 'grep -qx "PATCH /api/v3/repos/acme/graphs/issues/comments/555 HTTP/1.1" "$1/4.head" &&
+        grep -qx "POST /api/v3/repos/acme/graphs/issues/42/comments HTTP/1.1" "$1/5.head" &&
+        cmp -s "$1/4.body" "$1/5.body" && test "$(ls "$1" | grep -c "\.head$")" -eq 5' sh "$LOG"
+check "flush of a gone PATCH: one warning line" \
+    sh -c 'test "$(wc -l <"$1")" -eq 1 && grep -Fqx "grregress post: warning: the comment at $2/api/v3/repos/acme/graphs/issues/comments/555 is gone (HTTP 404); posting a new comment" "$1"' sh "$ERR" "$URL"
+check "flush of a gone PATCH: the spool is empty" test -z "$(ls "$SP")"
+rm -rf "$SP"
+
+# ... and when that POST fails too, it is spooled in the PATCH's place
+gh_server "201,200+body=$T_TMP/c_ours.json,503,404,503"
+run "$R" post --github --retries 0 --spool "$SP" "$NOCMP"
+run "$R" post --flush --retries 0 --spool "$SP"
+expect_rc 0 "flush of a gone PATCH, POST 503: exit 0"
+SPOOLED=$SP/$(ls "$SP")
+check "flush of a gone PATCH, POST 503: one spool file, the POST's" \
+    sh -c 'test "$(ls "$1" | wc -l)" -eq 1 && test "$2" = "$1/$3.json" &&
+        grep -Fqx "	\"method\":	\"POST\"," "$2" && ! grep -Fq gone_url "$2"' \
+    sh "$SP" "$SPOOLED" "$(hdr 5 Idempotency-Key)"
+rm -rf "$SP"
 unset GITHUB_API_URL GITHUB_TOKEN GITHUB_REPOSITORY GITHUB_SHA GITHUB_REF GITHUB_SERVER_URL \
     GITHUB_RUN_ID
 
