@@ -22,7 +22,9 @@ void gr_free(void *p);                  /* NULL allowed */
 char *gr_strdup(const char *s);         /* NULL on failure */
 
 /* count*size bytes, 64-byte aligned, huge-page advised when large;
- * NULL on failure or overflow.  Not zeroed. */
+ * NULL on failure or overflow.  Not zeroed.  Released by gr_free_big or,
+ * as well, gr_free (a plan hands its result registers over to a result
+ * that gr_free releases). */
 void *gr_alloc_big(size_t count, size_t size);
 void gr_free_big(void *p);              /* NULL allowed */
 

@@ -578,7 +578,6 @@ static int loop_next(gr_prun *r, int32_t pc, const gr_pinst *pi, int *stop)
 
 /* ---- the run ------------------------------------------------------------------------ */
 
-/* Copy the returned values into res (as step mode does). */
 /* Whether returned slot k can take its register's buffer instead of a
  * copy: a vector whose register holds the output's element kind (f64, or
  * i64 for the integer types) and that no other returned slot shares. */
@@ -600,9 +599,9 @@ static int can_take(const gr_prun *r, int32_t k)
     return 1;
 }
 
-/* The results: each returned vector takes its register's buffer when it
- * can (can_take; the run ends, nothing else reads it), else a copy
- * converted to the output's kind. */
+/* The returned values into res, as step mode gives them: each returned
+ * vector takes its register's buffer when it can (can_take; the run ends,
+ * nothing else reads it), else a copy converted to the output's kind. */
 static int collect(gr_prun *r, gr_result *res)
 {
     const gr_plan *pl = r->plan;
@@ -622,7 +621,7 @@ static int collect(gr_prun *r, gr_result *res)
             return gr_err_nomem(r->err, "results");
         }
         if (can_take(r, k)) {
-            /* gr_alloc_big's buffers are free()d as gr_free's are */
+            /* gr_free may release a gr_alloc_big buffer (mem.h) */
             if (gr_type_elem(o->type) == GR_T_F64) {
                 o->f64 = r->R[sl->reg];
             } else {
