@@ -2032,14 +2032,19 @@ static int other_runs_agree(const gr_kagg *J0, const void *want, const char *wha
         gr_k_agg_run(&J, o, -1, (gr_kpol){0});
         ck_assert_msg(memcmp(o, want, n * osz) == 0, "packed pull differs: %s", what);
     }
-    /* the rows in pieces of 37, the mask handed over */
-    J = *J0;
-    memset(o, 0x33, n * osz);
-    for (lo = 0; lo < n; lo += 37) {
-        uint32_t hi = n - lo > 37 ? lo + 37 : n;
-        gr_k_agg_rows_mask(&J, lo, hi, o + (size_t)lo * osz, 0, J.mask ? J.mask + lo : NULL);
+    /* the rows in pieces of 37 (shorter than a mask word) and of 150 (two
+     * words and a tail), the mask handed over */
+    for (t = 37; t <= 150; t += 113) {
+        J = *J0;
+        memset(o, 0x33, n * osz);
+        for (lo = 0; lo < n; lo += (uint32_t)t) {
+            uint32_t hi = n - lo > (uint32_t)t ? lo + (uint32_t)t : n;
+            gr_k_agg_rows_mask(&J, lo, hi, o + (size_t)lo * osz, 0,
+                               J.mask ? J.mask + lo : NULL);
+        }
+        ck_assert_msg(memcmp(o, want, n * osz) == 0,
+                      "rows under a given mask, pieces of %d, differ: %s", t, what);
     }
-    ck_assert_msg(memcmp(o, want, n * osz) == 0, "rows under a given mask differ: %s", what);
     if (!gr_k_agg_can_push_list(&J)) {
         goto done;
     }

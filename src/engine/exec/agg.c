@@ -888,10 +888,33 @@ AGG_NOINLINE void mode_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, 
  * out of agg_rows so that its loops compile as they did before F_XBIT. */
 #define AGG_FAST_BITS(X) X(F_XBIT, A_ANY) X(F_XBIT, A_COUNT)
 
+/* Bit i = (b[i] != 0) for the eight bytes at b: each byte's high bit set
+ * when it is non-zero (without carries between bytes), shifted to its low
+ * bit, and the eight gathered by one multiplication. */
+static inline uint64_t pack8(const uint8_t *b)
+{
+    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
+    uint64_t w, t;
+    memcpy(&w, b, 8);
+    t = ((((w & lo7) + lo7) | w) & ~lo7) >> 7;
+    return (t * 0x0102040810204080ULL) >> 56;
+}
+
+/* Bit i = (m[i] != 0) for the 64 bytes at m. */
+static inline uint64_t mask_word(const uint8_t *m)
+{
+    uint64_t w = 0;
+    int q;
+    for (q = 0; q < 8; q++) {
+        w |= pack8(m + 8 * q) << (8 * q);
+    }
+    return w;
+}
+
 /* Rows [lo, hi) into out[0..hi-lo) for the receivers mask selects (node v
- * at mask[v - moff]), the empty value elsewhere, in one loop: four consecutive receivers go
- * through agg_quad when the form allows, others one by one (no prefetch:
- * the rows ahead may be skipped). */
+ * at mask[v - moff]), the empty value elsewhere (stored first): four
+ * consecutive receivers go through agg_quad when the form allows, others
+ * one by one (no prefetch: the rows ahead may be skipped). */
 AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, const int F,
                                 const int A, void *out, const uint8_t *mask, uint32_t moff)
 {
@@ -900,8 +923,25 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
     uint32_t v;
     acc_init(&empty, A);
     for (v = lo; v < hi; v++) {
+        acc_store(J, out, v - lo, A, &empty);
+    }
+    /* the receivers alone: 64 mask bytes packed into a word, its set bits
+     * walked (four in a row interleaved), no branch per node */
+    for (v = lo; v + 64 <= hi; v += 64) {
+        uint64_t w = mask_word(mask + (v - moff));
+        while (w) {
+            const int b = __builtin_ctzll(w);
+            if (quad && (w >> b & 15) == 15) {
+                agg_quad(J, v + (uint32_t)b, F, A, out, v + (uint32_t)b - lo);
+                w &= ~((uint64_t)15 << b);
+            } else {
+                agg_node(J, v + (uint32_t)b, F, A, out, v + (uint32_t)b - lo, 0, 0);
+                w &= w - 1;
+            }
+        }
+    }
+    for (; v < hi; v++) {
         if (!mask[v - moff]) {
-            acc_store(J, out, v - lo, A, &empty);
             continue;
         }
         if (quad && v + 4 <= hi && mask[v + 1 - moff] && mask[v + 2 - moff] &&
@@ -914,10 +954,32 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
     }
 }
 
+/* Whether the row of v (off, adj) reaches a true bit: four edges per
+ * test, one exit branch per four bits, which mispredicts far less than a
+ * test per edge. */
+static inline uint8_t any_bits_row(const uint64_t *restrict off, const uint32_t *restrict adj,
+                                   const uint64_t *restrict bits, uint32_t v)
+{
+    uint64_t k = off[v], e = off[v + 1];
+    uint8_t got = 0;
+    for (; k + 4 <= e && !got; k += 4) {
+        const uint32_t a = adj[k], b = adj[k + 1], c = adj[k + 2], d = adj[k + 3];
+        got = ((bits[a >> 6] >> (a & 63)) | (bits[b >> 6] >> (b & 63)) |
+               (bits[c >> 6] >> (c & 63)) | (bits[d >> 6] >> (d & 63))) & 1;
+    }
+    for (; k < e && !got; k++) {
+        got = (bits[adj[k] >> 6] >> (adj[k] & 63)) & 1;
+    }
+    return got;
+}
+
 /* any over a packed bool x (F_XBIT) of one direction's rows into bytes,
- * receivers selected by mask (node v at mask[v - moff]; NULL: all): the loop of a bottom-up BFS step,
- * every operand in a local (the byte stores would otherwise make the
- * compiler reload the job's fields for every node). */
+ * receivers selected by mask (node v at mask[v - moff]; NULL: all): the
+ * loop of a bottom-up BFS step, every operand in a local (the byte stores
+ * would otherwise make the compiler reload the job's fields for every
+ * node).  Under a mask the lane is cleared and only the receivers are
+ * visited, 64 mask bytes packed into a word and its set bits walked, as a
+ * bitmap BFS skips its visited nodes: no branch per node to mispredict. */
 static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *out,
                           const uint8_t *mask, uint32_t moff)
 {
@@ -926,24 +988,24 @@ static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *o
     const uint32_t *restrict adj = in ? J->g->in_adj : J->g->out_adj;
     const uint64_t *restrict bits = J->xbits;
     uint32_t v;
-    for (v = lo; v < hi; v++) {
-        uint64_t k, e;
-        uint8_t got = 0;
-        if (mask && !mask[v - moff]) {
-            out[v - lo] = 0;
-            continue;
+    if (!mask) {
+        for (v = lo; v < hi; v++) {
+            out[v - lo] = any_bits_row(off, adj, bits, v);
         }
-        /* four edges per test: one exit branch per four bits, which
-         * mispredicts far less than a test per edge */
-        for (k = off[v], e = off[v + 1]; k + 4 <= e && !got; k += 4) {
-            const uint32_t a = adj[k], b = adj[k + 1], c = adj[k + 2], d = adj[k + 3];
-            got = ((bits[a >> 6] >> (a & 63)) | (bits[b >> 6] >> (b & 63)) |
-                   (bits[c >> 6] >> (c & 63)) | (bits[d >> 6] >> (d & 63))) & 1;
+        return;
+    }
+    memset(out, 0, hi - lo);
+    for (v = lo; v + 64 <= hi; v += 64) {
+        uint64_t w = mask_word(mask + (v - moff));
+        for (; w; w &= w - 1) {
+            const uint32_t u = v + (uint32_t)__builtin_ctzll(w);
+            out[u - lo] = any_bits_row(off, adj, bits, u);
         }
-        for (; k < e && !got; k++) {
-            got = (bits[adj[k] >> 6] >> (adj[k] & 63)) & 1;
+    }
+    for (; v < hi; v++) {
+        if (mask[v - moff]) {
+            out[v - lo] = any_bits_row(off, adj, bits, v);
         }
-        out[v - lo] = got;
     }
 }
 
@@ -1425,18 +1487,6 @@ int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol)
     J->x32 = buf;
     J->x32base = lo;
     return 1;
-}
-
-/* Bit i = (b[i] != 0) for the eight bytes at b: each byte's high bit set
- * when it is non-zero (without carries between bytes), shifted to its low
- * bit, and the eight gathered by one multiplication. */
-static inline uint64_t pack8(const uint8_t *b)
-{
-    const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
-    uint64_t w, t;
-    memcpy(&w, b, 8);
-    t = ((((w & lo7) + lo7) | w) & ~lo7) >> 7;
-    return (t * 0x0102040810204080ULL) >> 56;
 }
 
 /* See kernels.h: a bool x packed into bits for a pull. */
