@@ -798,7 +798,8 @@ static void mode32_rows(const agg_job *J, uint32_t lo, uint32_t hi, int tid, voi
     const uint32_t *x = J->x32;
     const int in = J->dir != GR_DIR_OUT, outd = J->dir != GR_DIR_IN;
     const int skip_loops = J->dir == GR_DIR_BOTH;
-    uint32_t inb[MODE_BATCH], outb[MODE_BATCH];
+    /* inb: MODE_VEC_MAX slots of slack, for the fixed-size copies below */
+    uint32_t inb[MODE_BATCH + MODE_VEC_MAX], outb[MODE_BATCH];
     uint32_t v = lo;
     while (v < hi) {
         uint64_t d = mode_degree(J, v), ib, ob, e, ne;
@@ -836,9 +837,15 @@ static void mode32_rows(const agg_job *J, uint32_t lo, uint32_t hi, int tid, voi
                 t[k++] = x[u];
             }
             if (in) {
-                for (e = g->in_off[u] - ib, ne = g->in_off[u + 1] - ib; e < ne; e++) {
-                    t[k++] = inb[e];
+                /* a fixed-size copy (a few vector moves, no library call);
+                 * the slots past the row are overwritten or padded below */
+                const size_t e0 = g->in_off[u] - ib, nin = g->in_off[u + 1] - ib - e0;
+                if (nin <= 32) {
+                    memcpy(t + k, inb + e0, 32 * sizeof *t);
+                } else {
+                    memcpy(t + k, inb + e0, MODE_VEC_MAX * sizeof *t);
                 }
+                k += nin;
             }
             if (outd) {
                 const uint32_t *adj = g->out_adj + ob;
@@ -851,8 +858,14 @@ static void mode32_rows(const agg_job *J, uint32_t lo, uint32_t hi, int tid, voi
                 mode32_put(J, u, k == 1, k == 1 ? t[0] : 0, out, u - lo);
                 continue;
             }
-            for (i = k; i < (k <= 32 ? (k + 3) / 4 * 4 : (k + 31) / 32 * 32); i++) {
-                t[i] = MODE_FREE;
+            /* pads up to a multiple of 4 (three fixed stores: no library
+             * call), or of 32 past 32 (32 stores, a fixed count) */
+            if (k <= 32) {
+                t[k] = t[k + 1] = t[k + 2] = MODE_FREE;
+            } else {
+                for (i = 0; i < 32; i++) {
+                    t[k + i] = MODE_FREE;
+                }
             }
             mode32_put(J, u, 1, mode_vec(t, k), out, u - lo);
         }
