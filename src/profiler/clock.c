@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -38,21 +39,23 @@ void gr_clock_warm_threads(void)
 #endif
 }
 
-int64_t gr_clock_run_delay_ns(void)
+void gr_clock_run_delay(gr_run_delay *s)
 {
     DIR *d = opendir("/proc/self/task");
     struct dirent *e;
-    int64_t sum = 0;
-    int any = 0;
+    s->n = -1;
     if (!d) {
-        return -1;
+        return;
     }
-    while ((e = readdir(d)) != NULL) {
-        char path[64];
+    s->n = 0;
+    while ((e = readdir(d)) != NULL && s->n < GR_RUN_DELAY_MAX) {
+        char path[64], *end;
         unsigned long long run, wait;
+        long long tid;
         FILE *f;
         int ok;
-        if (e->d_name[0] == '.' || strlen(e->d_name) > 20) {
+        tid = strtoll(e->d_name, &end, 10);
+        if (e->d_name[0] == '.' || *end != '\0' || strlen(e->d_name) > 20) {
             continue;
         }
         snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
@@ -62,12 +65,36 @@ int64_t gr_clock_run_delay_ns(void)
         ok = fscanf(f, "%llu %llu", &run, &wait) == 2;
         fclose(f);
         if (ok) {
-            sum += (int64_t)wait;
-            any = 1;
+            s->tid[s->n] = tid;
+            s->ns[s->n] = (int64_t)wait;
+            s->n++;
         }
     }
     closedir(d);
-    return any ? sum : -1;
+    if (s->n == 0) {
+        s->n = -1;   /* no thread reported: the kernel does not say */
+    }
+}
+
+int64_t gr_clock_run_delay_between(const gr_run_delay *a, const gr_run_delay *b)
+{
+    int64_t sum = 0;
+    int i, j;
+    if (a->n < 0 || b->n < 0) {
+        return -1;
+    }
+    for (j = 0; j < b->n; j++) {
+        int64_t before = 0;
+        for (i = 0; i < a->n; i++) {
+            if (a->tid[i] == b->tid[j]) {
+                before = a->ns[i];
+                break;
+            }
+        }
+        /* a reused thread id whose wait is lower is a new thread */
+        sum += b->ns[j] >= before ? b->ns[j] - before : b->ns[j];
+    }
+    return sum;
 }
 
 uint64_t gr_clock_peak_rss(void)

@@ -110,18 +110,23 @@ static int sample(struct gr_bench *b, int64_t inner, double *ns, double *cont,
                   gr_error *err)
 {
     static int off = -1;
-    int64_t d0, d1;
+    static gr_run_delay d0, d1;  /* one sample at a time, in this process */
+    int64_t d = -1;
     int st;
     if (off < 0) {
         const char *v = getenv(GR_HARNESS_CONTENTION_ENV);
         off = v && strcmp(v, "off") == 0;
     }
-    d0 = off ? -1 : gr_clock_run_delay_ns();
+    if (!off) {
+        gr_clock_run_delay(&d0);
+    }
     *ns = 0;
     st = timed(b, inner, ns, err);
-    d1 = off ? -1 : gr_clock_run_delay_ns();
-    *cont = d0 < 0 || d1 < d0 || !(*ns > 0) ? NAN
-                                              : round((double)(d1 - d0) / *ns * 1e4) / 1e4;
+    if (!off) {
+        gr_clock_run_delay(&d1);
+        d = gr_clock_run_delay_between(&d0, &d1);
+    }
+    *cont = d < 0 || !(*ns > 0) ? NAN : round((double)d / *ns * 1e4) / 1e4;
     return st;
 }
 
