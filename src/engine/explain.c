@@ -152,7 +152,7 @@ int gr_explain(const gr_program *p, const gr_passopts *o, double n, double m,
         rc = gr_err_nomem(err, "explain text");
         goto fail;
     }
-    return gr_an_text_done(&t, text, err, "explain text");
+    rc = gr_an_text_done(&t, text, err, "explain text"); /* takes t.s */
 fail:
     gr_free(t.s);
     gr_plan_free(&plan);
