@@ -913,15 +913,36 @@ static inline uint64_t pack8(const uint8_t *b)
     return (t * 0x0102040810204080ULL) >> 56;
 }
 
-/* Bit i = (m[i] != 0) for the 64 bytes at m. */
-static inline uint64_t mask_word(const uint8_t *m)
+/* Bit i = (m[i] != 0) for the len <= 64 bytes at m (a whole word eight
+ * bytes at a time, pack8), the bits past len 0. */
+static inline uint64_t mask_bits(const uint8_t *m, size_t len)
 {
     uint64_t w = 0;
-    int q;
-    for (q = 0; q < 8; q++) {
-        w |= pack8(m + 8 * q) << (8 * q);
+    size_t q;
+    if (len == 64) {
+        for (q = 0; q < 8; q++) {
+            w |= pack8(m + 8 * q) << (8 * q);
+        }
+        return w;
+    }
+    for (q = 0; q < len; q++) {
+        w |= (uint64_t)(m[q] != 0) << q;
     }
     return w;
+}
+
+/* The nodes lo + i of the true bytes m[i], i < hi - lo, into s in order;
+ * returns their number (at most hi - lo). */
+static size_t list_true(const uint8_t *m, size_t lo, size_t hi, uint32_t *s)
+{
+    size_t v, ns = 0;
+    for (v = lo; v < hi; v += 64) {
+        uint64_t w = mask_bits(m + (v - lo), hi - v < 64 ? hi - v : 64);
+        for (; w; w &= w - 1) {
+            s[ns++] = (uint32_t)(v + (size_t)__builtin_ctzll(w));
+        }
+    }
+    return ns;
 }
 
 /* Rows [lo, hi) into out[0..hi-lo) for the receivers mask selects (node v
@@ -932,16 +953,12 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
                                 const int A, void *out, const uint8_t *mask, uint32_t moff)
 {
     const int quad = A != A_ANY && J->dir != GR_DIR_BOTH;
-    acc empty;
     uint32_t v;
-    acc_init(&empty, A);
-    for (v = lo; v < hi; v++) {
-        acc_store(J, out, v - lo, A, &empty);
-    }
+    agg_empty_run(J, lo, hi, out);
     /* the receivers alone: 64 mask bytes packed into a word, its set bits
      * walked (four in a row interleaved), no branch per node */
-    for (v = lo; v + 64 <= hi; v += 64) {
-        uint64_t w = mask_word(mask + (v - moff));
+    for (v = lo; v < hi; v += 64) {
+        uint64_t w = mask_bits(mask + (v - moff), hi - v < 64 ? hi - v : 64);
         while (w) {
             const int b = __builtin_ctzll(w);
             if (quad && (w >> b & 15) == 15) {
@@ -952,18 +969,6 @@ AGG_INLINE void agg_rows_masked(const agg_job *J, uint32_t lo, uint32_t hi, cons
                 w &= w - 1;
             }
         }
-    }
-    for (; v < hi; v++) {
-        if (!mask[v - moff]) {
-            continue;
-        }
-        if (quad && v + 4 <= hi && mask[v + 1 - moff] && mask[v + 2 - moff] &&
-            mask[v + 3 - moff]) {
-            agg_quad(J, v, F, A, out, v - lo);
-            v += 3;
-            continue;
-        }
-        agg_node(J, v, F, A, out, v - lo, 0, 0);
     }
 }
 
@@ -1008,16 +1013,11 @@ static void any_bits_rows(const agg_job *J, uint32_t lo, uint32_t hi, uint8_t *o
         return;
     }
     memset(out, 0, hi - lo);
-    for (v = lo; v + 64 <= hi; v += 64) {
-        uint64_t w = mask_word(mask + (v - moff));
+    for (v = lo; v < hi; v += 64) {
+        uint64_t w = mask_bits(mask + (v - moff), hi - v < 64 ? hi - v : 64);
         for (; w; w &= w - 1) {
             const uint32_t u = v + (uint32_t)__builtin_ctzll(w);
             out[u - lo] = any_bits_row(off, adj, bits, u);
-        }
-    }
-    for (; v < hi; v++) {
-        if (mask[v - moff]) {
-            out[v - lo] = any_bits_row(off, adj, bits, v);
         }
     }
 }
@@ -1502,6 +1502,12 @@ int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol)
     return 1;
 }
 
+/* See kernels.h: the true bytes, in node order. */
+size_t gr_k_list_true(const uint8_t *m, size_t n, uint32_t *lst)
+{
+    return list_true(m, 0, n, lst);
+}
+
 /* See kernels.h: a bool x packed into bits for a pull. */
 int gr_k_agg_pack(gr_kagg *J, uint64_t *bits, gr_kpol pol)
 {
@@ -1520,18 +1526,7 @@ int gr_k_agg_pack(gr_kagg *J, uint64_t *bits, gr_kpol pol)
 #endif
     for (w = 0; w < nw; w++) {
         const long long lo = w * 64, hi = lo + 64 < n ? lo + 64 : n;
-        uint64_t b = 0;
-        long long u;
-        if (hi - lo == 64) {
-            for (u = 0; u < 8; u++) {
-                b |= pack8(xb + lo + 8 * u) << (8 * u);
-            }
-        } else {
-            for (u = lo; u < hi; u++) {
-                b |= (uint64_t)(xb[u] != 0) << (u - lo);
-            }
-        }
-        bits[w] = b;
+        bits[w] = mask_bits(xb + lo, (size_t)(hi - lo));
     }
     J->xbits = bits;
     J->form = F_XBIT;
@@ -1596,20 +1591,14 @@ static inline void push_prefetch(const agg_job *J, uint32_t u, int stage)
 }
 
 /* The senders among nodes [lo, hi) into s (at most hi - lo), in order; a
- * bool x is read eight nodes at a time, its non-zero bytes picked out of
- * the word (pack8).  Returns their number. */
+ * bool x is read a word of 64 nodes at a time (list_true).  Returns their
+ * number. */
 static size_t scan_senders(const agg_job *J, long long lo, long long hi, uint32_t *s)
 {
     size_t ns = 0;
     long long u = lo;
     if (J->form == F_XB) {
-        for (; u + 8 <= hi; u += 8) {
-            uint64_t m = pack8(J->xb + u);
-            while (m) {
-                s[ns++] = (uint32_t)(u + __builtin_ctzll(m));
-                m &= m - 1;
-            }
-        }
+        return list_true(J->xb + lo, (size_t)lo, (size_t)hi, s);
     }
     for (; u < hi; u++) {
         if (push_sender(J, (uint32_t)u)) {
@@ -1865,8 +1854,11 @@ static void list_flush(list_out *L)
 static inline void push_list_from(const agg_job *J, uint8_t *out, uint32_t u, list_out *L)
 {
     const gr_graph *g = J->g;
-    const int listing = !__atomic_load_n(L->over, __ATOMIC_RELAXED);
     int side;
+    if (__atomic_load_n(L->over, __ATOMIC_RELAXED)) {
+        push_from(J, out, u); /* listing no more: the push that lists nothing */
+        return;
+    }
     for (side = 0; side < 2; side++) {
         const uint64_t *off;
         const uint32_t *adj;
@@ -1876,15 +1868,6 @@ static inline void push_list_from(const agg_job *J, uint8_t *out, uint32_t u, li
         }
         off = side == 0 ? g->out_off : g->in_off; /* u -> w for in, w -> u for out */
         adj = side == 0 ? g->out_adj : g->in_adj;
-        if (!listing) {
-            for (j = off[u], e = off[u + 1]; j < e; j++) {
-                const uint32_t v = adj[j];
-                if (!J->mask || J->mask[v]) {
-                    __atomic_store_n(&out[v], (uint8_t)1, __ATOMIC_RELAXED);
-                }
-            }
-            continue;
-        }
         for (j = off[u], e = off[u + 1]; j < e; j++) {
             const uint32_t v = adj[j];
             if ((J->mask && !J->mask[v]) || __atomic_load_n(&out[v], __ATOMIC_RELAXED)) {

@@ -1017,31 +1017,6 @@ static size_t mask_list(gr_prun *r, const gr_pker *MK, uint8_t *buf, uint32_t *l
     return kept;
 }
 
-/* Put the list of the cnt true bytes of m (n bytes) in node order: read
- * them in order (the list holds exactly them, so nothing is lost); returns
- * how many it found, cnt unless the list was wrong.  Whoever runs on the
- * list then reads rows and vectors in address order, as a dense pass does;
- * a push lists its receivers in the order its edges reach them. */
-static size_t sort_list(const uint8_t *m, size_t n, uint32_t *lst, size_t cnt)
-{
-    size_t v, k = 0;
-    for (v = 0; v + 8 <= n; v += 8) {
-        uint64_t w;
-        memcpy(&w, m + v, sizeof w);
-        while (w && k < cnt) { /* the lowest set bit names the next true byte */
-            const unsigned b = (unsigned)__builtin_ctzll(w) / 8;
-            lst[k++] = (uint32_t)(v + b);
-            w &= ~((uint64_t)0xff << (8 * b));
-        }
-    }
-    for (; v < n && k < cnt; v++) {
-        if (m[v]) {
-            lst[k++] = (uint32_t)v;
-        }
-    }
-    return k;
-}
-
 /* The register of aggregation A's mask when A runs on the mask's listed
  * nodes alone -- its epilogue may (GR_SPARSE_MASK), the mask register has a
  * list, and the list holds at most 1 / SPARSE_MASK_DIV of the nodes (else
@@ -1153,7 +1128,11 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
                 cnt = mask_list(r, MK, buf, r->lst[breg], cnt);
             }
             if (cnt != SIZE_MAX && cnt >= SORT_LIST_MIN) {
-                cnt = sort_list(buf, r->n, r->lst[breg], cnt);
+                /* listed again in node order, from the bytes: whoever runs
+                 * on the list then reads rows and vectors in address order,
+                 * as a dense pass does (the push lists its receivers in the
+                 * order its edges reach them) */
+                cnt = gr_k_list_true(buf, r->n, r->lst[breg]);
             }
             r->nnz[breg] = cnt == SIZE_MAX ? -1 : (int64_t)cnt;
             if (E) {

@@ -344,6 +344,11 @@ int gr_k_agg_can_push_list(const gr_kagg *J);
 size_t gr_k_agg_push_list(const gr_kagg *J, uint8_t *out, uint32_t *olist, size_t cap,
                           gr_kpol pol);
 
+/* The nodes v < n whose byte m[v] is non-zero, in node order, into lst
+ * (room for n); returns their number.  Reads m a word of 64 bytes at a
+ * time. */
+size_t gr_k_list_true(const uint8_t *m, size_t n, uint32_t *lst);
+
 /* Every node's result into out (g->n elements): pull over the receivers
  * in parallel (dynamic chunks), or push along the senders' edges: push < 0
  * chooses by gr_k_agg_push_pays, 0 pulls, 1 pushes (only when

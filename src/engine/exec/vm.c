@@ -585,7 +585,7 @@ static int can_take(const gr_prun *r, int32_t k)
 {
     const gr_plan *pl = r->plan;
     const gr_pslot *sl = &pl->slots[pl->ret[k]];
-    const gr_ek want = gr_type_elem(sl->type) == GR_T_F64 ? GR_EK_F64 : GR_EK_I64;
+    const gr_ek want = gr_plan_rep(gr_type_elem(sl->type));
     int32_t j;
     if (!gr_type_is_vector(sl->type) || sl->reg < 0 || !r->R[sl->reg] ||
         gr_k_kind(sl->type) != want || r->n == 0) {
