@@ -2095,6 +2095,34 @@ done:
     return listed;
 }
 
+/* When the push pays, the edges it counted are its senders' -- the nodes
+ * whose message can change a receiver: any's true ones, min's below the
+ * empty value (false for bools, INT64_MAX for integers) -- along the
+ * push's direction. */
+static void check_sender_edges(gr_kagg *J, int mon, const void *x, gr_ek xek,
+                               const char *what)
+{
+    const gr_graph *g = J->g;
+    uint64_t edges, want = 0;
+    uint32_t v;
+    if (!gr_k_agg_push_cost(J, (gr_kpol){0}, &edges)) {
+        return;
+    }
+    for (v = 0; v < g->n; v++) {
+        const int on = xek == GR_EK_U8    ? ((const uint8_t *)x)[v] != 0
+                     : xek == GR_EK_I64 ? mon == GR_MON_ANY ? ((const int64_t *)x)[v] != 0
+                                                             : ((const int64_t *)x)[v] != INT64_MAX
+                                         : ((const double *)x)[v] != 0;
+        const int sends = mon == GR_MON_ANY || xek == GR_EK_I64 ? on : !on;
+        if (sends) {
+            want += (J->dir != GR_DIR_OUT ? g->out_off[v + 1] - g->out_off[v] : 0) +
+                    (J->dir != GR_DIR_IN ? g->in_off[v + 1] - g->in_off[v] : 0);
+        }
+    }
+    ck_assert_msg(edges == want, "the push counted %llu sender edges, not %llu: %s",
+                  (unsigned long long)edges, (unsigned long long)want, what);
+}
+
 START_TEST(test_push_pull)
 {
     static const int mons[] = {GR_MON_ANY, GR_MON_MIN};
@@ -2155,6 +2183,7 @@ START_TEST(test_push_pull)
                                 listed += other_runs_agree(&J, o1, what);
                                 pays += gr_k_agg_push_pays(&J, pol);
                                 pulls += !gr_k_agg_push_pays(&J, pol);
+                                check_sender_edges(&J, mons[mi], x, xek, what);
                             }
                         }
                     }

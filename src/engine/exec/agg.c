@@ -1590,14 +1590,14 @@ static inline void push_prefetch(const agg_job *J, uint32_t u, int stage)
     }
 }
 
-/* The senders among nodes [lo, hi) into s (at most hi - lo), in order; a
- * bool x is read a word of 64 nodes at a time (list_true).  Returns their
- * number. */
+/* The senders among nodes [lo, hi) into s (at most hi - lo), in order;
+ * any's bool x (senders: its true bytes) is read a word of 64 nodes at a
+ * time (list_true).  Returns their number. */
 static size_t scan_senders(const agg_job *J, long long lo, long long hi, uint32_t *s)
 {
     size_t ns = 0;
     long long u = lo;
-    if (J->form == F_XB) {
+    if (J->form == F_XB && J->acc == A_ANY) {
         return list_true(J->xb + lo, (size_t)lo, (size_t)hi, s);
     }
     for (; u < hi; u++) {
@@ -1687,7 +1687,8 @@ static int push_pays(const agg_job *J, int nt, uint64_t *edges)
         if (send <= cap) {
             sedges = sender_edges(J, J->xlist, J->xnnz);
         }
-    } else if (J->form == F_XB && too_many_bytes(J->xb, n, cap)) {
+    } else if (J->form == F_XB && J->acc == A_ANY && too_many_bytes(J->xb, n, cap)) {
+        /* any's senders are its true bytes (min's over bools, its false ones) */
         return 0;
     } else {
         /* at most PUSH_SCAN nodes at a time, their senders' edges counted
