@@ -9,7 +9,7 @@
 
 #include <check.h>
 #include <pthread.h>
-#include <stdlib.h>
+#include <stdio.h>
 
 #define SPINNERS 6
 
