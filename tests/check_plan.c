@@ -1894,6 +1894,54 @@ START_TEST(test_sparse_mask)
 }
 END_TEST
 
+/* Sums of f64 that are mostly +0.0 (a fused fold skips runs of four +0.0)
+ * give step mode's bits: a masked sum, the same over signed zeros, and a
+ * sum of -0.0 alone, which is +0.0 from a start of +0.0. */
+START_TEST(test_zero_sums)
+{
+    static const char src[] =
+        "algorithm zero_sums(k = 97) {\n"
+        "  x = to_f64(node_id()) * 0.001 - 1.5\n"
+        "  c = node_id() % k == 3\n"
+        "  nz = fill(0.0) * -1.0\n"
+        "  return sum(where(c, x, 0)), sum(where(c, nz, 0.0)), sum(nz), sum(x)\n"
+        "}\n";
+    static const uint32_t sizes[] = {5, 1000, 9000};
+    gr_program *p = NULL;
+    gr_plan *pl = NULL;
+    gr_diags d = {0, NULL};
+    gr_error e;
+    int32_t k, folds = 0;
+    size_t gi;
+    gr_error_clear(&e);
+    if (gr_lang_compile(src, strlen(src), "zero_sums.grl", &p, &d, &e) != GR_OK) {
+        ck_abort_msg("%s", d.text ? d.text : e.msg);
+    }
+    gr_diags_release(&d);
+    p = optimize_o2(p);
+    ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+    for (k = 0; k < pl->nkers; k++) {
+        folds += pl->kers[k].nfolds;
+    }
+    ck_assert_int_eq(folds, 4); /* the four sums are fused folds */
+    gr_plan_free(&pl);
+    for (gi = 0; gi < sizeof sizes / sizeof *sizes; gi++) {
+        gr_graph *g = tu_random_graph(sizes[gi], 2 * sizes[gi], 3, 0, 0);
+        gr_result r;
+        char name[32];
+        snprintf(name, sizeof name, "uniform %u", (unsigned)sizes[gi]);
+        plan_equals_step(g, name, p, NULL, "zero sums");
+        ck_assert_int_eq(run_plan(g, p, NULL, &r, &e), GR_OK);
+        ck_assert_int_eq(r.nout, 4);
+        ck_assert(r.out[2].f64[0] == 0.0 && !signbit(r.out[2].f64[0])); /* -0.0 summed: +0.0 */
+        ck_assert(r.out[1].f64[0] == 0.0 && !signbit(r.out[1].f64[0]));
+        gr_result_release(&r);
+        gr_graph_free(&g);
+    }
+    gr_program_free(&p);
+}
+END_TEST
+
 /* The reference: node v's monoid over the edge messages in agg_node's
  * edge order; masked-off receivers the empty value. */
 static void edge_reference(const gr_graph *g, int mon, int dir, int masked, uint32_t v,
@@ -2232,6 +2280,7 @@ static Suite *plan_suite(void)
     tcase_add_loop_test(tc, test_sparse_mask, 0,
                         (int)(sizeof sparse_mask_src / sizeof sparse_mask_src[0]));
     tcase_add_test(tc, test_push_pull);
+    tcase_add_test(tc, test_zero_sums);
     suite_add_tcase(s, tc);
     return s;
 }

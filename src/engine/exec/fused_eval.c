@@ -105,7 +105,10 @@ static gr_kscalar fold_init(int fa)
     return s;
 }
 
-/* Accumulate len elements of kind ek at x into s, in index order. */
+/* Accumulate len elements of kind ek at x into s, in index order.  A sum
+ * skips runs of four +0.0 (sum(where(c, x, 0)) adds mostly those): a sum
+ * from +0.0 is never -0.0 (only -0.0 + -0.0 gives -0.0 under round to
+ * nearest), and any other acc plus +0.0 is acc, so the bits do not change. */
 static void fold_lane(int fa, gr_kscalar *s, const void *x, gr_ek ek, size_t len)
 {
     size_t i;
@@ -114,6 +117,14 @@ static void fold_lane(int fa, gr_kscalar *s, const void *x, gr_ek ek, size_t len
         const double *a = x;
         double acc = s->f;
         for (i = 0; i + 4 <= len; i += 4) { /* one chain, in order: unrolled */
+            uint64_t w0, w1, w2, w3;
+            memcpy(&w0, a + i, 8);
+            memcpy(&w1, a + i + 1, 8);
+            memcpy(&w2, a + i + 2, 8);
+            memcpy(&w3, a + i + 3, 8);
+            if ((w0 | w1 | w2 | w3) == 0) {
+                continue; /* four +0.0: acc + +0.0 is acc (see above) */
+            }
             acc += a[i];
             acc += a[i + 1];
             acc += a[i + 2];
