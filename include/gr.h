@@ -568,12 +568,22 @@ int gr_explain(const gr_program *p, const gr_passopts *o, double n, double m,
 /* --- plans and the batched interpreter -------------------------------- */
 
 /* A program lowered to a flat plan: instructions over slots, buffers
- * assigned from liveness, loops as jumps.  Immutable; one plan may run on
- * many graphs (buffers are allocated per run, once, before it starts). */
+ * assigned from liveness, loops as jumps.  Its program never changes; one
+ * plan may run on many graphs, on several threads at once.  A run's
+ * buffers are allocated once, before it starts.  When it ends, the plan
+ * keeps its node-sized buffers (the registers no result took, node lists,
+ * masks) for its next run on a graph of as many nodes, which skips their
+ * allocation and first-touch page faults; gr_plan_trim or gr_plan_free
+ * releases them.  Runs at once on one plan: one reuses the kept set, the
+ * others allocate their own. */
 typedef struct gr_plan gr_plan;
 
 int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err);
+/* Free the plan and the buffers it keeps; *plan becomes NULL. */
 void gr_plan_free(gr_plan **plan);
+/* Release the buffers the plan keeps from its last run (NULL: nothing).
+ * Not while a run of it is starting or ending on another thread. */
+void gr_plan_trim(gr_plan *plan);
 /* The printed plan (instructions, slots, buffers); free with gr_free_string. */
 int gr_plan_print(const gr_plan *plan, char **text, gr_error *err);
 /* Instruction count of the plan. */
@@ -584,7 +594,8 @@ int gr_plan_size(const gr_plan *plan);
  * naming the instruction otherwise). */
 int gr_plan_run(const gr_plan *plan, const gr_graph *g, const gr_params *params,
                 int debug, gr_result *res, gr_error *err);
-/* Bytes of vector buffers a run of plan on a graph of n nodes allocates. */
+/* Bytes of vector buffers a run of plan on a graph of n nodes allocates
+ * (and the plan keeps after it, less the buffers its results took). */
 size_t gr_plan_buffer_bytes(const gr_plan *plan, uint32_t n);
 
 /* Run the native twin (kind GR_NATIVE or GR_BEST) of library program p

@@ -33,6 +33,9 @@
 
 #include <limits.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1467,15 +1470,19 @@ START_TEST(test_registers)
 }
 END_TEST
 
-/* Allocations of a run of p with max_iter = it (tol 0: every iteration). */
-static long run_allocs(const gr_plan *pl, const gr_program *p, const gr_graph *g, const char *it,
-                       int64_t *iters)
+/* Allocations of a run of p with max_iter = it (tol 0: every iteration),
+ * from the buffers the plan kept from its last run, or (fresh) from none. */
+static long run_allocs(gr_plan *pl, const gr_program *p, const gr_graph *g, const char *it,
+                       int fresh, int64_t *iters)
 {
     gr_params *ps = NULL;
     gr_result res;
     gr_error e;
     long n;
     gr_error_clear(&e);
+    if (fresh) {
+        gr_plan_trim(pl);
+    }
     ck_assert_int_eq(gr_params_new(p, &ps, &e), GR_OK);
     ck_assert_int_eq(gr_params_set(ps, "max_iter", it, &e), GR_OK);
     if (strcmp(gr_program_name(p), "pagerank") == 0) {
@@ -1502,15 +1509,22 @@ START_TEST(test_no_alloc_in_loops)
                 gr_program *p = program_in(algs[a], mode);
                 gr_plan *pl = NULL;
                 gr_error e;
-                int64_t i5, i50;
-                long n5, n50;
+                int64_t i5, i50, k5, k50;
+                long n5, n50, m5, m50;
                 gr_error_clear(&e);
                 ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
-                n5 = run_allocs(pl, p, g, "5", &i5);
-                n50 = run_allocs(pl, p, g, "50", &i50);
+                n5 = run_allocs(pl, p, g, "5", 1, &i5);
+                n50 = run_allocs(pl, p, g, "50", 1, &i50);
                 ck_assert_msg(n5 == n50, "%s %s: %ld allocations for %lld iterations, %ld for "
                               "%lld", mode_names[mode], algs[a], n5, (long long)i5, n50,
                               (long long)i50);
+                /* the same from the buffers the last run left, which are fewer */
+                m5 = run_allocs(pl, p, g, "5", 0, &k5);
+                m50 = run_allocs(pl, p, g, "50", 0, &k50);
+                ck_assert_msg(m5 == m50 && m5 < n5,
+                              "%s %s from kept buffers: %ld allocations for %lld iterations, "
+                              "%ld for %lld, %ld fresh", mode_names[mode], algs[a], m5,
+                              (long long)k5, m50, (long long)k50, n5);
                 if (a == 0) {
                     ck_assert_int_eq(i5, 5);
                     ck_assert_int_eq(i50, 50);
@@ -1521,6 +1535,72 @@ START_TEST(test_no_alloc_in_loops)
         }
         gr_graph_free(&g);
     }
+}
+END_TEST
+
+/* One plan kept across runs: each run gives what a fresh plan gives, on
+ * graphs of other sizes in turn (a kept set of another size is dropped),
+ * after gr_plan_trim, and in runs on two threads at once (one takes the
+ * kept set, the other allocates its own). */
+START_TEST(test_kept_buffers)
+{
+    static const char *const algs[] = {"bfs", "pagerank", "lpa", "sssp", "wcc"};
+    gr_graph *gs[3];
+    int a, k;
+    gs[0] = tu_random_graph(1000, 5000, 21, 1, 0);
+    gs[1] = tu_skewed_graph(3000, 15000, 22, 1, 0);
+    gs[2] = gs[0];
+    gr_plan_trim(NULL);
+    for (a = 0; a < 5; a++) {
+        gr_program *p = optimize_o2(compile_lib(algs[a]));
+        gr_plan *pl = NULL, *fresh = NULL;
+        gr_result want[2], got;
+        gr_error e;
+        char why[300];
+        gr_error_clear(&e);
+        ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+        for (k = 0; k < 2; k++) {
+            ck_assert_int_eq(gr_plan_lower(p, &fresh, &e), GR_OK);
+            ck_assert_int_eq(gr_plan_run(fresh, gs[k], NULL, 0, &want[k], &e), GR_OK);
+            gr_plan_free(&fresh);
+        }
+        for (k = 0; k < 7; k++) { /* 1000, 3000, 1000, 1000 trimmed, ..., debug */
+            const int gi = k % 3;
+            if (k == 3) {
+                gr_plan_trim(pl);
+            }
+            ck_assert_int_eq(gr_plan_run(pl, gs[gi], NULL, k == 6, &got, &e), GR_OK);
+            ck_assert_msg(same_results(&want[gi % 2], &got, why, sizeof why),
+                          "%s, run %d on one plan: %s", algs[a], k, why);
+            gr_result_release(&got);
+        }
+#ifdef _OPENMP
+        {
+            int bad = 0;
+#pragma omp parallel num_threads(2) reduction(+ : bad)
+            {
+                int j;
+                for (j = 0; j < 4; j++) {
+                    const int gi = (omp_get_thread_num() + j) % 2;
+                    gr_result r;
+                    gr_error te;
+                    char w[300];
+                    gr_error_clear(&te);
+                    bad += gr_plan_run(pl, gs[gi], NULL, 0, &r, &te) != GR_OK ||
+                           !same_results(&want[gi], &r, w, sizeof w);
+                    gr_result_release(&r);
+                }
+            }
+            ck_assert_msg(bad == 0, "%s: %d of 8 runs at once on one plan differ", algs[a], bad);
+        }
+#endif
+        gr_result_release(&want[0]);
+        gr_result_release(&want[1]);
+        gr_plan_free(&pl);
+        gr_program_free(&p);
+    }
+    gr_graph_free(&gs[0]);
+    gr_graph_free(&gs[1]);
 }
 END_TEST
 
@@ -2273,6 +2353,7 @@ static Suite *plan_suite(void)
     tcase_add_test(tc, test_op_docs);
     tcase_add_test(tc, test_registers);
     tcase_add_test(tc, test_no_alloc_in_loops);
+    tcase_add_test(tc, test_kept_buffers);
     tcase_add_test(tc, test_nomem);
     tcase_add_test(tc, test_ops);
     tcase_add_test(tc, test_api_errors);

@@ -1587,6 +1587,7 @@ void gr_plan_free(gr_plan **plan)
     gr_free(pl->ptype);
     gr_free(pl->pf);
     gr_free(pl->pi);
+    gr_plan_trim(pl);
     gr_free(pl);
     *plan = NULL;
 }
@@ -1787,6 +1788,7 @@ int gr_plan_copy(const gr_plan *plan, gr_plan **out, gr_error *err)
         return gr_err_nomem(err, "copying a plan");
     }
     *c = *plan;
+    c->spare = NULL; /* the buffers stay the original's */
     c->name = NULL;
     c->inst = NULL;
     c->slots = NULL;

@@ -195,6 +195,21 @@ static inline int gr_pagg_listable(const gr_pagg *A)
 
 /* ---- the plan -------------------------------------------------------------------- */
 
+/* The node-sized buffers of a finished run, which its plan keeps for the
+ * next run on a graph of as many nodes (vm.c): fresh buffers cost their
+ * page faults on first touch, about 2.5 ms (9%) of a fused BFS on R-MAT
+ * scale 20.  Any entry may be NULL (a result took the register's buffer,
+ * the plan needs no such buffer). */
+typedef struct gr_pspare {
+    size_t n;                /* the run's nodes */
+    void **R;                /* [nregs] register buffers */
+    uint32_t **lst;          /* [nregs] node lists, or NULL */
+    uint8_t *mbuf;
+    uint64_t *bits;
+    uint32_t *mlab;
+    gr_kscalar *part;
+} gr_pspare;
+
 struct gr_plan {
     char *name;              /* the program's name (owned) */
     int32_t ninst;
@@ -220,6 +235,9 @@ struct gr_plan {
     int32_t max_lanes;       /* most lanes of a kernel */
     int32_t max_folds;       /* most folds of a kernel */
     int32_t nedge;           /* aggregations with an edge kernel */
+    gr_pspare *spare;        /* the last run's buffers (owned), or NULL: taken and put
+                                back by atomic exchange, so runs of one plan on several
+                                threads at once each get a whole set or none */
 };
 
 /* ---- running ------------------------------------------------------------------------ */

@@ -668,9 +668,93 @@ static size_t mode_slots(const gr_plan *pl, const gr_graph *g)
     return best;
 }
 
+/* Free spare set sp of a plan with nregs registers. */
+static void spare_free(gr_pspare *sp, int32_t nregs)
+{
+    int32_t k;
+    if (!sp) {
+        return;
+    }
+    for (k = 0; k < nregs; k++) {
+        gr_free_big(sp->R[k]);
+        if (sp->lst) {
+            gr_free_big(sp->lst[k]);
+        }
+    }
+    gr_free(sp->R);
+    gr_free(sp->lst);
+    gr_free_big(sp->mbuf);
+    gr_free_big(sp->bits);
+    gr_free_big(sp->mlab);
+    gr_free_big(sp->part);
+    gr_free(sp);
+}
+
+/* See gr.h. */
+void gr_plan_trim(gr_plan *plan)
+{
+    if (plan) {
+        spare_free(__atomic_exchange_n(&plan->spare, NULL, __ATOMIC_ACQ_REL), plan->nregs);
+    }
+}
+
+/* The plan's spare set when it has one for r's node count (the plan keeps
+ * none meanwhile), else NULL (a set for another count is freed). */
+static gr_pspare *spare_take(gr_prun *r)
+{
+    gr_plan *pl = (gr_plan *)(uintptr_t)r->plan; /* spare alone changes */
+    gr_pspare *sp = __atomic_exchange_n(&pl->spare, NULL, __ATOMIC_ACQ_REL);
+    if (sp && sp->n != r->n) {
+        spare_free(sp, pl->nregs);
+        sp = NULL;
+    }
+    return sp;
+}
+
+/* Move r's node-sized buffers into a spare set for the plan's next run;
+ * they are freed instead when the plan has a set already (another run
+ * returned first) or the set's own arrays cannot be allocated. */
+static void spare_put(gr_prun *r)
+{
+    gr_plan *pl = (gr_plan *)(uintptr_t)r->plan;
+    const size_t nreg = (size_t)(pl->nregs ? pl->nregs : 1);
+    gr_pspare *sp = gr_calloc(1, sizeof *sp), *none = NULL;
+    int32_t k;
+    if (!sp || !(sp->R = gr_calloc(nreg, sizeof *sp->R)) ||
+        (r->lst && !(sp->lst = gr_calloc(nreg, sizeof *sp->lst)))) {
+        spare_free(sp, 0);
+        return;
+    }
+    sp->n = r->n;
+    for (k = 0; k < pl->nregs; k++) {
+        sp->R[k] = r->R ? r->R[k] : NULL;
+        if (r->R) {
+            r->R[k] = NULL;
+        }
+        if (r->lst) {
+            sp->lst[k] = r->lst[k];
+            r->lst[k] = NULL;
+        }
+    }
+    sp->mbuf = r->mbuf;
+    sp->bits = r->bits;
+    sp->mlab = r->mlab;
+    sp->part = r->part;
+    r->mbuf = NULL;
+    r->bits = NULL;
+    r->mlab = NULL;
+    r->part = NULL;
+    if (!__atomic_compare_exchange_n(&pl->spare, &none, sp, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        spare_free(sp, pl->nregs);
+    }
+}
+
+/* Free what r holds; its node-sized buffers go to the plan's spare set. */
 static void run_release(gr_prun *r)
 {
     int32_t k;
+    spare_put(r);
     if (r->R) {
         for (k = 0; k < r->plan->nregs; k++) {
             gr_free_big(r->R[k]);
@@ -705,8 +789,8 @@ static void run_release(gr_prun *r)
 
 /* The node lists of the registers a listed push writes (its result or
  * scratch) and, since LOOP_NEXT swaps lists with buffers, of the registers
- * they are swapped with. */
-static int lists_setup(gr_prun *r)
+ * they are swapped with; from spare set sp where it has them. */
+static int lists_setup(gr_prun *r, gr_pspare *sp)
 {
     const gr_plan *pl = r->plan;
     int32_t k, j, changed = 1, any = 0;
@@ -749,7 +833,10 @@ static int lists_setup(gr_prun *r)
         }
         for (k = 0; k < pl->nregs; k++) {
             r->nnz[k] = -1;
-            if (want[k] && !(r->lst[k] = gr_alloc_big(r->n ? r->n : 1, sizeof **r->lst))) {
+            if (want[k] && sp && sp->lst && sp->lst[k]) {
+                r->lst[k] = sp->lst[k];
+                sp->lst[k] = NULL;
+            } else if (want[k] && !(r->lst[k] = gr_alloc_big(r->n ? r->n : 1, sizeof **r->lst))) {
                 gr_free(want);
                 return gr_err_nomem(r->err, "plan lists");
             }
@@ -759,13 +846,19 @@ static int lists_setup(gr_prun *r)
     return GR_OK;
 }
 
-/* Allocate everything the run needs. */
+static int run_alloc(gr_prun *r, gr_pspare *sp);
+
+/* Allocate everything the run needs, the node-sized buffers from the
+ * plan's spare set when it has one. */
 static int run_setup(gr_prun *r)
 {
     const gr_plan *pl = r->plan;
-    const size_t n1 = r->n ? r->n : 1, nreg = (size_t)(pl->nregs ? pl->nregs : 1);
+    const size_t nreg = (size_t)(pl->nregs ? pl->nregs : 1);
     const size_t nloop = (size_t)(pl->nloops ? pl->nloops : 1);
     int32_t k;
+
+    gr_pspare *sp;
+    int rc;
 
     r->S = gr_calloc((size_t)pl->nscalars + 1, sizeof *r->S);
     r->R = gr_calloc(nreg, sizeof *r->R);
@@ -775,8 +868,37 @@ static int run_setup(gr_prun *r)
     if (!r->S || !r->R || !r->lcount || !r->lmax || !r->ltol) {
         return gr_err_nomem(r->err, "plan run state");
     }
+    /* the last run's buffers, where the plan kept them: every buffer is
+     * written before it is read (the debug mode checks the registers) */
+    if ((sp = spare_take(r)) != NULL) {
+        for (k = 0; k < pl->nregs; k++) {
+            r->R[k] = sp->R[k];
+            sp->R[k] = NULL;
+        }
+        r->mbuf = sp->mbuf;
+        r->bits = sp->bits;
+        r->mlab = sp->mlab;
+        r->part = sp->part;
+        sp->mbuf = NULL;
+        sp->bits = NULL;
+        sp->mlab = NULL;
+        sp->part = NULL;
+    }
+    rc = run_alloc(r, sp);
+    spare_free(sp, pl->nregs);
+    return rc;
+}
+
+/* Allocate what the run needs and r does not hold yet; node lists from
+ * spare set sp (or NULL). */
+static int run_alloc(gr_prun *r, gr_pspare *sp)
+{
+    const gr_plan *pl = r->plan;
+    const size_t n1 = r->n ? r->n : 1, nreg = (size_t)(pl->nregs ? pl->nregs : 1);
+    int32_t k;
+
     for (k = 0; k < pl->nregs; k++) {
-        if (!(r->R[k] = gr_alloc_big(n1, 8))) {
+        if (!r->R[k] && !(r->R[k] = gr_alloc_big(n1, 8))) {
             return gr_err_nomem(r->err, "plan registers");
         }
         if (r->debug) {
@@ -807,7 +929,7 @@ static int run_setup(gr_prun *r)
             r->kmsgs[t].cap = GR_LANE;
         }
     }
-    if (pl->max_folds > 0) {
+    if (pl->max_folds > 0 && !r->part) {
         size_t nb = (r->n + GR_K_RED_BLOCK - 1) / GR_K_RED_BLOCK;
         if (!(r->part = gr_alloc_big((nb ? nb : 1) * (size_t)pl->max_folds, sizeof *r->part))) {
             return gr_err_nomem(r->err, "plan fold partials");
@@ -819,7 +941,7 @@ static int run_setup(gr_prun *r)
         if (!gr_mul_ok(r->mcap, (size_t)r->nt, &total) ||
             !(r->mkey = gr_malloc(total * sizeof *r->mkey)) ||
             !(r->mcnt = gr_malloc(total * sizeof *r->mcnt)) ||
-            !(r->mlab = gr_alloc_big(n1, sizeof *r->mlab))) {
+            (!r->mlab && !(r->mlab = gr_alloc_big(n1, sizeof *r->mlab)))) {
             return gr_err_nomem(r->err, "mode tables");
         }
     }
@@ -835,7 +957,7 @@ static int run_setup(gr_prun *r)
             return gr_err_nomem(r->err, "plan mask");
         }
     }
-    if ((k = lists_setup(r)) < 0) {
+    if ((k = lists_setup(r, sp)) < 0) {
         return k;
     }
     if (r->debug) {
