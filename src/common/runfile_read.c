@@ -436,12 +436,35 @@ static int check_stats(struct rd *c, const char *pfx, const gr_run_bench *x)
     return GR_OK;
 }
 
+/* The n elements of array a (field f) into out: each a finite number >= 0
+ * (what names one in the message: "negative sample -1.5"). */
+static int read_nonneg(struct rd *c, const cJSON *a, const char *f, const char *what,
+                       double *out)
+{
+    char fi[FIELD_MAX + 24];
+    const cJSON *it;
+    size_t k = 0;
+    cJSON_ArrayForEach(it, a) {
+        snprintf(fi, sizeof fi, "%s[%zu]", f, k);
+        if (!cJSON_IsNumber(it)) {
+            return fail(c, fi, "expected a number");
+        }
+        if (!isfinite(it->valuedouble)) {
+            return fail(c, fi, "not a finite number");
+        }
+        if (it->valuedouble < 0) {
+            return fail(c, fi, "negative %s %g", what, it->valuedouble);
+        }
+        out[k++] = it->valuedouble;
+    }
+    return GR_OK;
+}
+
 /* The optional "contention" array: one finite number >= 0 per sample. */
 static int read_contention(struct rd *c, const cJSON *b, const char *p, gr_run_bench *x)
 {
-    char f[FIELD_MAX], fi[FIELD_MAX + 24];
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(b, "contention"), *it;
-    size_t k = 0;
+    char f[FIELD_MAX];
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(b, "contention");
     if (!a || cJSON_IsNull(a)) {
         return GR_OK;
     }
@@ -456,14 +479,7 @@ static int read_contention(struct rd *c, const cJSON *b, const char *p, gr_run_b
     if (!(x->contention = gr_calloc(x->nsamples, sizeof *x->contention))) {
         return gr_err_nomem(c->err, "run file contention");
     }
-    cJSON_ArrayForEach(it, a) {
-        snprintf(fi, sizeof fi, "%s[%zu]", f, k);
-        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < 0) {
-            return fail(c, fi, "expected a finite number >= 0");
-        }
-        x->contention[k++] = it->valuedouble;
-    }
-    return GR_OK;
+    return read_nonneg(c, a, f, "contention", x->contention);
 }
 
 static int read_bench(struct rd *c, const cJSON *b, size_t i, int64_t nrounds,
@@ -515,20 +531,7 @@ static int read_bench(struct rd *c, const cJSON *b, size_t i, int64_t nrounds,
     if (!x->samples || !x->rounds) {
         return gr_err_nomem(c->err, "run file samples");
     }
-    k = 0;
-    cJSON_ArrayForEach(it, samples) {
-        snprintf(fi, sizeof fi, "%s[%zu]", f, k);
-        if (!cJSON_IsNumber(it)) {
-            return fail(c, fi, "expected a number");
-        }
-        if (!isfinite(it->valuedouble)) {
-            return fail(c, fi, "not a finite number");
-        }
-        if (it->valuedouble < 0) {
-            return fail(c, fi, "negative sample %g", it->valuedouble);
-        }
-        x->samples[k++] = it->valuedouble;
-    }
+    TRY(read_nonneg(c, samples, f, "sample", x->samples));
     join(f, p, "rounds");
     k = 0;
     cJSON_ArrayForEach(it, rounds) {
