@@ -212,6 +212,16 @@ START_TEST(rng_and_geomean)
     ck_assert_double_eq_tol(gr_geomean(r, 4), 4.0, TOL); /* non-positive skipped */
     ck_assert(isnan(gr_geomean(r + 2, 2)));
     ck_assert_double_eq_tol(gr_median(r, 2), 5.0, TOL);
+    {
+        /* the in-place median: the same values, its array sorted */
+        double odd[5] = {9, 1, 7, 3, 5}, even[4] = {4, 8, 2, 6}, one = 2.5;
+        ck_assert_double_eq(gr_median_inplace(odd, 5), 5.0);
+        ck_assert(odd[0] == 1 && odd[1] == 3 && odd[2] == 5 && odd[3] == 7 && odd[4] == 9);
+        ck_assert_double_eq(gr_median_inplace(even, 4), 5.0);
+        ck_assert(even[0] == 2 && even[3] == 8);
+        ck_assert_double_eq(gr_median_inplace(&one, 1), 2.5);
+        ck_assert(isnan(gr_median_inplace(&one, 0)));
+    }
 }
 END_TEST
 

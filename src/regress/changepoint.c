@@ -331,7 +331,7 @@ static double seg_median(const gr_series *s, const size_t *blk2pt, size_t lo, si
     for (b = lo; b < hi; b++) {
         tmp[b - lo] = s->points[blk2pt[b]].median;
     }
-    return gr_median(tmp, hi - lo);
+    return gr_median_inplace(tmp, hi - lo);
 }
 
 int gr_trend_detect(const gr_series *s, const struct gr_cp_opts *o, struct gr_trend *out,

@@ -171,7 +171,7 @@ static int trend_panel(FILE *sc, gr_gp_dir *d, size_t idx, const struct panel *p
     for (i = 0; i < s->npoints; i++) {
         tmp[i] = s->points[i].median;
     }
-    mid = s->npoints ? gr_median(tmp, s->npoints) : NAN;
+    mid = gr_median_inplace(tmp, s->npoints);
     if (isfinite(mid) && mid > 0) {
         ylo = fmin(ylo, 0.95 * mid);
         yhi = fmax(yhi, 1.05 * mid);
@@ -220,7 +220,7 @@ static int trend_panel(FILE *sc, gr_gp_dir *d, size_t idx, const struct panel *p
             }
         }
         med = k < p->t.ncp ? p->t.cps[k].before : k > 0 ? p->t.cps[k - 1].after
-                                                        : m ? gr_median(tmp, m) : NAN;
+                                                        : gr_median_inplace(tmp, m);
         if (isfinite(med)) {
             fprintf(fp, "%.9g %.9g\n%.9g %.9g\n\n", (double)a + 0.5, med * f,
                     (double)b + 0.5, med * f);

@@ -214,28 +214,34 @@ static double threshold_for(const struct gr_decide_opts *o, const char *name)
 }
 
 /* The median shown: the instruction count, or the median of the clean
- * samples (all of them when none is clean); NAN out of memory. */
-static double bench_median(const gr_run_bench *b, enum gr_metric m)
+ * samples (all of them when none is clean), sorted in x (room for the
+ * benchmark's samples: nothing is allocated here, so nothing fails). */
+static double bench_median(const gr_run_bench *b, enum gr_metric m, double *x)
 {
-    double *x, med;
     size_t k, n = 0;
     if (m == GR_METRIC_INSTRUCTIONS) {
         return b->instructions;
-    }
-    if (!b->contention) {
-        return gr_median(b->samples, b->nsamples);
-    }
-    if (!(x = gr_malloc(b->nsamples * sizeof *x))) {
-        return NAN;
     }
     for (k = 0; k < b->nsamples; k++) {
         if (gr_sample_clean(b, k)) {
             x[n++] = b->samples[k];
         }
     }
-    med = n ? gr_median(x, n) : gr_median(b->samples, b->nsamples);
-    gr_free(x);
-    return med;
+    if (n == 0) {
+        memcpy(x, b->samples, b->nsamples * sizeof *x);
+        n = b->nsamples;
+    }
+    return gr_median_inplace(x, n);
+}
+
+/* The most samples a benchmark of run r has (at least 1). */
+static size_t most_samples(const gr_run *r)
+{
+    size_t i, most = 1;
+    for (i = 0; i < r->nbench; i++) {
+        most = r->bench[i].nsamples > most ? r->bench[i].nsamples : most;
+    }
+    return most;
 }
 
 /* Per-row scratch of the time metric. */
@@ -317,10 +323,10 @@ static int suite_shift(const gr_run *base, const gr_run *cur, enum gr_shift_mode
         gr_free(d);
         return GR_OK;
     }
-    g = gr_median(d, m);
+    g = gr_median_inplace(d, m);
     gr_free(d);
     if (isnan(g)) {
-        return GR_ERR_NOMEM;
+        return GR_OK; /* NaN data (log of a zero sample): no shift to measure */
     }
     out->shift = expm1(g);
     if (mode == GR_SHIFT_OFF) {
@@ -350,7 +356,7 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
               struct gr_report *out, gr_error *err)
 {
     struct tw *w = NULL;
-    double *s2 = NULL, *df = NULL, *p = NULL, *q = NULL, *ratio = NULL;
+    double *s2 = NULL, *df = NULL, *p = NULL, *q = NULL, *ratio = NULL, *mx = NULL;
     size_t cap = cur->nbench + cur->nfail + base->nbench, n = 0, i, ntest = 0, nratio = 0;
     int rc = GR_OK;
 
@@ -362,7 +368,10 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
     p = gr_calloc(cap, sizeof *p);
     q = gr_calloc(cap, sizeof *q);
     ratio = gr_calloc(cap, sizeof *ratio);
-    if (!out->res || !w || !s2 || !df || !p || !q || !ratio) {
+    mx = gr_malloc((most_samples(base) > most_samples(cur) ? most_samples(base)
+                                                           : most_samples(cur)) *
+                   sizeof *mx);
+    if (!out->res || !w || !s2 || !df || !p || !q || !ratio || !mx) {
         rc = gr_err_nomem(err, "comparison table");
         goto done;
     }
@@ -401,7 +410,7 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
             r->reason = f->reason;
             r->lower_is_better = b ? b->lower_is_better : 1;
             r->threshold = threshold_for(o, r->name);
-            r->base = b ? bench_median(b, o->metric) : NAN;
+            r->base = b ? bench_median(b, o->metric, mx) : NAN;
             r->cur = r->change = r->change_lo = r->change_hi = r->p = r->q = NAN;
             r->base_version = b ? b->version : -1;
             r->cur_version = f->version;
@@ -421,8 +430,8 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
         r->name = c ? c->name : b->name;
         r->lower_is_better = c ? c->lower_is_better : b->lower_is_better;
         r->threshold = threshold_for(o, r->name);
-        r->base = b ? bench_median(b, o->metric) : NAN;
-        r->cur = c ? bench_median(c, o->metric) : NAN;
+        r->base = b ? bench_median(b, o->metric, mx) : NAN;
+        r->cur = c ? bench_median(c, o->metric, mx) : NAN;
         r->change = r->change_lo = r->change_hi = r->p = r->q = NAN;
         r->base_version = b ? b->version : -1;
         r->cur_version = c ? c->version : -1;
@@ -575,6 +584,7 @@ done:
     gr_free(p);
     gr_free(q);
     gr_free(ratio);
+    gr_free(mx);
     if (rc < 0) {
         gr_report_free(out);
     }

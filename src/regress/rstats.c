@@ -228,9 +228,11 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median of s[0..n), sorting s in place. */
-static double median_inplace(double *s, size_t n)
+double gr_median_inplace(double *s, size_t n)
 {
+    if (n == 0) {
+        return NAN;
+    }
     qsort(s, n, sizeof *s, cmp_double);
     return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
@@ -246,7 +248,7 @@ double gr_median(const double *x, size_t n)
         return NAN;
     }
     memcpy(s, x, n * sizeof *s);
-    m = median_inplace(s, n);
+    m = gr_median_inplace(s, n);
     gr_free(s);
     return m;
 }
@@ -416,7 +418,7 @@ static double boot_run(gr_rng *rng, const double *x, const size_t *off, size_t n
         for (k = 0; k < len; k++) {
             scratch[k] = x[lo + gr_rng_below(rng, len)];
         }
-        sum += log(median_inplace(scratch, len));
+        sum += log(gr_median_inplace(scratch, len));
     }
     return sum / (double)nr;
 }

@@ -47,6 +47,9 @@ void gr_mean_var(const double *x, size_t n, double *mean, double *var);
 /* Median of x[0..n) (n >= 1); x is left unchanged.  NAN when n == 0 or
  * memory runs out. */
 double gr_median(const double *x, size_t n);
+/* The same of s[0..n), sorting s in place: allocates nothing, so it
+ * cannot fail (NAN when n == 0).  For callers whose array is scratch. */
+double gr_median_inplace(double *s, size_t n);
 
 /* The suite-wide variance prior of the moderated t test (Smyth 2004,
  * "limma"): given G per-benchmark pooled variances s2[g], each with df[g]
