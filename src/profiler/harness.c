@@ -109,13 +109,14 @@ static int timed(struct gr_bench *b, int64_t inner, double *ns, gr_error *err)
 static int sample(struct gr_bench *b, int64_t inner, double *ns, double *cont,
                   gr_error *err)
 {
-    static int off = -1;
+    static int off = -1, busy;
     static gr_run_delay d0, d1;  /* one sample at a time, in this process */
     int64_t d = -1;
     int st;
     if (off < 0) {
         const char *v = getenv(GR_HARNESS_CONTENTION_ENV);
         off = v && strcmp(v, "off") == 0;
+        busy = v && strcmp(v, "busy") == 0;
     }
     if (!off) {
         gr_clock_run_delay(&d0);
@@ -127,22 +128,35 @@ static int sample(struct gr_bench *b, int64_t inner, double *ns, double *cont,
         d = gr_clock_run_delay_between(&d0, &d1);
     }
     *cont = d < 0 || !(*ns > 0) ? NAN : round((double)d / *ns * 1e4) / 1e4;
+    if (busy) {
+        *cont = 1.0; /* the test value: as if a neighbour took the CPU every time */
+    }
     return st;
 }
 
 /* A sample taken again, up to SAMPLE_TRIES times, while neighbours took
  * the CPU during it (contention above GR_CONTENDED): the least contended
- * attempt is kept, as seconds per operation in *x with its contention. */
-static int clean_sample(struct gr_bench *b, int64_t inner, double *x, double *cont,
-                        gr_error *err)
+ * attempt is kept, as seconds per operation in *x with its contention.
+ * An attempt again starts only when one more like the last would end
+ * before `until` (gr_clock_ns; 0: no limit), so that retakes on a busy
+ * machine cannot push a round past --timeout: its benchmark would be
+ * FAILED for the neighbours' doing. */
+static int clean_sample(struct gr_bench *b, int64_t inner, uint64_t until, double *x,
+                        double *cont, gr_error *err)
 {
     double ns, c;
+    uint64_t last = 0;
     int k, st;
     *cont = NAN;
     for (k = 0; k < SAMPLE_TRIES; k++) {
+        const uint64_t t0 = gr_clock_ns();
+        if (k > 0 && until && t0 + last >= until) {
+            break; /* keep the least contended attempt so far */
+        }
         if ((st = sample(b, inner, &ns, &c, err)) < 0) {
             return st;
         }
+        last = gr_clock_ns() - t0;
         if (k == 0 || c < *cont) {
             *x = ns / 1e9 / (double)inner / (b->per > 0 ? b->per : 1);
             *cont = c;
@@ -237,7 +251,7 @@ static int run_inprocess(struct gr_suite *s, const struct gr_harness_opts *o,
                 calibrate(b, o->min_time, &r->inner, &e);
             }
             for (k = 0; e.code == GR_OK && k < o->repeat && !stopped(o); k++) {
-                if (clean_sample(b, r->inner, &x, &r->contention[r->n], &e) == GR_OK) {
+                if (clean_sample(b, r->inner, 0, &x, &r->contention[r->n], &e) == GR_OK) {
                     r->samples[r->n] = x;
                     r->rounds[r->n] = round;
                     r->n++;
@@ -406,6 +420,9 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
      * longer operation's cold start is small beside it and its extra run
      * would cost a whole sample (the default suite's big graphs). */
     int k, warm = o->warmup > 0 || round == 0 || inner <= 1 ? o->warmup : 1;
+    /* retakes end within half the timeout, which leaves the other half
+     * to the first take of each sample */
+    const uint64_t until = o->timeout > 0 ? gr_clock_ns() + (uint64_t)(o->timeout * 0.5e9) : 0;
     memset(&w, 0, sizeof w);
     w.magic = WIRE_MAGIC;
     w.inner = inner;
@@ -431,7 +448,8 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
         calibrate(b, o->min_time, &w.inner, &e);
     }
     for (k = 0; e.code == GR_OK && k < o->repeat && !stopped(o); k++) {
-        if (clean_sample(b, w.inner, &smp[w.nsamples], &cnt[w.nsamples], &e) == GR_OK) {
+        if (clean_sample(b, w.inner, until, &smp[w.nsamples], &cnt[w.nsamples], &e) ==
+            GR_OK) {
             w.nsamples++;
         }
     }

@@ -32,7 +32,9 @@
 /* The test hook's environment variable (see gr_harness_opts.crash). */
 #define GR_HARNESS_CRASH_ENV "GRPROF_TEST_CRASH"
 
-/* "off": measure no contention (no retakes; the run file has none). */
+/* "off": measure no contention (no retakes; the run file has none).
+ * "busy" (tests): every sample reads as contended, so each is taken again
+ * as often as the rules allow. */
 #define GR_HARNESS_CONTENTION_ENV "GRPROF_CONTENTION"
 
 /* Set in a round process (see gr_harness_opts.argv and gr_harness_worker). */
@@ -66,8 +68,10 @@ struct gr_bench_result {
     double *contention;           /* of each sample: the time the process's threads
                                      waited for a CPU over the sample's time, NAN
                                      when not measured (owned); a sample above
-                                     GR_CONTENDED is taken again, up to 4 times,
-                                     and the least contended attempt kept */
+                                     GR_CONTENDED is taken again, up to 4 times
+                                     (in a child, while the retakes end within
+                                     half of --timeout), and the least contended
+                                     attempt kept */
     size_t n;                     /* samples taken */
     int64_t inner;                /* operations per sample (calibrated once) */
     uint64_t checksum;            /* of the result */

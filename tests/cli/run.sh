@@ -178,6 +178,14 @@ expect_rc 1 "a hang past --timeout: exit 1"
 check "the hang is killed and reported" grep -q 'compile/degree/parse: FAILED: timed out after 0.5 s in round 0 (killed)$' "$ERR"
 check "hang run file validates" validates "$T_TMP/h.json"
 check "hang: step-call still measured" grep -q '"dispatch/step-call/scalar-add"' "$T_TMP/h.json"
+# Retakes on a busy machine (every sample contended) end within half of
+# --timeout: 5 samples of ~0.5 s taken 4 times each would take 10 s, past
+# the 7 s timeout; limited, the round ends in about 5 s and is measured.
+run env GRPROF_CONTENTION=busy "$GRPROF" run --suite quick --filter 'dispatch/step-call' \
+    --rounds 1 --repeat 5 --min-time 0.4 --timeout 7 -q -o "$T_TMP/busy.json"
+expect_ok "a busy machine's retakes do not time the round out"
+check "busy: every sample recorded with its contention" \
+    grep -Eq '"contention":[[:space:]]*\[1, 1, 1, 1, 1\]' "$T_TMP/busy.json"
 # shellcheck disable=SC2086
 run env GRPROF_TEST_CRASH="segv:." "$GRPROF" run $QUICK2 -o "$T_TMP/all.json"
 expect_rc 1 "every benchmark crashing: exit 1"
