@@ -582,7 +582,8 @@ int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err);
 /* Free the plan and the buffers it keeps; *plan becomes NULL. */
 void gr_plan_free(gr_plan **plan);
 /* Release the buffers the plan keeps from its last run (NULL: nothing).
- * Not while a run of it is starting or ending on another thread. */
+ * Safe while runs of it go on (the kept set is taken atomically; a run
+ * that ends later may keep its own set again). */
 void gr_plan_trim(gr_plan *plan);
 /* The printed plan (instructions, slots, buffers); free with gr_free_string. */
 int gr_plan_print(const gr_plan *plan, char **text, gr_error *err);
