@@ -436,8 +436,9 @@ static int check_stats(struct rd *c, const char *pfx, const gr_run_bench *x)
     return GR_OK;
 }
 
-/* The n elements of array a (field f) into out: each a finite number >= 0
- * (what names one in the message: "negative sample -1.5"). */
+/* The elements of array a (field f) into out, which has room for them all:
+ * each a finite number >= 0 (what names one in the message: "negative
+ * sample -1.5"). */
 static int read_nonneg(struct rd *c, const cJSON *a, const char *f, const char *what,
                        double *out)
 {

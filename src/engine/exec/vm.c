@@ -855,9 +855,8 @@ static int run_setup(gr_prun *r)
     const gr_plan *pl = r->plan;
     const size_t nreg = (size_t)(pl->nregs ? pl->nregs : 1);
     const size_t nloop = (size_t)(pl->nloops ? pl->nloops : 1);
-    int32_t k;
-
     gr_pspare *sp;
+    int32_t k;
     int rc;
 
     r->S = gr_calloc((size_t)pl->nscalars + 1, sizeof *r->S);
