@@ -711,6 +711,29 @@ static gr_pspare *spare_take(gr_prun *r)
     return sp;
 }
 
+/* Exchange r's node-sized buffers with spare set sp's (nregs registers):
+ * with one side empty, a move either way.  The lists only when both hold
+ * a list array (a run makes its own in lists_setup, which adopts sp's). */
+static void spare_swap(gr_prun *r, gr_pspare *sp, int32_t nregs)
+{
+    int32_t k;
+    void *t;
+#define SPARE_SWAP(a, b) (t = (void *)(a), (a) = (void *)(b), (b) = t)
+    for (k = 0; k < nregs; k++) {
+        if (r->R) {
+            SPARE_SWAP(r->R[k], sp->R[k]);
+        }
+        if (r->lst && sp->lst) {
+            SPARE_SWAP(r->lst[k], sp->lst[k]);
+        }
+    }
+    SPARE_SWAP(r->mbuf, sp->mbuf);
+    SPARE_SWAP(r->bits, sp->bits);
+    SPARE_SWAP(r->mlab, sp->mlab);
+    SPARE_SWAP(r->part, sp->part);
+#undef SPARE_SWAP
+}
+
 /* Move r's node-sized buffers into a spare set for the plan's next run;
  * they are freed instead when the plan has a set already (another run
  * returned first) or the set's own arrays cannot be allocated. */
@@ -719,31 +742,13 @@ static void spare_put(gr_prun *r)
     gr_plan *pl = (gr_plan *)(uintptr_t)r->plan;
     const size_t nreg = (size_t)(pl->nregs ? pl->nregs : 1);
     gr_pspare *sp = gr_calloc(1, sizeof *sp), *none = NULL;
-    int32_t k;
     if (!sp || !(sp->R = gr_calloc(nreg, sizeof *sp->R)) ||
         (r->lst && !(sp->lst = gr_calloc(nreg, sizeof *sp->lst)))) {
         spare_free(sp, 0);
         return;
     }
     sp->n = r->n;
-    for (k = 0; k < pl->nregs; k++) {
-        sp->R[k] = r->R ? r->R[k] : NULL;
-        if (r->R) {
-            r->R[k] = NULL;
-        }
-        if (r->lst) {
-            sp->lst[k] = r->lst[k];
-            r->lst[k] = NULL;
-        }
-    }
-    sp->mbuf = r->mbuf;
-    sp->bits = r->bits;
-    sp->mlab = r->mlab;
-    sp->part = r->part;
-    r->mbuf = NULL;
-    r->bits = NULL;
-    r->mlab = NULL;
-    r->part = NULL;
+    spare_swap(r, sp, pl->nregs);
     if (!__atomic_compare_exchange_n(&pl->spare, &none, sp, 0, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE)) {
         spare_free(sp, pl->nregs);
@@ -856,7 +861,6 @@ static int run_setup(gr_prun *r)
     const size_t nreg = (size_t)(pl->nregs ? pl->nregs : 1);
     const size_t nloop = (size_t)(pl->nloops ? pl->nloops : 1);
     gr_pspare *sp;
-    int32_t k;
     int rc;
 
     r->S = gr_calloc((size_t)pl->nscalars + 1, sizeof *r->S);
@@ -870,18 +874,7 @@ static int run_setup(gr_prun *r)
     /* the last run's buffers, where the plan kept them: every buffer is
      * written before it is read (the debug mode checks the registers) */
     if ((sp = spare_take(r)) != NULL) {
-        for (k = 0; k < pl->nregs; k++) {
-            r->R[k] = sp->R[k];
-            sp->R[k] = NULL;
-        }
-        r->mbuf = sp->mbuf;
-        r->bits = sp->bits;
-        r->mlab = sp->mlab;
-        r->part = sp->part;
-        sp->mbuf = NULL;
-        sp->bits = NULL;
-        sp->mlab = NULL;
-        sp->part = NULL;
+        spare_swap(r, sp, pl->nregs);
     }
     rc = run_alloc(r, sp);
     spare_free(sp, pl->nregs);
