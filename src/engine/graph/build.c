@@ -72,15 +72,6 @@ typedef struct sort_scratch {
     double *w;
 } sort_scratch;
 
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 /* The row r with rowoff[r] <= k < rowoff[r+1] (first non-empty one). */
 static uint32_t row_of(const uint64_t *rowoff, uint32_t n, uint64_t k)
 {
@@ -99,7 +90,7 @@ static uint32_t row_of(const uint64_t *rowoff, uint32_t n, uint64_t k)
 /* How many slices to cut m items into when each slice counts `keys` keys. */
 static int slice_count(uint64_t m, uint64_t keys)
 {
-    int t = max_threads();
+    int t = gr_threads();
     /* Small inputs and huge key spaces are not worth per-slice counts. */
     if (m < PAR_MIN_ITEMS) {
         t = 1;
@@ -232,7 +223,7 @@ static int csort_two_step(const sort_in *in, const sort_scratch *scr, uint64_t *
     unsigned lbits = kbits - hbits;
     uint64_t nb = (uint64_t)((in->n - 1) >> lbits) + 1;   /* buckets */
     size_t lsize = (size_t)1 << lbits;                     /* keys per bucket */
-    int ns = slice_count(in->m, nb), nt = max_threads();
+    int ns = slice_count(in->m, nb), nt = gr_threads();
     uint64_t *cnt = gr_alloc_big((size_t)ns * nb, sizeof *cnt);
     uint64_t *bstart = gr_alloc_big(nb + 1, sizeof *bstart);
     uint64_t *local = gr_alloc_big((size_t)nt * lsize, sizeof *local);

@@ -30,9 +30,6 @@
 #include "engine/graph/load_internal.h"
 
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define PAR_MIN_BYTES ((size_t)1 << 20) /* smaller files parse on one thread */
 
@@ -272,15 +269,6 @@ static int report(const el_load *L, const el_chunk *c, gr_error *err)
     }
 }
 
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 /* Cut the text into chunks, parse them, check for errors, and close up
  * the chunks' slots so edge i is at index i. */
 static int parse_all(el_load *L, gr_error *err)
@@ -288,7 +276,7 @@ static int parse_all(el_load *L, gr_error *err)
     const char *buf = gr_text_start(&L->text);
     size_t total = (size_t)(L->text.buf + L->text.len + 1 - buf); /* with the final '\n' */
     uint64_t e0 = 0;
-    int nc = total < PAR_MIN_BYTES ? 1 : max_threads(), c, ncols = 0;
+    int nc = total < PAR_MIN_BYTES ? 1 : gr_threads(), c, ncols = 0;
     if (nc < 1) {
         nc = 1;
     }

@@ -247,15 +247,6 @@ static void find_self_loops(const gr_graph *g, uint8_t *selfl, int par)
     }
 }
 
-static int omp_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 static int omp_tid(void)
 {
 #ifdef _OPENMP
@@ -370,7 +361,7 @@ int gr_native_lpa(const gr_graph *g, gr_native_kind kind, int64_t max_iter,
         /* Per thread: inb, outb, flt (each + slack), key, cnt; 64-byte
          * multiples so threads never share a cache line. */
         stride = (3 * ((size_t)bufcap + LPA_SLACK) + 2 * tabcap + 15) & ~(size_t)15;
-        nt = par ? omp_threads() : 1;
+        nt = par ? gr_threads() : 1;
         if (!(cur = gr_alloc_big(g->n, sizeof *cur)) ||
             !(nxt = gr_alloc_big(g->n, sizeof *nxt)) ||
             !(selfl = gr_alloc_big(g->n, sizeof *selfl)) ||
