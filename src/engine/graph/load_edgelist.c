@@ -67,7 +67,7 @@ typedef struct el_load {
     const char *path;
     gr_text text;        /* the file */
     int weighted;        /* the first edge line has three columns */
-    const char *first;   /* start of the first edge line */
+    const char *first;   /* the first edge line's first field */
     int nchunks;
     el_chunk *chunks;
     uint64_t slots;      /* lines of the file: room in each array */
@@ -93,37 +93,47 @@ static void el_release(el_load *L)
     L->wide = NULL;
 }
 
-/* The first edge line of [p, end) and its number of columns; NULL when
- * the text holds only comments and blank lines. */
-static const char *first_edge(const char *p, const char *end, int *ncols)
+/* The first field of the next edge line in [p, end), p at the start of a
+ * line: blank lines and '#' / '%' comment lines are passed over.  end when
+ * no edge line is left (end[-1] is '\n'). */
+static inline const char *skip_to_edge(const char *p, const char *end)
 {
     while (p < end) {
-        const char *line = p;
-        int cols = 0;
         while (GR_LX_IS_SEP(*p)) {
             p++;
         }
         if (*p == '\n') {
             p++;
-            continue;
-        }
-        if (*p == '#' || *p == '%') {
+        } else if (*p == '#' || *p == '%') {
             p = (const char *)memchr(p, '\n', (size_t)(end - p)) + 1;
-            continue;
+        } else {
+            return p;
         }
-        while (*p != '\n') {
-            cols++;
-            while (!GR_LX_ENDS(*p)) {
-                p++;
-            }
-            while (GR_LX_IS_SEP(*p)) {
-                p++;
-            }
-        }
-        *ncols = cols;
-        return line;
     }
-    return NULL;
+    return end;
+}
+
+/* The first field of the first edge line of [p, end) and the line's number
+ * of columns; NULL when the text holds only comments and blank lines. */
+static const char *first_edge(const char *p, const char *end, int *ncols)
+{
+    const char *first = skip_to_edge(p, end);
+    int cols = 0;
+    if (first == end) {
+        return NULL;
+    }
+    p = first;
+    while (*p != '\n') {
+        cols++;
+        while (!GR_LX_ENDS(*p)) {
+            p++;
+        }
+        while (GR_LX_IS_SEP(*p)) {
+            p++;
+        }
+    }
+    *ncols = cols;
+    return first;
 }
 
 static int id_kind(int lx)
@@ -149,18 +159,7 @@ static void parse_chunk(const el_load *L, el_chunk *c, int wide)
         c->epos = (pos_);                                                     \
         goto out;                                                             \
     } while (0)
-    while (p < end) {
-        while (GR_LX_IS_SEP(*p)) {
-            p++;
-        }
-        if (*p == '\n') {
-            p++;
-            continue;
-        }
-        if (*p == '#' || *p == '%') {
-            p = (const char *)memchr(p, '\n', (size_t)(end - p)) + 1;
-            continue;
-        }
+    while ((p = skip_to_edge(p, end)) < end) {
         if ((lx = gr_lex_id(&p, &s)) != GR_LX_OK) {
             FAIL(id_kind(lx), p);
         }
