@@ -47,30 +47,12 @@ static int list_handler(const struct gr_cmd *cmd, const struct gr_args *args)
 {
     struct gr_suite suite;
     struct gr_suite_opts so;
-    const struct gr_optval *v;
-    const char **graphs, **programs;
     char msg[GR_ERROR_MSG_MAX + GR_ERROR_FILE_MAX + 64];
     gr_error err;
-    int i, ng = gr_args_count(args, "graph"), np = gr_args_count(args, "program");
     int rc = GR_EXIT_OK, st, names = gr_args_count(args, "names") > 0;
     size_t k, w = 0;
-    memset(&so, 0, sizeof so);
     gr_error_clear(&err);
-    so.kind = gr_args_get(args, "suite")->choice;
-    v = gr_args_get(args, "filter");
-    so.filter = v ? v->text : NULL;
-    graphs = gr_cli_alloc((size_t)ng + 1, sizeof *graphs);
-    programs = gr_cli_alloc((size_t)np + 1, sizeof *programs);
-    for (i = 0; i < ng; i++) {
-        graphs[i] = gr_args_nth(args, "graph", i)->text;
-    }
-    for (i = 0; i < np; i++) {
-        programs[i] = gr_args_nth(args, "program", i)->text;
-    }
-    so.graphs = graphs;
-    so.ngraphs = (size_t)ng;
-    so.programs = programs;
-    so.nprograms = (size_t)np;
+    gr_suite_opts_from_args(&so, args);
     st = gr_suite_build(&suite, &so, &err);
     if (st < 0) {
         rc = st == GR_ERR_NOMEM ? gr_cli_error(cmd, GR_EXIT_FAIL, &err)
@@ -94,7 +76,6 @@ static int list_handler(const struct gr_cmd *cmd, const struct gr_args *args)
         }
     }
     gr_suite_release(&suite);
-    gr_free(graphs);
-    gr_free(programs);
+    gr_suite_opts_free(&so);
     return rc;
 }

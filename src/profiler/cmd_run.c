@@ -423,7 +423,6 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     struct gr_bench_result *res = NULL;
     const struct run_defaults *def;
     const struct gr_optval *v;
-    const char **graphs = NULL, **programs = NULL;
     const char *mdpath, *worker = getenv(GR_HARNESS_WORKER_ENV);
     static char cmdline[65536];
     char **self = NULL, exe[4096];
@@ -431,30 +430,13 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     struct sigaction sa, old;
     gr_run *run = NULL;
     gr_error err;
-    int rc = GR_EXIT_OK, st, i, ng, np, quiet, child = getenv(CHILD_ENV) != NULL;
+    int rc = GR_EXIT_OK, st, quiet, child = getenv(CHILD_ENV) != NULL;
     size_t left_out = 0, k;
 
     memset(&suite, 0, sizeof suite);
-    memset(&so, 0, sizeof so);
     gr_error_clear(&err);
-    so.kind = gr_args_get(args, "suite")->choice;
+    gr_suite_opts_from_args(&so, args);
     def = &suite_defaults[so.kind];
-    v = gr_args_get(args, "filter");
-    so.filter = v ? v->text : NULL;
-    ng = gr_args_count(args, "graph");
-    np = gr_args_count(args, "program");
-    graphs = gr_cli_alloc((size_t)ng + 1, sizeof *graphs);
-    programs = gr_cli_alloc((size_t)np + 1, sizeof *programs);
-    for (i = 0; i < ng; i++) {
-        graphs[i] = gr_args_nth(args, "graph", i)->text;
-    }
-    for (i = 0; i < np; i++) {
-        programs[i] = gr_args_nth(args, "program", i)->text;
-    }
-    so.graphs = graphs;
-    so.ngraphs = (size_t)ng;
-    so.programs = programs;
-    so.nprograms = (size_t)np;
     quiet = gr_args_count(args, "quiet") > 0;
     memset(&ho, 0, sizeof ho);
     ho.rounds = int_opt(args, "rounds", def->rounds);
@@ -583,13 +565,13 @@ static int run_handler(const struct gr_cmd *cmd, const struct gr_args *args)
     run->config.threads = gr_threads();
     run->config.seed = RUN_SEED;
     run->config.instructions = gr_args_count(args, "instructions") > 0;
-    run->config.graphs = gr_cli_alloc((size_t)ng + 1, sizeof *run->config.graphs);
-    run->config.programs = gr_cli_alloc((size_t)np + 1, sizeof *run->config.programs);
-    for (i = 0; i < ng; i++) {
-        run->config.graphs[run->config.ngraphs++] = dupstr(graphs[i]);
+    run->config.graphs = gr_cli_alloc(so.ngraphs + 1, sizeof *run->config.graphs);
+    run->config.programs = gr_cli_alloc(so.nprograms + 1, sizeof *run->config.programs);
+    for (k = 0; k < so.ngraphs; k++) {
+        run->config.graphs[run->config.ngraphs++] = dupstr(so.graphs[k]);
     }
-    for (i = 0; i < np; i++) {
-        run->config.programs[run->config.nprograms++] = dupstr(programs[i]);
+    for (k = 0; k < so.nprograms; k++) {
+        run->config.programs[run->config.nprograms++] = dupstr(so.programs[k]);
     }
     if (fill_run(run, &suite, res, &left_out) < 0) {
         rc = gr_cli_fail(cmd, GR_EXIT_FAIL, "out of memory");
@@ -637,7 +619,6 @@ done:
     gr_harness_results_free(&res, suite.n);
     gr_suite_release(&suite);
     gr_run_free(&run);
-    gr_free(graphs);
-    gr_free(programs);
+    gr_suite_opts_free(&so);
     return rc;
 }

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 #include "profiler/suite.h"
+#include "profiler/cli.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/mem.h"
@@ -1133,6 +1134,37 @@ static int build_table(struct builder *bl, const struct gr_suite_opts *o, gr_err
         }
     }
     return st;
+}
+
+void gr_suite_opts_from_args(struct gr_suite_opts *so, const struct gr_args *args)
+{
+    const struct gr_optval *v;
+    const char **graphs, **programs;
+    int i, ng = gr_args_count(args, "graph"), np = gr_args_count(args, "program");
+    memset(so, 0, sizeof *so);
+    so->kind = gr_args_get(args, "suite")->choice;
+    v = gr_args_get(args, "filter");
+    so->filter = v ? v->text : NULL;
+    graphs = gr_cli_alloc((size_t)ng + 1, sizeof *graphs);
+    programs = gr_cli_alloc((size_t)np + 1, sizeof *programs);
+    for (i = 0; i < ng; i++) {
+        graphs[i] = gr_args_nth(args, "graph", i)->text;
+    }
+    for (i = 0; i < np; i++) {
+        programs[i] = gr_args_nth(args, "program", i)->text;
+    }
+    so->graphs = graphs;
+    so->ngraphs = (size_t)ng;
+    so->programs = programs;
+    so->nprograms = (size_t)np;
+}
+
+void gr_suite_opts_free(struct gr_suite_opts *so)
+{
+    gr_free((void *)so->graphs);
+    gr_free((void *)so->programs);
+    so->graphs = NULL;
+    so->programs = NULL;
 }
 
 int gr_suite_build(struct gr_suite *s, const struct gr_suite_opts *o, gr_error *err)

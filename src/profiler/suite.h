@@ -121,6 +121,19 @@ struct gr_suite_opts {
     size_t nprograms;
 };
 
+struct gr_args;                   /* profiler/cli.h */
+
+/* Fill *so from a command's parsed --suite, --filter, --graph and
+ * --program options (`grprof run` and `grprof list` take the same ones).
+ * so->graphs and so->programs are NULL-terminated arrays allocated here
+ * with gr_cli_alloc (out of memory exits) that point into *args, which
+ * must outlive *so; free them with gr_suite_opts_free. */
+void gr_suite_opts_from_args(struct gr_suite_opts *so, const struct gr_args *args);
+
+/* Free the arrays gr_suite_opts_from_args allocated and NULL them; the
+ * rest of *so is left alone.  NULL arrays are fine. */
+void gr_suite_opts_free(struct gr_suite_opts *so);
+
 /* Build the suite: every benchmark of opts->kind (plus --graph and
  * --program ones) whose name matches the filter.  Bad input is reported
  * here, before anything runs: a filter that does not compile or matches
