@@ -179,4 +179,14 @@ enum gr_report_format {
 };
 int gr_report_print(const struct gr_report *r, enum gr_report_format f, FILE *fp);
 
+struct cJSON;
+
+/* Add row x's measured numbers to the JSON object o, as the compare
+ * result ("grperf.compare/1") has them and the generic webhook payload
+ * repeats them (format.c): baseline, current, change, change_ci ([low,
+ * high], or [] when the interval is not finite), p and q (null when not
+ * a number).  o takes the new items (cJSON); an item that cannot be
+ * allocated is left out (callers check the printed text). */
+void gr_report_row_json(struct cJSON *o, const struct gr_cmp_row *x);
+
 #endif

@@ -40,6 +40,23 @@ static void json_commit(cJSON *root, const char *key, const gr_run_commit *c)
     }
 }
 
+/* gr_report_row_json (decide.h): print_json's rows and payload.c's
+ * webhook rows. */
+void gr_report_row_json(cJSON *o, const struct gr_cmp_row *x)
+{
+    cJSON *ci;
+    gr_json_add_num(o, "baseline", x->base);
+    gr_json_add_num(o, "current", x->cur);
+    gr_json_add_num(o, "change", x->change);
+    ci = cJSON_AddArrayToObject(o, "change_ci");
+    if (ci && isfinite(x->change_lo) && isfinite(x->change_hi)) {
+        cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_lo));
+        cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_hi));
+    }
+    gr_json_add_num(o, "p", x->p);
+    gr_json_add_num(o, "q", x->q);
+}
+
 /* A metric value for people: a duration for time, a count otherwise
  * (whole from 1000 up: 1527680, not 1.52768e+06). */
 static const char *fmt_value(const struct gr_report *r, double v, char *buf, size_t n)
@@ -303,7 +320,7 @@ static int print_json(const struct gr_report *r, FILE *fp)
     arr = cJSON_AddArrayToObject(root, "benchmarks");
     for (i = 0; arr && i < r->n; i++) {
         const struct gr_cmp_row *x = &r->res[i];
-        cJSON *b = cJSON_CreateObject(), *ci;
+        cJSON *b = cJSON_CreateObject();
         if (!b) {
             rc = -1;
             break;
@@ -314,16 +331,7 @@ static int print_json(const struct gr_report *r, FILE *fp)
         gr_json_add_str(b, "reason", x->reason);
         cJSON_AddStringToObject(b, "direction", x->lower_is_better ? "lower" : "higher");
         gr_json_add_num(b, "threshold", x->threshold);
-        gr_json_add_num(b, "baseline", x->base);
-        gr_json_add_num(b, "current", x->cur);
-        gr_json_add_num(b, "change", x->change);
-        ci = cJSON_AddArrayToObject(b, "change_ci");
-        if (ci && isfinite(x->change_lo) && isfinite(x->change_hi)) {
-            cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_lo));
-            cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_hi));
-        }
-        gr_json_add_num(b, "p", x->p);
-        gr_json_add_num(b, "q", x->q);
+        gr_report_row_json(b, x);
         cJSON_AddNumberToObject(b, "baseline_rounds", (double)x->base_rounds);
         cJSON_AddNumberToObject(b, "current_rounds", (double)x->cur_rounds);
         if (x->base_version >= 0) {

@@ -554,7 +554,7 @@ static void webhook_rows(const struct gr_presult *r, cJSON *arr)
     if (r->kind == GR_PRESULT_COMPARE) {
         for (i = 0; i < r->rep.n; i++) {
             const struct gr_cmp_row *x = &r->rep.res[i];
-            cJSON *b = cJSON_CreateObject(), *ci;
+            cJSON *b = cJSON_CreateObject();
             if (!b) {
                 return;
             }
@@ -563,16 +563,7 @@ static void webhook_rows(const struct gr_presult *r, cJSON *arr)
             cJSON_AddStringToObject(b, "name", x->name);
             cJSON_AddStringToObject(b, "group", group);
             cJSON_AddStringToObject(b, "verdict", gr_verdict_name(x->verdict));
-            gr_json_add_num(b, "baseline", x->base);
-            gr_json_add_num(b, "current", x->cur);
-            gr_json_add_num(b, "change", x->change);
-            ci = cJSON_AddArrayToObject(b, "change_ci");
-            if (ci && isfinite(x->change_lo) && isfinite(x->change_hi)) {
-                cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_lo));
-                cJSON_AddItemToArray(ci, cJSON_CreateNumber(x->change_hi));
-            }
-            gr_json_add_num(b, "p", x->p);
-            gr_json_add_num(b, "q", x->q);
+            gr_report_row_json(b, x);
         }
         return;
     }
