@@ -231,7 +231,7 @@ static int bfs_best(const gr_graph *g, uint32_t s, int64_t *level, int64_t *iter
     uint64_t *next = gr_alloc_big(nw, sizeof *next);
     uint64_t unexplored = g->m, scout;
     int64_t d = 0;
-    int nt = 1;
+    int nt = 1, rc = GR_OK;
 
     memset(&b, 0, sizeof b);
     b.g = g;
@@ -247,13 +247,8 @@ static int bfs_best(const gr_graph *g, uint32_t s, int64_t *level, int64_t *iter
         b.bufs = gr_alloc_big((size_t)nt * TD_BUF, sizeof *b.bufs);
     }
     if (!front || !next || !b.seen || !b.queue || !b.nextq || (b.par && !b.bufs)) {
-        gr_free_big(front);
-        gr_free_big(next);
-        gr_free_big(b.seen);
-        gr_free_big(b.queue);
-        gr_free_big(b.nextq);
-        gr_free_big(b.bufs);
-        return gr_err_nomem(err, "bfs frontier");
+        rc = gr_err_nomem(err, "bfs frontier");
+        goto done;
     }
     bitmaps_init(b.seen, front, next, n);
     GR_OMP(parallel for schedule(static) if(b.par))
@@ -302,16 +297,17 @@ static int bfs_best(const gr_graph *g, uint32_t s, int64_t *level, int64_t *iter
             b.nextq = t;
         }
     }
+    if (iters) {
+        *iters = d;
+    }
+done:
     gr_free_big(front);
     gr_free_big(next);
     gr_free_big(b.seen);
     gr_free_big(b.queue);
     gr_free_big(b.nextq);
     gr_free_big(b.bufs);
-    if (iters) {
-        *iters = d;
-    }
-    return GR_OK;
+    return rc;
 }
 
 int gr_native_bfs(const gr_graph *g, gr_native_kind kind, int64_t source,
