@@ -358,6 +358,7 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
     struct tw *w = NULL;
     double *s2 = NULL, *df = NULL, *p = NULL, *q = NULL, *ratio = NULL, *mx = NULL;
     size_t cap = cur->nbench + cur->nfail + base->nbench, n = 0, i, ntest = 0, nratio = 0;
+    const size_t most_b = most_samples(base), most_c = most_samples(cur);
     int rc = GR_OK;
 
     memset(out, 0, sizeof *out);
@@ -368,9 +369,7 @@ int gr_decide(const gr_run *base, const gr_run *cur, const char *base_label,
     p = gr_calloc(cap, sizeof *p);
     q = gr_calloc(cap, sizeof *q);
     ratio = gr_calloc(cap, sizeof *ratio);
-    mx = gr_malloc((most_samples(base) > most_samples(cur) ? most_samples(base)
-                                                           : most_samples(cur)) *
-                   sizeof *mx);
+    mx = gr_malloc((most_b > most_c ? most_b : most_c) * sizeof *mx);
     if (!out->res || !w || !s2 || !df || !p || !q || !ratio || !mx) {
         rc = gr_err_nomem(err, "comparison table");
         goto done;
