@@ -29,28 +29,6 @@ static void run_ok(const gr_graph *g, gr_native_kind kind, int64_t max_iter, int
                   "lpa failed: %s", gr_error_format(&err, buf, sizeof buf));
 }
 
-/* A copy of g whose node u has original id 5u + 3 (increasing, sparse). */
-static gr_graph *with_orig_ids(const gr_graph *g)
-{
-    gr_edges e;
-    gr_graph *out = NULL;
-    int64_t *orig = malloc((size_t)g->n * sizeof *orig);
-    uint32_t u;
-    uint64_t k;
-    ck_assert_ptr_nonnull(orig);
-    gr_edges_init(&e, 0);
-    for (u = 0; u < g->n; u++) {
-        orig[u] = 5 * (int64_t)u + 3;
-        for (k = g->out_off[u]; k < g->out_off[u + 1]; k++) {
-            ck_assert_int_eq(gr_edges_push(&e, u, g->out_adj[k], 0, NULL), GR_OK);
-        }
-    }
-    ck_assert_int_eq(gr_graph_build_ex(&e, g->n, 0, orig, &out, NULL), GR_OK);
-    gr_edges_release(&e);
-    free(orig);
-    return out;
-}
-
 static void check_vs_ref(const gr_graph *g, const char *name)
 {
     int64_t *a = malloc(g->n * sizeof *a), *b = malloc(g->n * sizeof *b);
@@ -83,7 +61,7 @@ START_TEST(test_battery_vs_ref)
     int i;
     for (i = 0; (g = tu_case(i, &name)) != NULL; i++) {
         check_vs_ref(g, name);
-        h = with_orig_ids(g);
+        h = tu_with_orig_ids(g);
         check_vs_ref(h, name);
         gr_graph_free(&h);
         gr_graph_free(&g);

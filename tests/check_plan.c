@@ -1035,8 +1035,13 @@ START_TEST(test_library)
     }
     for (i = 0; i < NRANDOM; i++) {
         char gname[128];
-        gr_graph *g = random_case(i, gname, sizeof gname);
+        gr_graph *g = random_case(i, gname, sizeof gname), *h;
         compare_params(g, gname, p, mode != 2, mode_names[mode]);
+        /* original ids that are not the indices (node_id() lanes read them) */
+        h = tu_with_orig_ids(g);
+        strncat(gname, ", ids 5u + 3", sizeof gname - strlen(gname) - 1);
+        compare_params(h, gname, p, 0, mode_names[mode]); /* native: no source 0 here */
+        gr_graph_free(&h);
         gr_graph_free(&g);
     }
     gr_program_free(&p);
@@ -1974,6 +1979,88 @@ START_TEST(test_sparse_mask)
 }
 END_TEST
 
+/* node_id() and node_index() read by fused kernels alone are lanes the
+ * kernels make (GR_LK_ID, GR_LK_INDEX), never a SOURCE: in a dense kernel,
+ * and in a BFS epilogue that runs on the receivers a push lists (the ids
+ * gathered there).  Plan equals step with ids equal to the indices and
+ * with ids 5u + 3, on one and two threads. */
+START_TEST(test_node_lanes)
+{
+    static const char src[] =
+        "algorithm node_lanes(source = 0) {\n"
+        "  level = where(node_id() == source, 0, -1)\n"
+        "  frontier = level == 0\n"
+        "  far = node_index() * 2 + node_id()\n"
+        "  d = 0\n"
+        "  until unchanged(level) max node_count() {\n"
+        "    d = d + 1\n"
+        "    next = pull_any(frontier) && level == -1\n"
+        "    level = where(next, d * 1000000 + node_id() + node_index(), level)\n"
+        "    frontier = next\n"
+        "  }\n"
+        "  return level, far\n"
+        "}\n";
+    const int saved = gr_threads();
+    gr_program *p = NULL;
+    gr_plan *pl = NULL;
+    gr_diags d = {0, NULL};
+    gr_error e;
+    int32_t k, j;
+    int ids = 0, idx = 0, sparse_ids = 0, sparse_idx = 0, gi, nt;
+    gr_error_clear(&e);
+    if (gr_lang_compile(src, strlen(src), "node_lanes.grl", &p, &d, &e) != GR_OK) {
+        ck_abort_msg("%s", d.text ? d.text : e.msg);
+    }
+    gr_diags_release(&d);
+    p = optimize_o2(p);
+    ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+    for (k = 0; k < pl->ninst; k++) {
+        ck_assert_msg(pl->inst[k].op != GR_P_SOURCE ||
+                          (pl->inst[k].irop != GR_OP_NODE_ID &&
+                           pl->inst[k].irop != GR_OP_NODE_INDEX),
+                      "instruction %d makes a node vector", (int)k);
+    }
+    for (k = 0; k < pl->nkers; k++) {
+        for (j = 0; j < pl->kers[k].nlanes; j++) {
+            const int kind = pl->kers[k].lanes[j].kind;
+            ids += kind == GR_LK_ID;
+            idx += kind == GR_LK_INDEX;
+            sparse_ids += kind == GR_LK_ID && pl->kers[k].sparse == GR_SPARSE_PUSH;
+            sparse_idx += kind == GR_LK_INDEX && pl->kers[k].sparse == GR_SPARSE_PUSH;
+        }
+    }
+    ck_assert_int_eq(ids, 2);
+    ck_assert_int_eq(idx, 2);
+    ck_assert_int_eq(sparse_ids, 1);
+    ck_assert_int_eq(sparse_idx, 1);
+    gr_plan_free(&pl);
+    for (gi = 0; gi < 4; gi++) {
+        gr_graph *g0 = gi < 2 ? tu_random_graph(3000, 9000, 11, 0, 0)
+                              : tu_skewed_graph(60000, 300000, 12, 0, 0);
+        gr_graph *g = gi & 1 ? tu_with_orig_ids(g0) : g0;
+        gr_params *ps = NULL;
+        char name[64], val[32];
+        snprintf(name, sizeof name, "%s%s", gi < 2 ? "uniform 3000" : "skewed 60000",
+                 gi & 1 ? ", ids 5u + 3" : "");
+        ck_assert_int_eq(gr_params_new(p, &ps, &e), GR_OK);
+        snprintf(val, sizeof val, "%lld", (long long)gr_graph_orig_id(g, g->n / 3));
+        ck_assert_int_eq(gr_params_set(ps, "source", val, &e), GR_OK);
+        for (nt = 1; nt <= 2; nt++) {
+            gr_set_threads(nt);
+            plan_equals_step(g, name, p, NULL, "node lanes");
+            plan_equals_step(g, name, p, ps, "node lanes");
+        }
+        gr_set_threads(saved);
+        gr_params_free(&ps);
+        if (g != g0) {
+            gr_graph_free(&g);
+        }
+        gr_graph_free(&g0);
+    }
+    gr_program_free(&p);
+}
+END_TEST
+
 /* Sums of f64 that are mostly +0.0 (a fused fold skips runs of four +0.0)
  * give step mode's bits: a masked sum, the same over signed zeros, and a
  * sum of -0.0 alone, which is +0.0 from a start of +0.0. */
@@ -2361,6 +2448,7 @@ static Suite *plan_suite(void)
     tcase_add_loop_test(tc, test_sparse_mask, 0,
                         (int)(sizeof sparse_mask_src / sizeof sparse_mask_src[0]));
     tcase_add_test(tc, test_push_pull);
+    tcase_add_test(tc, test_node_lanes);
     tcase_add_test(tc, test_zero_sums);
     suite_add_tcase(s, tc);
     return s;

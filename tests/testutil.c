@@ -4,6 +4,7 @@
 #include "config.h"
 #include "testutil.h"
 #include "common/mem.h"
+#include "engine/graph/graph_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -85,6 +86,33 @@ gr_graph *tu_graph(uint32_t n, const uint32_t *pairs, uint64_t m, const double *
                          GR_OK);
     }
     return build_or_die(&e, n, flags);
+}
+
+gr_graph *tu_with_orig_ids(const gr_graph *g)
+{
+    gr_edges e;
+    gr_graph *out = NULL;
+    gr_error err;
+    char buf[600];
+    int64_t *orig = malloc((g->n ? g->n : 1) * sizeof *orig);
+    uint32_t u;
+    uint64_t k;
+    ck_assert_ptr_nonnull(orig);
+    gr_edges_init(&e, g->out_w != NULL);
+    for (u = 0; u < g->n; u++) {
+        orig[u] = 5 * (int64_t)u + 3;
+        for (k = g->out_off[u]; k < g->out_off[u + 1]; k++) {
+            ck_assert_int_eq(
+                gr_edges_push(&e, u, g->out_adj[k], g->out_w ? g->out_w[k] : 0, NULL), GR_OK);
+        }
+    }
+    gr_error_clear(&err);
+    if (gr_graph_build_ex(&e, g->n, 0, orig, &out, &err) != GR_OK) {
+        ck_abort_msg("graph build failed: %s", gr_error_format(&err, buf, sizeof buf));
+    }
+    gr_edges_release(&e);
+    free(orig);
+    return out;
 }
 
 /* Small known shapes. */

@@ -28,6 +28,11 @@ gr_graph *tu_random_graph(uint32_t n, uint64_t m, uint64_t seed, int weighted,
 gr_graph *tu_skewed_graph(uint32_t n, uint64_t m, uint64_t seed, int weighted,
                           unsigned flags);
 
+/* A copy of g (its out-edges and weights) whose node u has original id
+ * 5u + 3: increasing and sparse, so a node's id is not its index.  Aborts
+ * the test on failure. */
+gr_graph *tu_with_orig_ids(const gr_graph *g);
+
 /* A graph from a literal edge array {src0,dst0, src1,dst1, ...} of m
  * edges over n nodes; weights may be NULL. */
 gr_graph *tu_graph(uint32_t n, const uint32_t *pairs, uint64_t m,

@@ -591,6 +591,25 @@ typedef struct kjob {
                                 rows, in the thread's second lane area), or NULL */
 } kjob;
 
+/* A GR_LK_ID or GR_LK_INDEX lane (kind) of len nodes: base, base + 1, ...
+ * (at NULL) or at[0 .. len): written into buf, or, for the original ids of
+ * nodes in order, g's orig_id read in place (no kernel writes an input
+ * lane).  The lane. */
+static void *node_lane(const gr_graph *g, int kind, int64_t *buf, const uint32_t *at,
+                       size_t base, size_t len)
+{
+    const int64_t *id = kind == GR_LK_ID ? g->orig_id : NULL;
+    size_t e;
+    if (id && !at) {
+        return (void *)(uintptr_t)(id + base);
+    }
+    for (e = 0; e < len; e++) {
+        const size_t v = at ? at[e] : base + e;
+        buf[e] = id ? id[v] : (int64_t)v;
+    }
+    return buf;
+}
+
 /* The lanes of mask kernel MK on thread tid (the second half of its lane
  * area, which only edge kernels use otherwise): pointers set, broadcast
  * lanes filled. */
@@ -676,6 +695,8 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
                     gather_lane(lp[j], r->R[pl->slots[ln->slot].reg], (gr_ek)ln->ek, at, len);
                 } else if (ln->kind == GR_LK_AGG && jb->aggbuf) {
                     gather_lane(lp[j], jb->aggbuf, (gr_ek)ln->ek, at, len);
+                } else if (ln->kind == GR_LK_ID || ln->kind == GR_LK_INDEX) {
+                    node_lane(r->g, ln->kind, lp[j], at, 0, len);
                 } else if (ln->kind == GR_LK_AGG) { /* the listed receivers' rows */
                     const size_t sz = gr_k_size((gr_ek)ln->ek);
                     size_t e;
@@ -706,6 +727,9 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
             } else if (ln->kind == GR_LK_TMP && ln->slot >= 0) {
                 lp[j] = (char *)r->R[pl->slots[ln->slot].reg] +
                         base * gr_k_size((gr_ek)ln->ek);
+            } else if (ln->kind == GR_LK_ID || ln->kind == GR_LK_INDEX) {
+                lp[j] = node_lane(r->g, ln->kind, (int64_t *)(void *)(mine + (size_t)j * GR_LANE * 8),
+                                  NULL, base, len);
             } else if (ln->kind == GR_LK_AGG) {
                 if (jb->aggbuf) {
                     lp[j] = jb->aggbuf + base * jb->aggsz;

@@ -32,6 +32,8 @@
  * carry_in_place).  A masked any-aggregation whose mask is the
  * element-wise op right before it computes that mask itself, in a mask
  * kernel (mask_producer), so no pass over every node makes it first.
+ * Likewise node_id() and node_index() read by fused kernels alone become
+ * lanes those kernels make per block (node_in_kernels), never a vector.
  *
  * Loops hand carried vectors over by swapping register buffers: the
  * yielded value is dead after the yield, so LOOP_NEXT swaps the buffers of
@@ -67,6 +69,9 @@ typedef struct lw {
     uint8_t *noslot;         /* [nv] values that get no slot */
     uint8_t *fmask;          /* [nv] masks computed inside their aggregation (mask kernels):
                                 their producer emits nothing */
+    uint8_t *fnode;          /* [nv] node_id() / node_index() read by fused kernels alone:
+                                each kernel makes them (GR_LK_ID / GR_LK_INDEX lanes), the
+                                op emits nothing */
     gr_plan *pl;             /* being built */
     int32_t cap_slots, cap_inst, cap_pre, cap_loops, cap_kers, cap_aggs;
     int32_t *sstart, *send;  /* [nslots] intervals */
@@ -523,6 +528,9 @@ static int lower_fused(lw *L, const gr_inst *in, int32_t agg, gr_vid aggv, int32
         if (agg >= 0 && a == aggv) {
             TRY(kb_lane(L, &B, GR_LK_AGG, gr_k_kind(vtype(L, ln)), L->pl->aggs[agg].out, ln,
                         &lane));
+        } else if (L->fnode[a]) {
+            const int id = L->d.inst[L->d.def[a]]->op == GR_OP_NODE_ID;
+            TRY(kb_lane(L, &B, id ? GR_LK_ID : GR_LK_INDEX, GR_EK_I64, -1, ln, &lane));
         } else {
             int32_t s;
             TRY(slot_of(L, a, &s));
@@ -896,6 +904,26 @@ static const gr_inst *mask_producer(const lw *L, const gr_block *b, int32_t i)
     return vec ? m : NULL;
 }
 
+/* Whether in is node_id() or node_index() read only as an operand of FUSED
+ * kernels (not an aggregation's, whose edge kernels read at the neighbour,
+ * nor a mask producer's): each kernel then makes the ids of its block of
+ * nodes itself, which costs less than writing a vector of n and reading it
+ * back. */
+static int node_in_kernels(const lw *L, const gr_inst *in)
+{
+    int32_t u;
+    if ((in->op != GR_OP_NODE_ID && in->op != GR_OP_NODE_INDEX) || !valid(L, in->result) ||
+        vtype(L, in->result) != GR_T_I64V || L->d.nuses[in->result] == 0) {
+        return 0;
+    }
+    for (u = 0; u < L->d.nuses[in->result]; u++) {
+        if (L->d.inst[L->d.uses[in->result][u]]->op != GR_OP_FUSED) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* ---- loops ---------------------------------------------------------------------------------- */
 
 static int lower_block(lw *L, const gr_block *b, int32_t *pos);
@@ -1177,7 +1205,8 @@ static int lower_block(lw *L, const gr_block *b, int32_t *pos)
             }
             continue;
         default:
-            if (!valid(L, in->result) || !L->fmask[in->result]) { /* else its agg computes it */
+            /* else its aggregation or the kernels reading it compute it */
+            if (!valid(L, in->result) || (!L->fmask[in->result] && !L->fnode[in->result])) {
                 TRY(lower_inst(L, in, p));
             }
             *pos = L->d.end[p] + 1;
@@ -1304,6 +1333,10 @@ static int classes_block(lw *L, const gr_block *b, int32_t *pos)
         }
         if (in->body) {
             *pos = L->d.end[p] + 1; /* fused bodies: no slots */
+        }
+        if (node_in_kernels(L, in)) {
+            L->fnode[in->result] = 1;
+            L->noslot[in->result] = 1;
         }
         if ((m = mask_producer(L, b, i)) != NULL) {
             /* the mask is computed inside the aggregation: its operands are
@@ -1659,6 +1692,7 @@ static void lw_release(lw *L)
     gr_free(L->vslot);
     gr_free(L->noslot);
     gr_free(L->fmask);
+    gr_free(L->fnode);
     gr_free(L->sstart);
     gr_free(L->send);
     gr_free(L->sip);
@@ -1696,9 +1730,10 @@ int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err)
     L.vslot = gr_malloc(nv * sizeof *L.vslot);
     L.noslot = gr_calloc(nv, sizeof *L.noslot);
     L.fmask = gr_calloc(nv, sizeof *L.fmask);
+    L.fnode = gr_calloc(nv, sizeof *L.fnode);
     L.pl = gr_calloc(1, sizeof *L.pl);
     if (!L.uf || !L.vstart || !L.vend || !L.cstart || !L.cend || !L.vslot || !L.noslot ||
-        !L.fmask ||
+        !L.fmask || !L.fnode ||
         !L.pl || !(L.pl->name = gr_strdup(p->name ? p->name : ""))) {
         rc = gr_err_nomem(err, "lowering a plan");
         goto fail;

@@ -82,7 +82,11 @@ enum {
                                 neighbour in an edge kernel), a scalar broadcast */
     GR_LK_TMP,               /* computed by an op of the kernel */
     GR_LK_AGG,               /* the aggregation the kernel is the epilogue of */
-    GR_LK_W                  /* edge kernels: the edge's weight (1.0 when unweighted) */
+    GR_LK_W,                 /* edge kernels: the edge's weight (1.0 when unweighted) */
+    GR_LK_INDEX,             /* node kernels: the node's dense index (node_index()),
+                                made per block instead of read from a vector */
+    GR_LK_ID                 /* node kernels: the node's original id (node_id()): the
+                                graph's orig_id read in place, or the index */
 };
 
 typedef struct gr_plane {
@@ -90,7 +94,8 @@ typedef struct gr_plane {
     uint8_t ek;              /* element kind */
     int32_t slot;            /* GR_LK_IN: the slot; GR_LK_TMP: the vector slot of a map
                                 output it is computed straight into, or -1; GR_LK_AGG:
-                                the aggregation's result slot, -1 when it has none */
+                                the aggregation's result slot, -1 when it has none;
+                                otherwise -1 */
     gr_vid vid;              /* the IR value (printout), -1 */
 } gr_plane;
 

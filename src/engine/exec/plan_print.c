@@ -126,6 +126,12 @@ static void print_kernel(sbuf *b, const gr_plan *pl, const gr_pker *K, int ind,
         case GR_LK_W:
             sb_printf(b, "= the edge weight");
             break;
+        case GR_LK_ID:
+            sb_printf(b, "= node_id (per block)");
+            break;
+        case GR_LK_INDEX:
+            sb_printf(b, "= node_index (per block)");
+            break;
         default:
             sb_printf(b, "(computed)");
             break;
