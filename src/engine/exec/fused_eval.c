@@ -728,8 +728,8 @@ static void run_block(const kjob *jb, size_t b, size_t lo, size_t hi, int tid)
                 lp[j] = (char *)r->R[pl->slots[ln->slot].reg] +
                         base * gr_k_size((gr_ek)ln->ek);
             } else if (ln->kind == GR_LK_ID || ln->kind == GR_LK_INDEX) {
-                lp[j] = node_lane(r->g, ln->kind, (int64_t *)(void *)(mine + (size_t)j * GR_LANE * 8),
-                                  NULL, base, len);
+                int64_t *own = (int64_t *)(void *)(mine + (size_t)j * GR_LANE * 8);
+                lp[j] = node_lane(r->g, ln->kind, own, NULL, base, len);
             } else if (ln->kind == GR_LK_AGG) {
                 if (jb->aggbuf) {
                     lp[j] = jb->aggbuf + base * jb->aggsz;
