@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "common/mem.h"
-#include "engine/graph/graph_internal.h"
 #include "engine/ir/types.h"
 #include "engine/lang/lang_internal.h"
 
@@ -815,29 +814,6 @@ static gr_program *library_program(const char *name)
     return compile_ok(gr_library_source(name));
 }
 
-/* A copy of g whose node u has original id 3u + 5. */
-static gr_graph *sparse_ids(const gr_graph *g)
-{
-    gr_edges e;
-    gr_graph *out = NULL;
-    int64_t *orig = malloc(((size_t)g->n + 1) * sizeof *orig);
-    uint32_t u;
-    uint64_t k;
-    ck_assert_ptr_nonnull(orig);
-    gr_edges_init(&e, g->out_w != NULL);
-    for (u = 0; u < g->n; u++) {
-        orig[u] = 3 * (int64_t)u + 5;
-        for (k = g->out_off[u]; k < g->out_off[u + 1]; k++) {
-            ck_assert_int_eq(gr_edges_push(&e, u, g->out_adj[k], g->out_w ? g->out_w[k] : 0, NULL),
-                             GR_OK);
-        }
-    }
-    ck_assert_int_eq(gr_graph_build_ex(&e, g->n, 0, orig, &out, NULL), GR_OK);
-    gr_edges_release(&e);
-    free(orig);
-    return out;
-}
-
 static void compare_i64(const char *what, const char *gname, const gr_result *r,
                         const int64_t *want, int64_t iters, uint32_t n)
 {
@@ -885,7 +861,7 @@ START_TEST(test_library_matches_native)
             continue;
         }
         for (sparse = 0; sparse < 2; sparse++) {
-            gr_graph *g = sparse ? sparse_ids(g0) : g0;
+            gr_graph *g = sparse ? tu_with_orig_ids(g0) : g0;
             uint32_t n = g->n;
             int64_t *iv = malloc(((size_t)n + 1) * sizeof *iv), it = -1;
             double *fv = malloc(((size_t)n + 1) * sizeof *fv);
