@@ -714,21 +714,28 @@ static void mf_fuse(gr_program *p)
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static gr_program *compile_lib(const char *name)
+/* src (named file in messages) compiled; the test aborts with the
+ * diagnostics when it does not compile. */
+static gr_program *compile_src(const char *src, const char *file)
 {
-    const char *src = gr_library_source(name);
     gr_program *p = NULL;
     gr_diags d = {0, NULL};
     gr_error e;
-    char file[64];
-    ck_assert_msg(src != NULL, "no source for %s", name);
-    snprintf(file, sizeof file, "%s.grl", name);
     gr_error_clear(&e);
     if (gr_lang_compile(src, strlen(src), file, &p, &d, &e) != GR_OK) {
-        ck_abort_msg("%s does not compile: %s", name, d.text ? d.text : e.msg);
+        ck_abort_msg("%s does not compile: %s", file, d.text ? d.text : e.msg);
     }
     gr_diags_release(&d);
     return p;
+}
+
+static gr_program *compile_lib(const char *name)
+{
+    const char *src = gr_library_source(name);
+    char file[64];
+    ck_assert_msg(src != NULL, "no source for %s", name);
+    snprintf(file, sizeof file, "%s.grl", name);
+    return compile_src(src, file);
 }
 
 /* p at -O2 (gr_optimize); p is consumed. */
@@ -1784,17 +1791,11 @@ static gr_program *edge_program(const char *mon, const char *dir, int masked, in
     const int boolmsg = strcmp(mon, "any") == 0 || strcmp(mon, "count") == 0;
     char src[300];
     gr_program *p = NULL;
-    gr_diags d = {0, NULL};
-    gr_error e;
     int32_t i;
     snprintf(src, sizeof src, "algorithm edges() {\n  x = to_f64(node_index()) * 0.5\n"
              "  y = %s_%s(%s)%s\n  return y\n}\n", dir, mon,
              boolmsg ? "x > 100.0" : "x + weight", epi ? " * 2" : "");
-    gr_error_clear(&e);
-    if (gr_lang_compile(src, strlen(src), "edges.grl", &p, &d, &e) != GR_OK) {
-        ck_abort_msg("%s", d.text ? d.text : e.msg);
-    }
-    gr_diags_release(&d);
+    p = compile_src(src, "edges.grl");
     if (masked) {
         uint64_t seed = 1;
         mf_mask(p, &p->top, &seed, 1);
@@ -1902,19 +1903,10 @@ static const char *const sparse_mask_src[][2] = {
 
 static gr_program *sparse_mask_program(int k)
 {
-    gr_program *p = NULL;
-    gr_diags d = {0, NULL};
-    gr_error e;
     if (!sparse_mask_src[k][1]) {
         return optimize_o2(compile_lib(sparse_mask_src[k][0]));
     }
-    gr_error_clear(&e);
-    if (gr_lang_compile(sparse_mask_src[k][1], strlen(sparse_mask_src[k][1]), "sm.grl", &p, &d,
-                        &e) != GR_OK) {
-        ck_abort_msg("%s", d.text ? d.text : e.msg);
-    }
-    gr_diags_release(&d);
-    return optimize_o2(p);
+    return optimize_o2(compile_src(sparse_mask_src[k][1], "sm.grl"));
 }
 
 START_TEST(test_sparse_mask)
@@ -2003,16 +1995,11 @@ START_TEST(test_node_lanes)
     const int saved = gr_threads();
     gr_program *p = NULL;
     gr_plan *pl = NULL;
-    gr_diags d = {0, NULL};
     gr_error e;
     int32_t k, j;
     int ids = 0, idx = 0, sparse_ids = 0, sparse_idx = 0, gi, nt;
     gr_error_clear(&e);
-    if (gr_lang_compile(src, strlen(src), "node_lanes.grl", &p, &d, &e) != GR_OK) {
-        ck_abort_msg("%s", d.text ? d.text : e.msg);
-    }
-    gr_diags_release(&d);
-    p = optimize_o2(p);
+    p = optimize_o2(compile_src(src, "node_lanes.grl"));
     ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
     for (k = 0; k < pl->ninst; k++) {
         ck_assert_msg(pl->inst[k].op != GR_P_SOURCE ||
@@ -2076,16 +2063,11 @@ START_TEST(test_zero_sums)
     static const uint32_t sizes[] = {5, 1000, 9000};
     gr_program *p = NULL;
     gr_plan *pl = NULL;
-    gr_diags d = {0, NULL};
     gr_error e;
     int32_t k, folds = 0;
     size_t gi;
     gr_error_clear(&e);
-    if (gr_lang_compile(src, strlen(src), "zero_sums.grl", &p, &d, &e) != GR_OK) {
-        ck_abort_msg("%s", d.text ? d.text : e.msg);
-    }
-    gr_diags_release(&d);
-    p = optimize_o2(p);
+    p = optimize_o2(compile_src(src, "zero_sums.grl"));
     ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
     for (k = 0; k < pl->nkers; k++) {
         folds += pl->kers[k].nfolds;
