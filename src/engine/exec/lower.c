@@ -70,8 +70,8 @@ typedef struct lw {
     uint8_t *fmask;          /* [nv] masks computed inside their aggregation (mask kernels):
                                 their producer emits nothing */
     uint8_t *fnode;          /* [nv] node_id() / node_index() read by fused kernels alone:
-                                each kernel makes them (GR_LK_ID / GR_LK_INDEX lanes), the
-                                op emits nothing */
+                                the lane kind each kernel makes them as (GR_LK_ID /
+                                GR_LK_INDEX, never 0), the op emits nothing; else 0 */
     gr_plan *pl;             /* being built */
     int32_t cap_slots, cap_inst, cap_pre, cap_loops, cap_kers, cap_aggs;
     int32_t *sstart, *send;  /* [nslots] intervals */
@@ -529,8 +529,7 @@ static int lower_fused(lw *L, const gr_inst *in, int32_t agg, gr_vid aggv, int32
             TRY(kb_lane(L, &B, GR_LK_AGG, gr_k_kind(vtype(L, ln)), L->pl->aggs[agg].out, ln,
                         &lane));
         } else if (L->fnode[a]) {
-            const int id = L->d.inst[L->d.def[a]]->op == GR_OP_NODE_ID;
-            TRY(kb_lane(L, &B, id ? GR_LK_ID : GR_LK_INDEX, GR_EK_I64, -1, ln, &lane));
+            TRY(kb_lane(L, &B, L->fnode[a], GR_EK_I64, -1, ln, &lane));
         } else {
             int32_t s;
             TRY(slot_of(L, a, &s));
@@ -1335,7 +1334,7 @@ static int classes_block(lw *L, const gr_block *b, int32_t *pos)
             *pos = L->d.end[p] + 1; /* fused bodies: no slots */
         }
         if (node_in_kernels(L, in)) {
-            L->fnode[in->result] = 1;
+            L->fnode[in->result] = in->op == GR_OP_NODE_ID ? GR_LK_ID : GR_LK_INDEX;
             L->noslot[in->result] = 1;
         }
         if ((m = mask_producer(L, b, i)) != NULL) {
