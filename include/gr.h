@@ -130,6 +130,11 @@ int gr_graph_symmetrize(const gr_graph *g, gr_graph **out, gr_error *err);
  * CSC the transpose of CSR).  GR_OK or GR_ERR_INVALID with a message. */
 int gr_graph_validate(const gr_graph *g, gr_error *err);
 
+/* flags[v] (g->n bytes, caller's) = 1 when node v has an edge to itself,
+ * else 0; returns how many nodes have one.  O(n + m), on gr_threads()
+ * threads for a large graph. */
+uint64_t gr_graph_self_loops(const gr_graph *g, uint8_t *flags);
+
 /* The original (input) id of dense node u. */
 static inline int64_t gr_graph_orig_id(const gr_graph *g, uint32_t u)
 {

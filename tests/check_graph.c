@@ -490,6 +490,45 @@ START_TEST(test_empty)
 }
 END_TEST
 
+/* gr_graph_self_loops flags exactly the nodes with an edge to themselves
+ * (from the edge list), counts them, and gives the same on 1 and 2
+ * threads, on graphs below and above its parallel threshold. */
+START_TEST(test_self_loops)
+{
+    const int nt0 = gr_threads();
+    size_t i;
+    int nt;
+    for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const uint32_t n = shapes[i].n;
+        gr_edges e;
+        gr_graph *g = NULL;
+        uint8_t *want = calloc(n, 1), *got = malloc(n);
+        uint64_t j, count = 0;
+        ck_assert(want && got);
+        random_edges(&e, n, shapes[i].m, i + 300, 0, 0);
+        for (j = 0; j < e.m; j++) {
+            if (e.src[j] == e.dst[j] && !want[e.src[j]]) {
+                want[e.src[j]] = 1;
+                count++;
+            }
+        }
+        ck_assert_int_eq(gr_graph_build(&e, n, 0, &g, NULL), GR_OK);
+        for (nt = 1; nt <= 2; nt++) {
+            gr_set_threads(nt);
+            memset(got, 0xaa, n);
+            ck_assert_uint_eq(gr_graph_self_loops(g, got), count);
+            ck_assert_int_eq(memcmp(got, want, n), 0);
+        }
+        ck_assert(shapes[i].m < 4 * (uint64_t)n || count > 0);
+        gr_graph_free(&g);
+        gr_edges_release(&e);
+        free(want);
+        free(got);
+    }
+    gr_set_threads(nt0);
+}
+END_TEST
+
 START_TEST(test_ids)
 {
     static const uint32_t pairs[] = {0, 1, 1, 2, 2, 3, 3, 0};
@@ -888,6 +927,7 @@ static Suite *graph_suite(void)
     tcase_add_test(tc, test_symmetrize_semantics);
     tcase_add_test(tc, test_symmetrize_function);
     tcase_add_test(tc, test_empty);
+    tcase_add_test(tc, test_self_loops);
     tcase_add_test(tc, test_ids);
     tcase_add_test(tc, test_build_errors);
     tcase_add_test(tc, test_validate_good);

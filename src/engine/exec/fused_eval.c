@@ -1106,6 +1106,13 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
     }
     if (A->mode && A->edgeker < 0) {
         gr_k_agg_narrow(&J, r->mlab, r->pol);
+        if (A->dir == GR_DIR_BOTH) {
+            if (!r->loops_set) { /* once per run: the graph does not change */
+                gr_graph_self_loops(r->g, r->loops);
+                r->loops_set = 1;
+            }
+            J.loops = r->loops;
+        }
     }
     if (A->edgeker >= 0) { /* messages per edge: never pushed */
         if (A->epi < 0) {

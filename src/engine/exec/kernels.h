@@ -232,6 +232,11 @@ typedef struct gr_kagg {
                                 nodes whose x is non-zero, each once (xnnz of them), else
                                 NULL; pushes then read only their rows */
     size_t xnnz;             /* entries of xlist */
+    const uint8_t *loops;    /* set by the caller after gr_k_agg_prepare when known:
+                                n flags, 1 where the node has an edge to itself
+                                (gr_graph_self_loops), else NULL; a narrowed mode over
+                                both directions then drops out-row self-loops only in
+                                the rows that have one */
     int mask_later;          /* set by the caller when the receivers will be masked
                                 though mask is NULL (a mask kernel run on a push's
                                 receivers or per lane of a pull): the push / pull

@@ -212,6 +212,7 @@ typedef struct gr_pspare {
     uint8_t *mbuf;
     uint64_t *bits;
     uint32_t *mlab;
+    uint8_t *loops;
     gr_kscalar *part;
 } gr_pspare;
 
@@ -271,6 +272,9 @@ typedef struct gr_prun {
     uint32_t *mcnt;
     size_t mcap;
     uint32_t *mlab;          /* mode: n narrowed labels (gr_k_agg_narrow), with the tables */
+    uint8_t *loops;          /* mode: n self-loop flags (gr_graph_self_loops), with the
+                                tables; filled by the first mode over both directions */
+    int loops_set;           /* loops is filled for g */
     uint64_t *bits;          /* (n + 63) / 64 words for a pulled bool x (gr_k_agg_pack),
                                 when the plan aggregates a mask */
     uint32_t **lst;          /* [nregs] n node indices for each register that receives a

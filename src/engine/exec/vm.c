@@ -686,6 +686,7 @@ static void spare_free(gr_pspare *sp, int32_t nregs)
     gr_free_big(sp->mbuf);
     gr_free_big(sp->bits);
     gr_free_big(sp->mlab);
+    gr_free_big(sp->loops);
     gr_free_big(sp->part);
     gr_free(sp);
 }
@@ -730,6 +731,7 @@ static void spare_swap(gr_prun *r, gr_pspare *sp, int32_t nregs)
     SPARE_SWAP(r->mbuf, sp->mbuf);
     SPARE_SWAP(r->bits, sp->bits);
     SPARE_SWAP(r->mlab, sp->mlab);
+    SPARE_SWAP(r->loops, sp->loops);
     SPARE_SWAP(r->part, sp->part);
 #undef SPARE_SWAP
 }
@@ -779,6 +781,7 @@ static void run_release(gr_prun *r)
     gr_free(r->mkey);
     gr_free(r->mcnt);
     gr_free_big(r->mlab);
+    gr_free_big(r->loops);
     gr_free_big(r->bits);
     if (r->lst) {
         for (k = 0; k < r->plan->nregs; k++) {
@@ -933,7 +936,8 @@ static int run_alloc(gr_prun *r, gr_pspare *sp)
         if (!gr_mul_ok(r->mcap, (size_t)r->nt, &total) ||
             !(r->mkey = gr_malloc(total * sizeof *r->mkey)) ||
             !(r->mcnt = gr_malloc(total * sizeof *r->mcnt)) ||
-            (!r->mlab && !(r->mlab = gr_alloc_big(n1, sizeof *r->mlab)))) {
+            (!r->mlab && !(r->mlab = gr_alloc_big(n1, sizeof *r->mlab))) ||
+            (!r->loops && !(r->loops = gr_alloc_big(n1, sizeof *r->loops)))) {
             return gr_err_nomem(r->err, "mode tables");
         }
     }

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* Nodes + edges from which gr_graph_self_loops runs in parallel. */
+#define GR_SELF_LOOPS_PAR 65536
+
 /* ---- edge lists ---------------------------------------------------- */
 
 void gr_edges_init(gr_edges *e, int weighted)
@@ -225,6 +228,27 @@ int gr_graph_validate(const gr_graph *g, gr_error *err)
     }
     gr_free_big(pos);
     return GR_OK;
+}
+
+uint64_t gr_graph_self_loops(const gr_graph *g, uint8_t *flags)
+{
+    const long long n = g->n;
+    uint64_t count = 0;
+    long long v;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) reduction(+ : count) \
+    if ((uint64_t)g->n + g->m >= GR_SELF_LOOPS_PAR)
+#endif
+    for (v = 0; v < n; v++) {
+        uint64_t e;
+        uint8_t f = 0;
+        for (e = g->out_off[v]; e < g->out_off[v + 1]; e++) {
+            f |= g->out_adj[e] == (uint32_t)v;
+        }
+        flags[v] = f;
+        count += f;
+    }
+    return count;
 }
 
 int64_t gr_graph_dense_id(const gr_graph *g, int64_t orig)

@@ -231,22 +231,6 @@ static void max_degrees(const gr_graph *g, uint64_t *maxin, uint64_t *maxout)
     *maxout = mo;
 }
 
-/* selfl[v] = 1 when v has an out-edge to itself. */
-static void find_self_loops(const gr_graph *g, uint8_t *selfl, int par)
-{
-    long long v;
-    (void)par;
-    GR_OMP(parallel for schedule(static) if (par))
-    for (v = 0; v < (long long)g->n; v++) {
-        uint64_t e;
-        uint8_t f = 0;
-        for (e = g->out_off[v]; e < g->out_off[v + 1]; e++) {
-            f |= g->out_adj[e] == (uint32_t)v;
-        }
-        selfl[v] = f;
-    }
-}
-
 static int omp_tid(void)
 {
 #ifdef _OPENMP
@@ -380,7 +364,7 @@ int gr_native_lpa(const gr_graph *g, gr_native_kind kind, int64_t max_iter,
             ws[i].key = ws[i].flt + bufcap + LPA_SLACK;
             ws[i].cnt = ws[i].key + tabcap;
         }
-        find_self_loops(g, selfl, par);
+        gr_graph_self_loops(g, selfl);
         for (v = 0; v < g->n; v++) {
             cur[v] = v;
         }
