@@ -751,7 +751,8 @@ AGG_INLINE void mode32_put(const agg_job *J, uint32_t v, int has, uint32_t l, vo
 }
 
 /* Node v's mode by the table of thread tid (any number of messages d). */
-AGG_NOINLINE void mode32_big(const agg_job *J, uint32_t v, uint64_t d, int tid, void *out, size_t oi)
+AGG_NOINLINE void mode32_big(const agg_job *J, uint32_t v, uint64_t d, int tid, void *out,
+                             size_t oi)
 {
     const gr_graph *g = J->g;
     const uint32_t *x = J->x32;
@@ -792,6 +793,20 @@ AGG_NOINLINE void mode32_big(const agg_job *J, uint32_t v, uint64_t d, int tid, 
         }
     }
     mode32_put(J, v, top != 0, ~(uint32_t)top, out, oi);
+}
+
+/* Row src[0..len), len <= MODE_VEC_MAX, into t by a fixed-size copy (a few
+ * vector moves, no library call); returns len.  Up to MODE_VEC_MAX slots
+ * past src are read and 32 or MODE_VEC_MAX slots of t written: those past
+ * the row are overwritten or padded by the caller. */
+AGG_INLINE size_t mode_row_copy(uint32_t *t, const uint32_t *src, size_t len)
+{
+    if (len <= 32) {
+        memcpy(t, src, 32 * sizeof *t);
+    } else {
+        memcpy(t, src, MODE_VEC_MAX * sizeof *t);
+    }
+    return len;
 }
 
 /* The small nodes [first, last) of a narrowed mode, whose rows hold at
@@ -836,26 +851,13 @@ AGG_NOINLINE void mode32_run(const agg_job *J, uint32_t first, uint32_t last, ui
             t[k++] = x[u];
         }
         if (in) {
-            /* a fixed-size copy (a few vector moves, no library call);
-             * the slots past the row are overwritten or padded below */
-            const size_t e0 = g->in_off[u] - ib, nin = g->in_off[u + 1] - ib - e0;
-            if (nin <= 32) {
-                memcpy(t + k, inb + e0, 32 * sizeof *t);
-            } else {
-                memcpy(t + k, inb + e0, MODE_VEC_MAX * sizeof *t);
-            }
-            k += nin;
+            k += mode_row_copy(t + k, inb + (g->in_off[u] - ib), g->in_off[u + 1] - g->in_off[u]);
         }
         if (outd && (!skip_loops || (J->loops && !J->loops[u]))) {
-            /* no self-loop to drop: a fixed-size copy as above (k <= 32
-             * when nout > 32: at most MODE_VEC_MAX + 32 slots used) */
-            const size_t e0 = g->out_off[u] - ob, nout = g->out_off[u + 1] - ob - e0;
-            if (nout <= 32) {
-                memcpy(t + k, outb + e0, 32 * sizeof *t);
-            } else {
-                memcpy(t + k, outb + e0, MODE_VEC_MAX * sizeof *t);
-            }
-            k += nout;
+            /* no self-loop to drop (k <= 32 when this row has more than
+             * 32: at most MODE_VEC_MAX + 32 slots of t used) */
+            k += mode_row_copy(t + k, outb + (g->out_off[u] - ob),
+                               g->out_off[u + 1] - g->out_off[u]);
         } else if (outd) {
             const uint32_t *adj = g->out_adj + ob;
             for (e = g->out_off[u] - ob, ne = g->out_off[u + 1] - ob; e < ne; e++) {
