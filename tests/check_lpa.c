@@ -428,9 +428,9 @@ START_TEST(test_engine_vs_ref)
 END_TEST
 
 /* Other mode aggregations (one direction, with the own value, values that
- * are not node ids, negative and tied) give the same results in the plan
- * (narrowed labels, or the i64 table when they do not fit) as in step
- * mode (the i64 table throughout). */
+ * are not node ids, negative and tied, several in one plan) give the same
+ * results in the plan (narrowed labels, or the i64 table when they do not
+ * fit) as in step mode (the i64 table throughout). */
 START_TEST(test_engine_mode_forms)
 {
     static const char *const srcs[] = {
@@ -440,6 +440,12 @@ START_TEST(test_engine_mode_forms)
         "algorithm m() {\n  x = node_id() * 3000000000\n  return nbr_mode_self(x)\n}\n",
         "algorithm m() {\n  x = where(node_id() % 3 == 0, 9223372036854775807, node_id() % 4)\n"
         "  return nbr_mode(x)\n}\n",
+        /* one plan narrowing several vectors: the base of the last
+         * narrowing fits some (one pass) and not others (below it, or a
+         * span too wide to narrow at all) */
+        "algorithm m() {\n  a = nbr_mode(node_id() + 1000)\n  b = in_mode(node_id() - 5)\n"
+        "  c = out_mode(a)\n  d = nbr_mode(a * 3000000000)\n  e = nbr_mode(b + c)\n"
+        "  return a, b, c, d, e\n}\n",
     };
     gr_graph *gs[2];
     size_t i;

@@ -1516,7 +1516,7 @@ int gr_k_agg_prepare(gr_kagg *J, const gr_graph *g, gr_dir dir, gr_monoid mon, g
 static int agg_threads(const gr_graph *g, gr_kpol pol);
 
 /* See kernels.h: the narrowed labels of an i64 mode. */
-int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol)
+int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, int64_t *base, int *have_base, gr_kpol pol)
 {
     const long long n = J->g->n;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -1526,6 +1526,25 @@ int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol)
     J->x32 = NULL;
     if (J->acc != A_MODE || J->form != F_XI || !buf || n == 0) {
         return 0;
+    }
+    if (*have_base) {
+        /* one pass: the differences from the base of the last call, and
+         * whether each lies in [0, MODE_FREE) */
+        const int64_t b = *base;
+        int bad = 0;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(|:bad) if(nt > 1)
+#endif
+        for (v = 0; v < n; v++) {
+            const uint64_t d = (uint64_t)J->xi[v] - (uint64_t)b;
+            bad |= (J->xi[v] < b) | (d >= (uint64_t)MODE_FREE);
+            buf[v] = (uint32_t)d;
+        }
+        if (!bad) {
+            J->x32 = buf;
+            J->x32base = b;
+            return 1;
+        }
     }
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) reduction(min:lo) reduction(max:hi) \
@@ -1548,6 +1567,8 @@ int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol)
     }
     J->x32 = buf;
     J->x32base = lo;
+    *base = lo;
+    *have_base = 1;
     return 1;
 }
 

@@ -260,13 +260,17 @@ int gr_k_agg_prepare(gr_kagg *J, const gr_graph *g, gr_dir dir, gr_monoid mon, g
                      double *conv, int64_t *mkey, uint32_t *mcnt, size_t mcap, gr_kpol pol,
                      gr_error *err);
 
-/* For an i64 mode over x (form x): when every x[v] - min(x) fits below
+/* For an i64 mode over x (form x): when every x[v] - base fits below
  * UINT32_MAX, write those differences into buf (n uint32, owned by the
  * caller, kept alive while J is used) and make J count them as uint32
  * (the same results, fewer bytes per random read); returns 1.  Otherwise,
  * and for every other aggregation, J is left reading x; returns 0.  O(n),
- * parallel per pol; call again whenever x changes. */
-int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, gr_kpol pol);
+ * parallel per pol; call again whenever x changes.  base is *base when
+ * *have_base and every x[v] fits (one pass: a mode's results are among
+ * its messages, so the base of an aggregation's last call mostly fits its
+ * next one), else min(x), which then goes to *base with *have_base = 1
+ * (two passes). */
+int gr_k_agg_narrow(gr_kagg *J, uint32_t *buf, int64_t *base, int *have_base, gr_kpol pol);
 
 /* For a bool x that J only tests for non-zero (any, count, bool sum /
  * min / max over x): pack x into bits ((n + 63) / 64 words, owned by the

@@ -275,6 +275,8 @@ typedef struct gr_prun {
     uint8_t *loops;          /* mode: n self-loop flags (gr_graph_self_loops), with the
                                 tables; filled by the first mode over both directions */
     int loops_set;           /* loops is filled for g */
+    int64_t mbase;           /* mode: the base of the last narrowing (gr_k_agg_narrow) */
+    int mbase_set;           /* mbase is set */
     uint64_t *bits;          /* (n + 63) / 64 words for a pulled bool x (gr_k_agg_pack),
                                 when the plan aggregates a mask */
     uint32_t **lst;          /* [nregs] n node indices for each register that receives a
