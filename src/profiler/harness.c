@@ -51,6 +51,8 @@
 
 #define MAX_INNER 100000000   /* never calibrate beyond this */
 #define SAMPLE_TRIES 4        /* attempts at an uncontended sample */
+#define WARM_SHORT_S 0.25     /* operations shorter than this (seconds, round 0's fastest
+                                 sample) get an untimed run in every round's child */
 #define WIRE_MAGIC 0x67727031u /* "grp1": a child's result record */
 
 /* In a round process: the pipe to grprof (children close it). */
@@ -408,7 +410,8 @@ static int write_all(int fd, const void *p, size_t n)
 
 /* The child: one round of one benchmark, the result on fd, then _exit. */
 static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int round,
-                        int64_t inner, int threads, const struct crash_hook *hook, int fd)
+                        int64_t inner, int short_run, int threads, const struct crash_hook *hook,
+                        int fd)
 {
     struct wire w;
     double *smp = gr_calloc(2 * (size_t)o->repeat, sizeof *smp), *cnt = NULL;
@@ -416,10 +419,14 @@ static void child_round(struct gr_bench *b, const struct gr_harness_opts *o, int
     gr_error e;
     /* A new process has nothing warm.  Round 0's calibration warms; later
      * rounds get at least one untimed run when an operation is shorter
-     * than a sample (inner > 1), which costs less than --min-time; a
-     * longer operation's cold start is small beside it and its extra run
-     * would cost a whole sample (the default suite's big graphs). */
-    int k, warm = o->warmup > 0 || round == 0 || inner <= 1 ? o->warmup : 1;
+     * than a sample (inner > 1), which costs less than --min-time, or
+     * shorter than WARM_SHORT_S (short_run): a cold start (its buffers'
+     * first page faults) was 10-30% of a 15-25 ms BFS on R-MAT scale 20,
+     * so a benchmark calibrated to one operation per sample was measured
+     * cold beside one calibrated to two, measured warm.  A longer
+     * operation's cold start is small beside it, and its extra run would
+     * cost a whole sample (the default suite's big graphs). */
+    int k, warm = o->warmup > 0 || round == 0 || (inner <= 1 && !short_run) ? o->warmup : 1;
     /* retakes end within half the timeout, which leaves the other half
      * to the first take of each sample */
     const uint64_t until = o->timeout > 0 ? gr_clock_ns() + (uint64_t)(o->timeout * 0.5e9) : 0;
@@ -647,7 +654,7 @@ static int take_record(struct gr_bench *b, struct gr_bench_result *r, int round,
 
 /* One benchmark's round in a child.  Returns 0, or 2 when stopped. */
 static int isolated_round(struct gr_suite *s, struct gr_bench *b, struct gr_bench_result *r,
-                          int round, const struct gr_harness_opts *o, int threads,
+                          int round, int short_run, const struct gr_harness_opts *o, int threads,
                           const struct crash_hook *hook, char **raw, size_t *rawlen)
 {
     int fds[2], status = 0, rd, stop_seen = 0;
@@ -681,7 +688,7 @@ static int isolated_round(struct gr_suite *s, struct gr_bench *b, struct gr_benc
             close(upstream_fd);   /* else grprof's EOF would wait for us too */
             die_with_parent(parent);
         }
-        child_round(b, o, round, r->inner, threads, hook, fds[1]);
+        child_round(b, o, round, r->inner, short_run, threads, hook, fds[1]);
         _exit(6); /* not reached */
     }
     close(fds[1]);
@@ -738,6 +745,18 @@ static int isolated_round(struct gr_suite *s, struct gr_bench *b, struct gr_benc
     return stop_seen || stopped(o) ? 2 : 0;
 }
 
+/* Whether r's operation is short enough to warm in every round
+ * (WARM_SHORT_S), from the samples taken so far. */
+static int short_op(const struct gr_bench_result *r)
+{
+    double best = INFINITY;
+    size_t k;
+    for (k = 0; k < r->n; k++) {
+        best = r->samples[k] < best ? r->samples[k] : best;
+    }
+    return best < WARM_SHORT_S;
+}
+
 /* The isolated loop: rounds of forked children (see isolated_round). */
 static int run_isolated(struct gr_suite *s, const struct gr_harness_opts *o,
                         const struct crash_hook *hook, struct gr_bench_result *res)
@@ -760,7 +779,8 @@ static int run_isolated(struct gr_suite *s, const struct gr_harness_opts *o,
                 continue;
             }
             progress(o, tty, step, total, s->b[i].name, start);
-            if (isolated_round(s, &s->b[i], &res[i], round, o, threads, hook, NULL, NULL) == 2) {
+            if (isolated_round(s, &s->b[i], &res[i], round, short_op(&res[i]), o, threads, hook,
+                               NULL, NULL) == 2) {
                 rc = GR_HARNESS_STOPPED;
             }
         }
@@ -795,7 +815,8 @@ struct round_rec {
  * each in a forked child as run_isolated does.  spec is the worker
  * variable's value, "ROUND FD LIST": LIST has one entry per benchmark of
  * the suite, its inner count (any positive count in round 0, which
- * calibrates) or "-" to skip it. */
+ * calibrates) followed by "w" when its operation is short (short_op), or
+ * "-" to skip it. */
 int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const char *spec,
                       gr_error *err)
 {
@@ -806,10 +827,13 @@ int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const
     long round, fd;
     size_t i;
     int64_t *inner = gr_calloc(s->n ? s->n : 1, sizeof *inner);
+    unsigned char *shortop = gr_calloc(s->n ? s->n : 1, 1);
     int threads = gr_threads(), rc = GR_OK;
     memset(&hook, 0, sizeof hook);
     memset(&r, 0, sizeof r);
-    if (!inner) {
+    if (!inner || !shortop) {
+        gr_free(inner);
+        gr_free(shortop);
         return gr_err(err, GR_ERR_NOMEM, "out of memory");
     }
     round = strtol(p, &end, 10);
@@ -824,14 +848,20 @@ int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const
         if (end == p || inner[i] < 1) {
             break;
         }
+        if (*end == 'w') {
+            shortop[i] = 1;
+            end++;
+        }
     }
     if (i < s->n || *end != '\0' || round < 0 || round >= o->rounds || fd <= 2) {
         gr_free(inner);
+        gr_free(shortop);
         return gr_err(err, GR_ERR_INVALID, GR_HARNESS_WORKER_ENV
                       ": expected ROUND FD and %zu inner counts", s->n);
     }
     if (o->crash && o->crash[0] && (rc = crash_parse(o->crash, &hook, err)) < 0) {
         gr_free(inner);
+        gr_free(shortop);
         return rc;
     }
     upstream_fd = (int)fd;
@@ -868,7 +898,8 @@ int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const
         r.error[0] = '\0';
         r.inner = inner[i];
         crash_maybe(&hook, &s->b[i], (int)round, 1);
-        st = isolated_round(s, &s->b[i], &r, (int)round, o, threads, &hook, &raw, &rawlen);
+        st = isolated_round(s, &s->b[i], &r, (int)round, shortop[i], o, threads, &hook, &raw,
+                            &rawlen);
         if (st == 2) {
             gr_free(raw);
             rc = GR_HARNESS_STOPPED;
@@ -892,6 +923,7 @@ int gr_harness_worker(struct gr_suite *s, const struct gr_harness_opts *o, const
     gr_free(r.rounds);
     gr_free(r.contention);
     gr_free(inner);
+    gr_free(shortop);
     if (hook.on) {
         regfree(&hook.re);
     }
@@ -921,7 +953,7 @@ static int read_exact(int fd, const struct gr_harness_opts *o, void *buf, size_t
 static char *worker_spec(const struct gr_suite *s, const struct gr_bench_result *res,
                          const unsigned char *done, int round, int fd)
 {
-    size_t i, o, cap = 32 + 21 * (s->n + 1);
+    size_t i, o, cap = 32 + 22 * (s->n + 1);
     char *spec = gr_malloc(cap);
     if (!spec) {
         return NULL;
@@ -931,8 +963,9 @@ static char *worker_spec(const struct gr_suite *s, const struct gr_bench_result 
         if (res[i].failed || done[i]) {
             o += (size_t)snprintf(spec + o, cap - o, " -");
         } else {
-            o += (size_t)snprintf(spec + o, cap - o, " %" PRId64,
-                                  res[i].inner > 0 ? res[i].inner : 1);
+            o += (size_t)snprintf(spec + o, cap - o, " %" PRId64 "%s",
+                                  res[i].inner > 0 ? res[i].inner : 1,
+                                  short_op(&res[i]) ? "w" : "");
         }
     }
     return spec;

@@ -91,10 +91,10 @@ struct gr_bench_result {
  * With o->isolate, the parent loads the benchmark's graph (so children
  * share it copy-on-write) and forks one child per benchmark per round; the
  * child sets the benchmark up, warms it (--warmup runs; in rounds after
- * the first at least one when an operation is shorter than a sample: a
- * new process has nothing warm), calibrates (round 0), takes the round's
- * samples and, in the last round, the checksum, and sends them back over
- * a pipe.  A child killed by a signal, exiting non-zero, sending a short
+ * the first at least one when an operation is shorter than a sample or
+ * than 0.25 s: a new process has nothing warm), calibrates (round 0),
+ * takes the round's samples and, in the last round, the checksum, and
+ * sends them back over a pipe.  A child killed by a signal, exiting non-zero, sending a short
  * result or running past o->timeout (it is killed) fails its benchmark
  * and the run goes on.  The parent itself never starts OpenMP threads
  * (libgomp's pool does not survive fork): it runs on one thread and each

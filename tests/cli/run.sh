@@ -225,6 +225,17 @@ check "--fork-rounds: run file validates" validates "$T_TMP/fr.json"
 check "--fork-rounds: 3 benchmarks measured" test "$(grep -c '"median":' "$T_TMP/fr.json")" -eq 3
 check "--fork-rounds: same checksums as fresh rounds" \
     test "$(grep '"checksum":' "$T_TMP/fr.json" | sort | uniq | wc -l)" -eq "$(grep '"checksum":' "$T_TMP/k.json" | sort | uniq | wc -l)"
+# The round-process protocol (GRPROF_ROUND_WORKER="ROUND FD LIST"): an
+# inner count followed by "w" asks for an untimed run first (round 0 saw
+# an operation under 0.25 s); any other suffix is refused.
+# shellcheck disable=SC2086
+run env GRPROF_ROUND_WORKER="1 9 1w 1 1 1w" "$GRPROF" run $TINY 9>"$T_TMP/worker.bin"
+expect_ok "round process: inner counts marked w are accepted"
+check "round process: its records go to its fd" test -s "$T_TMP/worker.bin"
+# shellcheck disable=SC2086
+run env GRPROF_ROUND_WORKER="1 9 1x 1 1 1" "$GRPROF" run $TINY 9>"$T_TMP/worker2.bin"
+expect_rc 1 "round process: an inner count with another suffix is refused"
+check "round process: the refusal names the format" grep -q "expected ROUND FD and 4 inner counts" "$ERR"
 run "$GRPROF" run --help
 expect_out_has "--fork-rounds" "run --help lists --fork-rounds"
 expect_out_has "--no-isolate" "run --help lists --no-isolate"
