@@ -427,6 +427,45 @@ START_TEST(test_engine_vs_ref)
 }
 END_TEST
 
+/* A graph past 2^18 nodes, where the gathers of both the plan and native
+ * LPA prefetch (MODE_GATHER_MIN_N, LPA_AHEAD_MIN_N), with hubs whose rows
+ * overflow a run's buffers and many self-loops: the fused plan on 1 and 2
+ * threads and native agree with the reference. */
+START_TEST(test_large_prefetching)
+{
+    gr_program *p = tu_library_program("lpa");
+    gr_graph *g = tu_skewed_graph(270000, 600000, 11, 0, 0);
+    int64_t *want = malloc(g->n * sizeof *want), *nat = malloc(g->n * sizeof *nat), iw, in = -1;
+    uint64_t hub = 0;
+    uint32_t v;
+    int th;
+    ck_assert(want && nat);
+    for (v = 0; v < g->n; v++) {
+        uint64_t d = g->in_off[v + 1] - g->in_off[v];
+        hub = d > hub ? d : hub;
+    }
+    ck_assert_uint_gt(hub, 2048); /* more than a run's buffer (MODE_BATCH) */
+    iw = ref_lpa(g, 20, want);
+    run_ok(g, GR_NATIVE, 20, nat, &in);
+    ck_assert_int_eq(in, iw);
+    ck_assert(memcmp(nat, want, g->n * sizeof *nat) == 0);
+    for (th = 1; th <= 2; th++) {
+        gr_result res;
+        run_plan_mode(g, p, 1, th, &res);
+        ck_assert_int_eq(res.iters, iw);
+        for (v = 0; v < g->n; v++) {
+            ck_assert_msg(res.out[0].i64[v] == want[v], "%d threads, node %u: %lld, want %lld",
+                          th, v, (long long)res.out[0].i64[v], (long long)want[v]);
+        }
+        gr_result_release(&res);
+    }
+    free(want);
+    free(nat);
+    gr_graph_free(&g);
+    gr_program_free(&p);
+}
+END_TEST
+
 /* Other mode aggregations (one direction, with the own value, values that
  * are not node ids, negative and tied, several in one plan) give the same
  * results in the plan (narrowed labels, or the i64 table when they do not
@@ -499,6 +538,7 @@ static Suite *lpa_suite(void)
     tcase_add_test(tc, test_nomem);
     tcase_add_test(tc, test_engine_vs_ref);
     tcase_add_test(tc, test_engine_mode_forms);
+    tcase_add_test(tc, test_large_prefetching);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -550,7 +550,7 @@ AGG_NOINLINE void agg_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, i
 
 /* log2 of the mode table for d messages: the smallest power of two >= 2d,
  * at least 2^MODE_MIN_BITS slots. */
-static inline unsigned mode_bits(uint64_t d)
+AGG_INLINE unsigned mode_bits(uint64_t d)
 {
     unsigned bits = MODE_MIN_BITS;
     while (((uint64_t)1 << bits) < 2 * d) {
@@ -642,7 +642,9 @@ AGG_INLINE void mode_node(const agg_job *J, uint32_t v, const int F, int64_t *ke
 #define MODE_VEC_MAX 64       /* messages counted by comparing all pairs (multiple of 32) */
 #define MODE_BATCH 2048       /* labels per direction gathered for a run of nodes */
 #define MODE_FREE UINT32_MAX  /* free table slot / padding: no label is this */
-#define MODE_GATHER_AHEAD 64  /* edges ahead a run's gather prefetches the labels */
+#define MODE_GATHER_AHEAD 64  /* edges ahead a gather prefetches the labels */
+#define MODE_GATHER_MIN_N (1u << 18) /* nodes from which gathers prefetch: 1 MiB of
+                                         labels, half an L2 of the machines measured */
 
 AGG_INLINE uint64_t mode_key(uint32_t count, uint32_t label)
 {
@@ -760,12 +762,21 @@ AGG_INLINE void mode32_put(const agg_job *J, uint32_t v, int has, uint32_t l, vo
     put_i(J, out, oi, has ? (int64_t)((uint64_t)J->x32base + l) : J->xi[v]);
 }
 
-/* buf[e] = x[adj[e]] for e < ne, the labels a few dozen edges ahead
- * prefetched: measured on uniform 1M (grprof exec lpa, 1 thread), 64
- * ahead makes LPA 8% faster than none, 16 or 32 less so, 128 no more. */
-AGG_INLINE void mode_gather(uint32_t *buf, const uint32_t *x, const uint32_t *adj, uint64_t ne)
+/* buf[e] = x[adj[e]] for e < ne; with pf, the labels MODE_GATHER_AHEAD
+ * edges ahead prefetched.  Measured with grprof (LPA, 1 thread): on
+ * uniform 1M, 64 ahead is 8% faster than none (16 or 32 less so, 128 no
+ * more); on 1000 nodes, whose labels stay in cache, prefetching is 9%
+ * slower, hence pf only from MODE_GATHER_MIN_N nodes. */
+AGG_INLINE void mode_gather(uint32_t *buf, const uint32_t *x, const uint32_t *adj, uint64_t ne,
+                            int pf)
 {
     uint64_t e;
+    if (!pf) {
+        for (e = 0; e < ne; e++) {
+            buf[e] = x[adj[e]];
+        }
+        return;
+    }
     for (e = 0; e < ne; e++) {
         if (e + MODE_GATHER_AHEAD < ne) {
             __builtin_prefetch(&x[adj[e + MODE_GATHER_AHEAD]]);
@@ -818,11 +829,12 @@ AGG_NOINLINE void mode32_big(const agg_job *J, uint32_t v, uint64_t d, int tid, 
     const uint32_t *badj = NULL;
     if (J->dir != GR_DIR_OUT) {
         na = g->in_off[v + 1] - g->in_off[v];
-        mode_gather(lab, J->x32, g->in_adj + g->in_off[v], na);
+        mode_gather(lab, J->x32, g->in_adj + g->in_off[v], na, g->n >= MODE_GATHER_MIN_N);
     }
     if (J->dir != GR_DIR_IN) {
         nb = g->out_off[v + 1] - g->out_off[v];
-        mode_gather(lab + na, J->x32, g->out_adj + g->out_off[v], nb);
+        mode_gather(lab + na, J->x32, g->out_adj + g->out_off[v], nb,
+                    g->n >= MODE_GATHER_MIN_N);
         if (J->dir == GR_DIR_BOTH && !(J->loops && !J->loops[v])) {
             badj = g->out_adj + g->out_off[v];
         }
@@ -871,37 +883,31 @@ AGG_NOINLINE void mode32_run(const agg_job *J, uint32_t first, uint32_t last, ui
     uint64_t e, ne;
     uint32_t u;
     if (in) {
-        mode_gather(inb, x, g->in_adj + ib, g->in_off[last] - ib);
+        mode_gather(inb, x, g->in_adj + ib, g->in_off[last] - ib, g->n >= MODE_GATHER_MIN_N);
     }
     if (outd) {
-        mode_gather(outb, x, g->out_adj + ob, g->out_off[last] - ob);
+        mode_gather(outb, x, g->out_adj + ob, g->out_off[last] - ob, g->n >= MODE_GATHER_MIN_N);
     }
     for (u = first; u < last; u++) {
-        size_t k = 0, i;
-        const uint64_t d = mode_degree(J, u);
-        if (d > MODE_VEC_MAX) {
-            const uint64_t na = in ? g->in_off[u + 1] - g->in_off[u] : 0;
-            const uint64_t nb = outd ? g->out_off[u + 1] - g->out_off[u] : 0;
-            const int drop = skip_loops && !(J->loops && !J->loops[u]);
-            mode32_hash(J, u, d, tid, inb + (in ? g->in_off[u] - ib : 0), na,
-                        outb + (outd ? g->out_off[u] - ob : 0), nb,
-                        drop ? g->out_adj + g->out_off[u] : NULL, out, u - lo);
+        const uint64_t ein = in ? g->in_off[u] - ib : 0, na = in ? g->in_off[u + 1] - ib - ein : 0;
+        const uint64_t eout = outd ? g->out_off[u] - ob : 0;
+        const uint64_t nb = outd ? g->out_off[u + 1] - ob - eout : 0;
+        const int drop = skip_loops && !(J->loops && !J->loops[u]);
+        size_t k = (size_t)J->self, i;
+        if (k + na + nb > MODE_VEC_MAX) {
+            mode32_hash(J, u, k + na + nb, tid, inb + ein, na, outb + eout, nb,
+                        drop ? g->out_adj + ob + eout : NULL, out, u - lo);
             continue;
         }
-        if (J->self) {
-            t[k++] = x[u];
-        }
-        if (in) {
-            k += mode_row_copy(t + k, inb + (g->in_off[u] - ib), g->in_off[u + 1] - g->in_off[u]);
-        }
-        if (outd && (!skip_loops || (J->loops && !J->loops[u]))) {
+        t[0] = x[u]; /* the own label, kept when J->self (k = 1) */
+        k += mode_row_copy(t + k, inb + ein, na);
+        if (!drop) {
             /* no self-loop to drop (k <= 32 when this row has more than
              * 32: at most MODE_VEC_MAX + 32 slots of t used) */
-            k += mode_row_copy(t + k, outb + (g->out_off[u] - ob),
-                               g->out_off[u + 1] - g->out_off[u]);
-        } else if (outd) {
+            k += mode_row_copy(t + k, outb + eout, nb);
+        } else {
             const uint32_t *adj = g->out_adj + ob;
-            for (e = g->out_off[u] - ob, ne = g->out_off[u + 1] - ob; e < ne; e++) {
+            for (e = eout, ne = eout + nb; e < ne; e++) {
                 t[k] = outb[e];
                 k += adj[e] != u; /* a self-loop counts once, in-row */
             }

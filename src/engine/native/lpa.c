@@ -26,8 +26,8 @@
  *  - Gather: nodes go in runs whose in-rows (and out-rows) are contiguous in
  *    the CSC (CSR), so the labels of a whole run are gathered by one flat
  *    loop per direction: no per-node loop exits to mispredict, many random
- *    reads in flight, and more by prefetching LPA_AHEAD edges ahead (8%
- *    faster on uniform 1M than none, measured with grprof exec lpa).
+ *    reads in flight, and more by prefetching LPA_AHEAD edges ahead on
+ *    large graphs (8% faster on uniform 1M than none, grprof exec lpa).
  *    Out-edge self-loops are dropped per node, only for the nodes flagged
  *    (once per call) as having one.
  *  - Count: up to LPA_VEC_BIG labels, every label is compared with all of
@@ -54,6 +54,8 @@
 #define LPA_SLACK 32         /* readable slots past every label buffer */
 #define LPA_VEC_BIG 64       /* multisets up to this size: SIMD count (multiple of 32) */
 #define LPA_AHEAD 64         /* edges ahead a gather prefetches the labels */
+#define LPA_AHEAD_MIN_N (1u << 18) /* nodes from which gathers prefetch (below, the
+                                      labels stay in cache and prefetching costs 6%) */
 
 /* One thread's workspace, carved once per call from one allocation. */
 typedef struct lpa_ws {
@@ -243,11 +245,18 @@ static int omp_tid(void)
 #endif
 }
 
-/* buf[e] = cur[adj[e]] for e < ne, prefetching LPA_AHEAD edges ahead. */
+/* buf[e] = cur[adj[e]] for e < ne; with pf, prefetching LPA_AHEAD edges
+ * ahead. */
 static inline void lpa_gather(uint32_t *restrict buf, const uint32_t *restrict cur,
-                              const uint32_t *adj, uint64_t ne)
+                              const uint32_t *adj, uint64_t ne, int pf)
 {
     uint64_t e;
+    if (!pf) {
+        for (e = 0; e < ne; e++) {
+            buf[e] = cur[adj[e]];
+        }
+        return;
+    }
     for (e = 0; e < ne; e++) {
         if (e + LPA_AHEAD < ne) {
             __builtin_prefetch(&cur[adj[e + LPA_AHEAD]]);
@@ -273,8 +282,8 @@ static uint64_t lpa_chunk(const gr_graph *g, const uint32_t *restrict cur,
         while (v < hi && ioff[v + 1] - ib <= bufcap && ooff[v + 1] - ob <= bufcap) {
             v++;
         }
-        lpa_gather(w->inb, cur, g->in_adj + ib, ioff[v] - ib);
-        lpa_gather(w->outb, cur, g->out_adj + ob, ooff[v] - ob);
+        lpa_gather(w->inb, cur, g->in_adj + ib, ioff[v] - ib, g->n >= LPA_AHEAD_MIN_N);
+        lpa_gather(w->outb, cur, g->out_adj + ob, ooff[v] - ob, g->n >= LPA_AHEAD_MIN_N);
         for (u = first; u < v; u++) {
             const uint32_t *a = w->inb + (ioff[u] - ib), *b = w->outb + (ooff[u] - ob);
             size_t na = ioff[u + 1] - ioff[u], nb = ooff[u + 1] - ooff[u];
