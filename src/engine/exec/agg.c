@@ -900,12 +900,14 @@ AGG_NOINLINE void mode32_run(const agg_job *J, uint32_t first, uint32_t last, ui
             continue;
         }
         t[0] = x[u]; /* the own label, kept when J->self (k = 1) */
-        k += mode_row_copy(t + k, inb + ein, na);
-        if (!drop) {
+        if (in) {
+            k += mode_row_copy(t + k, inb + ein, na);
+        }
+        if (outd && !drop) {
             /* no self-loop to drop (k <= 32 when this row has more than
              * 32: at most MODE_VEC_MAX + 32 slots of t used) */
             k += mode_row_copy(t + k, outb + eout, nb);
-        } else {
+        } else if (drop) {
             const uint32_t *adj = g->out_adj + ob;
             for (e = eout, ne = eout + nb; e < ne; e++) {
                 t[k] = outb[e];
