@@ -548,6 +548,20 @@ AGG_NOINLINE void agg_rows_generic(const agg_job *J, uint32_t lo, uint32_t hi, i
 
 /* ---- mode ----------------------------------------------------------------- */
 
+/* Messages node v gets over dir, its own value included when self: an
+ * upper bound (a self-loop is in both of its rows). */
+AGG_INLINE uint64_t node_messages(const gr_graph *g, int dir, int self, uint32_t v)
+{
+    uint64_t d = (uint64_t)(self != 0);
+    if (dir != GR_DIR_OUT) {
+        d += g->in_off[v + 1] - g->in_off[v];
+    }
+    if (dir != GR_DIR_IN) {
+        d += g->out_off[v + 1] - g->out_off[v];
+    }
+    return d;
+}
+
 /* log2 of the mode table for d messages: the smallest power of two >= 2d,
  * at least 2^MODE_MIN_BITS slots. */
 AGG_INLINE unsigned mode_bits(uint64_t d)
@@ -586,16 +600,11 @@ AGG_INLINE void mode_node(const agg_job *J, uint32_t v, const int F, int64_t *ke
                           uint32_t *cnt, void *out, size_t oi)
 {
     const gr_graph *g = J->g;
-    uint64_t d = (uint64_t)(J->self != 0), j, e, mask;
+    const uint64_t d = node_messages(g, J->dir, J->self, v);
+    uint64_t j, e, mask;
     unsigned bits;
     int64_t best = 0;
     uint32_t bestc = 0;
-    if (J->dir != GR_DIR_OUT) {
-        d += g->in_off[v + 1] - g->in_off[v];
-    }
-    if (J->dir != GR_DIR_IN) {
-        d += g->out_off[v + 1] - g->out_off[v];
-    }
     if (d == 0) {
         put_i(J, out, oi, self_i(J, F, v));
         return;
@@ -740,18 +749,12 @@ AGG_INLINE uint64_t mode32_add(uint32_t *key, uint32_t *cnt, uint64_t mask, unsi
     return k > top ? k : top;
 }
 
-/* Messages node v gets: an upper bound (self-loops of both included). */
-AGG_INLINE uint64_t mode_degree(const agg_job *J, uint32_t v)
+/* Whether node v's out-row self-loops must be dropped from its messages:
+ * over both directions a self-loop counts once, in the in-row, and J's
+ * self-loop flags (when given) clear the nodes that have none. */
+AGG_INLINE int mode_drops_loops(const agg_job *J, uint32_t v)
 {
-    const gr_graph *g = J->g;
-    uint64_t d = (uint64_t)(J->self != 0);
-    if (J->dir != GR_DIR_OUT) {
-        d += g->in_off[v + 1] - g->in_off[v];
-    }
-    if (J->dir != GR_DIR_IN) {
-        d += g->out_off[v + 1] - g->out_off[v];
-    }
-    return d;
+    return J->dir == GR_DIR_BOTH && !(J->loops && !J->loops[v]);
 }
 
 /* Store label l (narrowed) of node v, or v's own value when it got no
@@ -835,7 +838,7 @@ AGG_NOINLINE void mode32_big(const agg_job *J, uint32_t v, uint64_t d, int tid, 
         nb = g->out_off[v + 1] - g->out_off[v];
         mode_gather(lab + na, J->x32, g->out_adj + g->out_off[v], nb,
                     g->n >= MODE_GATHER_MIN_N);
-        if (J->dir == GR_DIR_BOTH && !(J->loops && !J->loops[v])) {
+        if (mode_drops_loops(J, v)) {
             badj = g->out_adj + g->out_off[v];
         }
     }
@@ -866,7 +869,6 @@ AGG_NOINLINE void mode32_run(const agg_job *J, uint32_t first, uint32_t last, ui
     const gr_graph *g = J->g;
     const uint32_t *x = J->x32;
     const int in = J->dir != GR_DIR_OUT, outd = J->dir != GR_DIR_IN;
-    const int skip_loops = J->dir == GR_DIR_BOTH;
     const uint64_t ib = in ? g->in_off[first] : 0, ob = outd ? g->out_off[first] : 0;
     /* The run's labels (MODE_VEC_MAX slots of slack each, for the
      * fixed-size copies below) and one node's messages t.  One block in
@@ -892,7 +894,7 @@ AGG_NOINLINE void mode32_run(const agg_job *J, uint32_t first, uint32_t last, ui
         const uint64_t ein = in ? g->in_off[u] - ib : 0, na = in ? g->in_off[u + 1] - ib - ein : 0;
         const uint64_t eout = outd ? g->out_off[u] - ob : 0;
         const uint64_t nb = outd ? g->out_off[u + 1] - ob - eout : 0;
-        const int drop = skip_loops && !(J->loops && !J->loops[u]);
+        const int drop = mode_drops_loops(J, u);
         size_t k = (size_t)J->self, i;
         if (k + na + nb > MODE_VEC_MAX) {
             mode32_hash(J, u, k + na + nb, tid, inb + ein, na, outb + eout, nb,
@@ -950,7 +952,7 @@ static void mode32_rows(const agg_job *J, uint32_t lo, uint32_t hi, int tid, voi
         if (v > first) {
             mode32_run(J, first, v, lo, tid, out);
         } else { /* a node with a row longer than MODE_BATCH */
-            mode32_big(J, v, mode_degree(J, v), tid, out, v - lo);
+            mode32_big(J, v, node_messages(g, J->dir, J->self, v), tid, out, v - lo);
             v++;
         }
     }
@@ -1315,14 +1317,7 @@ static void msg_open(msg_run *R, uint32_t v)
     R->open = 1;
     R->v = v;
     if (R->A == A_MODE) {
-        uint64_t d = 0;
-        if (R->J->dir != GR_DIR_OUT) {
-            d += g->in_off[v + 1] - g->in_off[v];
-        }
-        if (R->J->dir != GR_DIR_IN) {
-            d += g->out_off[v + 1] - g->out_off[v];
-        }
-        R->bits = mode_bits(d);
+        R->bits = mode_bits(node_messages(g, R->J->dir, 0, v));
         R->mask = ((uint64_t)1 << R->bits) - 1;
         memset(R->cnt, 0, (size_t)(R->mask + 1) * sizeof *R->cnt);
         R->best = 0;
@@ -1435,13 +1430,7 @@ static uint64_t max_messages(const gr_graph *g, int dir, int self)
     uint64_t mx = 0;
     uint32_t v;
     for (v = 0; v < g->n; v++) {
-        uint64_t d = (uint64_t)(self != 0);
-        if (dir != GR_DIR_OUT) {
-            d += g->in_off[v + 1] - g->in_off[v];
-        }
-        if (dir != GR_DIR_IN) {
-            d += g->out_off[v + 1] - g->out_off[v];
-        }
+        const uint64_t d = node_messages(g, dir, self, v);
         mx = d > mx ? d : mx;
     }
     return mx;

@@ -1105,8 +1105,9 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
         return rc;
     }
     if (A->mode && A->edgeker < 0) {
-        gr_k_agg_narrow(&J, r->mlab, &r->mbase, &r->mbase_set, r->pol);
-        if (A->dir == GR_DIR_BOTH) {
+        /* the self-loop flags serve the narrowed mode alone */
+        if (gr_k_agg_narrow(&J, r->mlab, &r->mbase, &r->mbase_set, r->pol) &&
+            A->dir == GR_DIR_BOTH) {
             if (!r->loops_set) { /* once per run: the graph does not change */
                 gr_graph_self_loops(r->g, r->loops);
                 r->loops_set = 1;
