@@ -2,7 +2,7 @@
  * check_wcc.c - tests of gr_native_wcc: both kinds against the BFS
  * reference on the tu_case battery and on many small random graphs, with
  * 1 and 2 threads; GR_NATIVE's iteration count against a literal,
- * op-by-op transcription of the FastSV loop (the loop the language states);
+ * op-by-op transcription of wcc.grl (the loop the language states);
  * hand-worked graphs; argument errors; allocation failure injection.
  */
 #include "config.h"
@@ -29,57 +29,91 @@ static void run_wcc(const gr_graph *g, gr_native_kind kind, int threads, int64_t
                   gr_error_format(&err, buf, sizeof buf));
 }
 
-/* FastSV as the language states it, one vector op at a time over fresh
- * int64 vectors (INT64_MAX the identity of min): mngf = pull_min(gf) over
- * both directions; f = scatter_min(f, f, mngf); f = min(f, mngf);
- * f = min(f, gf); gf_new = gather(f, f); until unchanged(gf).  Returns
- * the iterations, fills comp with original ids. */
-static int64_t literal_fastsv(const gr_graph *g, int64_t *comp)
+/* The components of the pointer graph u - a[u], u - b[u] (entries outside
+ * [0, n) link nothing), each labelled by its smallest node: plain
+ * min-label propagation along the links until nothing changes, nothing
+ * like link's union-find. */
+static void literal_link(size_t n, const int64_t *a, const int64_t *b, int64_t *out)
+{
+    size_t u;
+    int changed = 1, k;
+    for (u = 0; u < n; u++) {
+        out[u] = (int64_t)u;
+    }
+    while (changed) {
+        changed = 0;
+        for (u = 0; u < n; u++) {
+            for (k = 0; k < 2; k++) {
+                int64_t x = k ? b[u] : a[u], m;
+                if (x < 0 || (uint64_t)x >= n) {
+                    continue;
+                }
+                m = out[u] < out[x] ? out[u] : out[x];
+                changed |= out[u] != m || out[x] != m;
+                out[u] = out[x] = m;
+            }
+        }
+    }
+}
+
+/* wcc.grl as the language states it, one vector op at a time over fresh
+ * int64 vectors (INT64_MAX and INT64_MIN the empty min and max):
+ * f = link(out_nbr(0), out_nbr(1)); c = the smallest f of the nodes of
+ * largest degree; act = f != c && degree > 0; then lo = where(act,
+ * nbr_min(f), INT64_MAX), hi = where(act, nbr_max(f), INT64_MIN),
+ * f = link(link(f, lo), hi) until f is unchanged.  Returns the
+ * iterations, fills comp with original ids. */
+static int64_t literal_linked(const gr_graph *g, int64_t *comp)
 {
     size_t n = g->n, u;
-    int64_t *f = malloc((n + 1) * sizeof *f), *gf = malloc((n + 1) * sizeof *gf);
-    int64_t *mngf = malloc((n + 1) * sizeof *mngf), *f1 = malloc((n + 1) * sizeof *f1);
-    int64_t *gfn = malloc((n + 1) * sizeof *gfn), it = 0;
-    ck_assert(f && gf && mngf && f1 && gfn);
+    int64_t *f = malloc((n + 1) * sizeof *f), *lo = malloc((n + 1) * sizeof *lo);
+    int64_t *hi = malloc((n + 1) * sizeof *hi), *t = malloc((n + 1) * sizeof *t);
+    int64_t *f2 = malloc((n + 1) * sizeof *f2), it = 0, c = INT64_MAX;
+    uint64_t dmax = 0;
+    uint8_t *act = malloc(n + 1);
+    ck_assert(f && lo && hi && t && f2 && act);
+    for (u = 0; u < n; u++) { /* out_nbr(0), out_nbr(1) */
+        uint64_t o = g->out_off[u], d = g->out_off[u + 1] - o;
+        lo[u] = d > 0 ? (int64_t)g->out_adj[o] : (int64_t)u;
+        hi[u] = d > 1 ? (int64_t)g->out_adj[o + 1] : (int64_t)u;
+    }
+    literal_link(n, lo, hi, f);
     for (u = 0; u < n; u++) {
-        f[u] = gf[u] = (int64_t)u;
+        uint64_t d = g->out_off[u + 1] - g->out_off[u] + g->in_off[u + 1] - g->in_off[u];
+        dmax = d > dmax ? d : dmax;
+    }
+    for (u = 0; u < n; u++) {
+        uint64_t d = g->out_off[u + 1] - g->out_off[u] + g->in_off[u + 1] - g->in_off[u];
+        if (d == dmax && f[u] < c) {
+            c = f[u];
+        }
+    }
+    for (u = 0; u < n; u++) {
+        act[u] = f[u] != c && g->out_off[u + 1] - g->out_off[u] + g->in_off[u + 1] - g->in_off[u] > 0;
     }
     for (;;) {
         int same = 1;
         it++;
         for (u = 0; u < n; u++) {
             uint64_t k;
-            mngf[u] = INT64_MAX;
-            for (k = g->out_off[u]; k < g->out_off[u + 1]; k++) {
-                if (gf[g->out_adj[k]] < mngf[u]) {
-                    mngf[u] = gf[g->out_adj[k]];
-                }
+            lo[u] = INT64_MAX;
+            hi[u] = INT64_MIN;
+            for (k = g->out_off[u]; act[u] && k < g->out_off[u + 1]; k++) {
+                lo[u] = f[g->out_adj[k]] < lo[u] ? f[g->out_adj[k]] : lo[u];
+                hi[u] = f[g->out_adj[k]] > hi[u] ? f[g->out_adj[k]] : hi[u];
             }
-            for (k = g->in_off[u]; k < g->in_off[u + 1]; k++) {
-                if (gf[g->in_adj[k]] < mngf[u]) {
-                    mngf[u] = gf[g->in_adj[k]];
-                }
-            }
-        }
-        memcpy(f1, f, n * sizeof *f);
-        for (u = 0; u < n; u++) {            /* scatter_min(f, f, mngf) */
-            if (mngf[u] < f1[f[u]]) {
-                f1[f[u]] = mngf[u];
+            for (k = g->in_off[u]; act[u] && k < g->in_off[u + 1]; k++) {
+                lo[u] = f[g->in_adj[k]] < lo[u] ? f[g->in_adj[k]] : lo[u];
+                hi[u] = f[g->in_adj[k]] > hi[u] ? f[g->in_adj[k]] : hi[u];
             }
         }
+        literal_link(n, f, lo, t);
+        literal_link(n, t, hi, f2);
         for (u = 0; u < n; u++) {
-            f1[u] = mngf[u] < f1[u] ? mngf[u] : f1[u];
+            same &= f2[u] == f[u];
         }
-        for (u = 0; u < n; u++) {
-            f1[u] = gf[u] < f1[u] ? gf[u] : f1[u];
-        }
-        for (u = 0; u < n; u++) {
-            gfn[u] = f1[f1[u]];
-            same &= gfn[u] == gf[u];
-        }
-        memcpy(f, f1, n * sizeof *f);
-        memcpy(gf, gfn, n * sizeof *gf);
-        if (same) {
+        memcpy(f, f2, n * sizeof *f);
+        if (same || it > (int64_t)n) {
             break;
         }
     }
@@ -87,10 +121,11 @@ static int64_t literal_fastsv(const gr_graph *g, int64_t *comp)
         comp[u] = gr_graph_orig_id(g, (uint32_t)f[u]);
     }
     free(f);
-    free(gf);
-    free(mngf);
-    free(f1);
-    free(gfn);
+    free(lo);
+    free(hi);
+    free(t);
+    free(f2);
+    free(act);
     return it;
 }
 
@@ -113,8 +148,8 @@ static void check_all(const gr_graph *g, const char *name)
     int64_t lit_iters, iters, th;
     ck_assert(want && got);
     ref_wcc(g, want);
-    lit_iters = literal_fastsv(g, got);
-    assert_same(got, want, g->n, "literal FastSV", name);
+    lit_iters = literal_linked(g, got);
+    assert_same(got, want, g->n, "literal wcc.grl", name);
     for (th = 1; th <= 2; th++) {
         iters = -1;
         run_wcc(g, GR_NATIVE, (int)th, got, &iters);
@@ -181,20 +216,26 @@ static gr_graph *graph_orig(uint32_t n, const uint32_t *pairs, uint64_t m,
 /* Worked by hand. */
 START_TEST(test_hand)
 {
-    /* The path 0->1->2.  Iteration 1: gf = (0,1,2), mngf = (1,0,1);
-     * scatter gives f = (0,0,1), hooking and shortcutting change nothing,
-     * gf = f[f] = (0,0,0).  Iteration 2: mngf = (0,0,0), f = (0,0,0), gf
-     * unchanged: 2 iterations. */
+    /* The path 0->1->2.  The sample links 0-1 and 1-2: f = (0,0,0), c = 0
+     * (node 1 has the largest degree), nothing is active; one round, which
+     * changes nothing. */
     static const uint32_t path3[] = {0, 1, 1, 2};
     /* 3->1 and 2->0 (only reverse edges reach the small ids), 4 alone,
-     * original ids 5, 8, 13, 21, 34: components {5,13}, {8,21}, {34}. */
+     * original ids 5, 8, 13, 21, 34: components {5,13}, {8,21}, {34}.  The
+     * sample gives f = (0,1,0,1,4); c = 0; nodes 1 and 3 are active but
+     * their neighbours carry their label: one round. */
     static const uint32_t two[] = {3, 1, 2, 0};
     static const int64_t two_orig[] = {5, 8, 13, 21, 34};
     static const int64_t two_want[] = {5, 8, 5, 8, 34};
-    /* Self-loops only: every node is alone; one iteration (gf never moves). */
+    /* Self-loops only: every node is alone; c = 0, nodes 1 and 2 active
+     * but their one neighbour is themselves: one round. */
     static const uint32_t loops[] = {0, 0, 1, 1, 2, 2};
     /* A path entered from its far end: 4->3->2->1->0, all component 0. */
     static const uint32_t rev[] = {4, 3, 3, 2, 2, 1, 1, 0};
+    /* A star whose third arm 0->3 the sample misses: f = (0,0,0,3), c = 0,
+     * node 3 active; round 1 links it to its neighbour's label 0, round 2
+     * changes nothing: two rounds. */
+    static const uint32_t star[] = {0, 1, 0, 2, 0, 3};
     int64_t comp[8], iters, th;
     gr_graph *g;
 
@@ -202,7 +243,7 @@ START_TEST(test_hand)
         g = tu_graph(3, path3, 2, NULL, 0);
         run_wcc(g, GR_NATIVE, (int)th, comp, &iters);
         ck_assert(comp[0] == 0 && comp[1] == 0 && comp[2] == 0);
-        ck_assert_int_eq(iters, 2);
+        ck_assert_int_eq(iters, 1);
         run_wcc(g, GR_BEST, (int)th, comp, &iters);
         ck_assert(comp[0] == 0 && comp[1] == 0 && comp[2] == 0);
         gr_graph_free(&g);
@@ -210,6 +251,7 @@ START_TEST(test_hand)
         g = graph_orig(5, two, 2, two_orig);
         run_wcc(g, GR_NATIVE, (int)th, comp, &iters);
         assert_same(comp, two_want, 5, "native", "two components");
+        ck_assert_int_eq(iters, 1);
         run_wcc(g, GR_BEST, (int)th, comp, &iters);
         assert_same(comp, two_want, 5, "best", "two components");
         gr_graph_free(&g);
@@ -227,6 +269,14 @@ START_TEST(test_hand)
         ck_assert(comp[0] == 0 && comp[1] == 0 && comp[2] == 0 && comp[3] == 0 && comp[4] == 0);
         run_wcc(g, GR_BEST, (int)th, comp, &iters);
         ck_assert(comp[0] == 0 && comp[1] == 0 && comp[2] == 0 && comp[3] == 0 && comp[4] == 0);
+        gr_graph_free(&g);
+
+        g = tu_graph(4, star, 3, NULL, 0);
+        run_wcc(g, GR_NATIVE, (int)th, comp, &iters);
+        ck_assert(comp[0] == 0 && comp[1] == 0 && comp[2] == 0 && comp[3] == 0);
+        ck_assert_int_eq(iters, 2);
+        run_wcc(g, GR_BEST, (int)th, comp, &iters);
+        ck_assert(comp[0] == 0 && comp[1] == 0 && comp[2] == 0 && comp[3] == 0);
         gr_graph_free(&g);
 
         /* No nodes at all: nothing to do, the loop runs once. */

@@ -185,6 +185,19 @@ gr_an_cost gr_an_inst_cost(const gr_program *p, const gr_inst *in, double n, dou
     case GR_OP_DEGREE:
         c.bytes = 16.0 * (n + 1.0) + vbytes(p, in->result, n);
         break;
+    case GR_OP_OUT_NBR:
+        /* the row offsets, one adjacency entry per row, the result */
+        c.bytes = 8.0 * (n + 1.0) + 4.0 * n + vbytes(p, in->result, n);
+        break;
+    case GR_OP_LINK:
+        /* both link vectors, the parents written and compressed, and about
+         * two parents read at random per link */
+        if (in->nargs == 2) {
+            c.bytes = vbytes(p, in->args[0], n) + vbytes(p, in->args[1], n) +
+                      3.0 * vbytes(p, in->result, n) + 4.0 * n * ebytes(p, in->result);
+            c.edges = 2.0 * n;
+        }
+        break;
     case GR_OP_GATHER:
         if (in->nargs == 2) {
             c.bytes = vbytes(p, in->args[1], n) + n * ebytes(p, in->args[0]) +

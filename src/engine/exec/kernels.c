@@ -491,6 +491,23 @@ int gr_k_degree(const gr_graph *g, gr_opcode op, int64_t *out, gr_kpol pol)
     }
 }
 
+/* See kernels.h: the k-th out-neighbour, or v. */
+void gr_k_out_nbr(const gr_graph *g, int64_t k, int64_t *out, gr_kpol pol)
+{
+    const uint64_t *oo = g->out_off;
+    const uint32_t *adj = g->out_adj;
+    long long v, n = g->n;
+    int nt = k_threads(pol, g->n, GR_K_PAR_MIN);
+    if (k < 0) {
+        gr_k_node_index(out, g->n, pol);
+        return;
+    }
+    K_PAR_FOR(nt, , v, n,
+        uint64_t j = oo[v] + (uint64_t)k;
+        out[v] = j < oo[v + 1] ? (int64_t)adj[j] : (int64_t)v;
+    );
+}
+
 /* ---- gather / scatter ------------------------------------------------- */
 
 /* See kernels.h: out[v] = x[idx[v]], 0 out of range. */
@@ -636,6 +653,134 @@ int gr_k_scatter(gr_opcode op, gr_kin a, const int64_t *idx, gr_kin c, void *out
     }
     }
     return 0;
+}
+
+/* ---- link -------------------------------------------------------------- */
+
+#define LINK_CHUNK 16384   /* nodes per dynamically scheduled linking chunk */
+
+/* Join the trees of u and v (GAP's Afforest Link): walk both towards their
+ * roots and hook the larger root under the smaller, so every parent is
+ * smaller than its child and a root is its tree's smallest node.  With
+ * `atomic` (a constant at each call) the hook is a compare-and-swap that
+ * fails, and retries higher up, when another thread hooked that root
+ * first; parents only ever decrease.  Returns whether it hooked a root. */
+static inline int link_join(int64_t *p, int64_t u, int64_t v, int atomic)
+{
+    int64_t p1 = __atomic_load_n(&p[u], __ATOMIC_RELAXED);
+    int64_t p2 = __atomic_load_n(&p[v], __ATOMIC_RELAXED);
+    while (p1 != p2) {
+        const int64_t hi = p1 > p2 ? p1 : p2, lo = p1 > p2 ? p2 : p1;
+        int64_t ph = __atomic_load_n(&p[hi], __ATOMIC_RELAXED);
+        if (ph == lo) {
+            return 0;
+        }
+        if (ph == hi) {
+            if (!atomic) {
+                p[hi] = lo;
+                return 1;
+            }
+            if (__atomic_compare_exchange_n(&p[hi], &ph, lo, 0, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+                return 1;
+            }
+        }
+        p1 = __atomic_load_n(&p[__atomic_load_n(&p[hi], __ATOMIC_RELAXED)], __ATOMIC_RELAXED);
+        p2 = __atomic_load_n(&p[lo], __ATOMIC_RELAXED);
+    }
+    return 0;
+}
+
+/* The links u - x[u] of nodes [lo, hi) whose x[u] is in range and, with
+ * `up`, above u (the others are already parents).  Returns whether any
+ * hooked a root. */
+static inline int link_range(const int64_t *x, int64_t *p, size_t n, size_t lo, size_t hi,
+                             int up, int atomic)
+{
+    size_t u;
+    int hooked = 0;
+    for (u = lo; u < hi; u++) {
+        if ((uint64_t)x[u] < n && (!up || (uint64_t)x[u] > u)) {
+            hooked |= link_join(p, (int64_t)u, x[u], atomic);
+        }
+    }
+    return hooked;
+}
+
+/* The links of x over all nodes (see link_range); whether any hooked. */
+static int link_round(const int64_t *x, int64_t *p, size_t n, int up, int nt)
+{
+    int hooked = 0;
+    if (nt > 1) {
+        long long c, nc = ((long long)n + LINK_CHUNK - 1) / LINK_CHUNK;
+        K_OMP(parallel for num_threads(nt) schedule(dynamic, 1) reduction(|:hooked))
+        for (c = 0; c < nc; c++) {
+            size_t lo = (size_t)c * LINK_CHUNK;
+            hooked |= link_range(x, p, n, lo, n - lo > LINK_CHUNK ? lo + LINK_CHUNK : n, up, 1);
+        }
+        return hooked;
+    }
+    return link_range(x, p, n, 0, n, up, 0);
+}
+
+/* Point every node at its root.  Parents are smaller than their children,
+ * so in increasing order a node's parent already points at its root; in
+ * parallel each node climbs to its root and writes only its own entry
+ * (roots do not depend on the schedule). */
+static void link_compress(int64_t *p, size_t n, int nt)
+{
+    long long v, nn = (long long)n;
+    if (nt > 1) {
+        K_OMP(parallel for num_threads(nt) schedule(dynamic, 4096))
+        for (v = 0; v < nn; v++) {
+            int64_t x = __atomic_load_n(&p[v], __ATOMIC_RELAXED);
+            int64_t y = __atomic_load_n(&p[x], __ATOMIC_RELAXED);
+            while (x != y) {
+                x = y;
+                y = __atomic_load_n(&p[x], __ATOMIC_RELAXED);
+            }
+            __atomic_store_n(&p[v], x, __ATOMIC_RELAXED);
+        }
+    } else {
+        for (v = 0; v < nn; v++) {
+            p[v] = p[p[v]];
+        }
+    }
+}
+
+/* See kernels.h.  The first pass makes a[u] u's parent where a[u] < u (a
+ * valid union-find parent: it is smaller and joined to u) and, on one
+ * thread, where it is already compressed (a[u]'s root, found in
+ * increasing order): a labelling such as link's own result costs that one
+ * pass.  The links of a that go up, then those of b, each round followed
+ * by a compression when it hooked anything, as Afforest's sampling rounds:
+ * a round's walks start at roots (uniform 1M, one thread: 13 ms, against
+ * 38 ms for both links of a node at once). */
+void gr_k_link(const int64_t *a, const int64_t *b, int64_t *out, size_t n, gr_kpol pol)
+{
+    const int nt = k_threads(pol, n, GR_K_PAR_MIN);
+    long long v, nn = (long long)n;
+    int up = 0;
+    if (nt > 1) {
+        K_OMP(parallel for num_threads(nt) schedule(static) reduction(|:up))
+        for (v = 0; v < nn; v++) {
+            const uint64_t x = (uint64_t)a[v];
+            out[v] = x < (uint64_t)v ? (int64_t)x : v;
+            up |= x > (uint64_t)v && x < n;
+        }
+    } else {
+        for (v = 0; v < nn; v++) {
+            const uint64_t x = (uint64_t)a[v];
+            out[v] = x < (uint64_t)v ? out[x] : v;
+            up |= x > (uint64_t)v && x < n;
+        }
+    }
+    if ((up && link_round(a, out, n, 1, nt)) || nt > 1) {
+        link_compress(out, n, nt);
+    }
+    if (link_round(b, out, n, 0, nt)) {
+        link_compress(out, n, nt);
+    }
 }
 
 /* ---- reductions ---------------------------------------------------------- */

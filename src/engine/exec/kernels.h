@@ -127,6 +127,9 @@ void gr_k_node_id(const gr_graph *g, int64_t *out, gr_kpol pol);
 /* out[v] = out-degree, in-degree or their sum: op is GR_OP_OUT_DEGREE,
  * GR_OP_IN_DEGREE or GR_OP_DEGREE.  Returns -1 for any other op. */
 int gr_k_degree(const gr_graph *g, gr_opcode op, int64_t *out, gr_kpol pol);
+/* out[v] = v's out-neighbour number k in edge order (its CSR row's entry
+ * k, a dense index), or v itself when k < 0 or v has at most k out-edges. */
+void gr_k_out_nbr(const gr_graph *g, int64_t k, int64_t *out, gr_kpol pol);
 
 /* --- gather / scatter ---------------------------------------------------- */
 
@@ -145,6 +148,15 @@ void gr_k_gather(const void *x, gr_ek xek, size_t nx, const int64_t *idx,
  * Returns -1 for any other op. */
 int gr_k_scatter(gr_opcode op, gr_kin a, const int64_t *idx, gr_kin c, void *out,
                  gr_ek oek, size_t n, gr_kpol pol);
+
+/* out[v] = the smallest u joined to v by the links w - a[w] and w - b[w]
+ * of every w (entries outside [0, n) link nothing): the connected
+ * components of that undirected pointer graph, each labelled by its
+ * smallest node.  Union-find, the larger root always hooked under the
+ * smaller (Afforest's link; lock-free compare-and-swap when parallel),
+ * then every node pointed at its root: the result is the same for any
+ * thread count and order.  out (n elements) must not alias a or b. */
+void gr_k_link(const int64_t *a, const int64_t *b, int64_t *out, size_t n, gr_kpol pol);
 
 /* --- reductions ------------------------------------------------------- */
 

@@ -1108,6 +1108,7 @@ static int lower_inst(lw *L, const gr_inst *in, int32_t pos)
     case GR_SIG_SRC_I64:
     case GR_SIG_SRC_I64V:
     case GR_SIG_FILL:
+    case GR_SIG_NBR:
         TRY(emit(L, 0, GR_P_SOURCE, &k));
         break;
     case GR_SIG_RED:
@@ -1123,6 +1124,9 @@ static int lower_inst(lw *L, const gr_inst *in, int32_t pos)
     case GR_SIG_SCATTER:
         TRY(emit(L, 0, GR_P_SCATTER, &k));
         break;
+    case GR_SIG_LINK:
+        TRY(emit(L, 0, GR_P_LINK, &k));
+        break;
     default:
         return gr_err(L->err, GR_ERR_INVALID, "plan: cannot lower %s", info->name);
     }
@@ -1133,7 +1137,7 @@ static int lower_inst(lw *L, const gr_inst *in, int32_t pos)
     for (j = 0; j < in->nargs; j++) {
         pl->inst[k].a[j] = a[j];
     }
-    if (info->sig == GR_SIG_DIST || info->sig == GR_SIG_GATHER) {
+    if (info->sig == GR_SIG_DIST || info->sig == GR_SIG_GATHER || info->sig == GR_SIG_LINK) {
         for (j = 0; j < in->nargs; j++) {
             if (!gr_type_is_vector(pl->slots[a[j]].type)) {
                 return gr_err(L->err, GR_ERR_INVALID, "plan: %s of a scalar", info->name);

@@ -13,10 +13,10 @@
  *  over the liveness intervals of gr_an_live (analysis/liveness.c): a
  *  register is reused once the value in it is dead; an element-wise
  *  instruction may write into the register of an operand that dies at that
- *  instruction (kernels allow out == operand); aggregation, gather and
- *  scatter never alias their output with an input.  All registers are
- *  allocated once, before the run (gr_alloc_big), and freed after it:
- *  nothing is allocated inside a loop.  Peak memory = graph + registers.
+ *  instruction (kernels allow out == operand); aggregation, gather,
+ *  scatter and link never alias their output with an input.  All
+ *  registers are allocated once, before the run (gr_alloc_big), and freed
+ *  after it: nothing is allocated inside a loop.  Peak memory = graph + registers.
  *
  *  Instructions.  A flat array of gr_pinst; loops become jumps:
  *      COPY  init -> carried register           (once, at loop entry)
@@ -34,7 +34,7 @@
  *  The loop's iteration count is added to the run's gr_result.iters exactly
  *  as the step evaluator counts it.
  *
- *  Kernels.  EW/REDUCE/GATHER/SCATTER/AGG/SOURCE instructions call the
+ *  Kernels.  EW/REDUCE/GATHER/SCATTER/LINK/AGG/SOURCE instructions call the
  *  whole-vector kernels of kernels.h (the same code step mode uses, so the
  *  modes agree bit for bit).  FUSED instructions run a micro-program over
  *  lane registers of GR_LANE (256) elements, block by block: nodes are cut
@@ -74,11 +74,12 @@ typedef enum gr_pop {
     GR_P_CONST,      /* scalar slot dst = imm */
     GR_P_PARAM,      /* scalar slot dst = params[aux] */
     GR_P_SOURCE,     /* dst = a source op (fill, node_id, node_index, degrees,
-                        node_count, edge_count) */
+                        out_nbr, node_count, edge_count) */
     GR_P_EW,         /* dst = element-wise op over slots (vector or scalar) */
     GR_P_REDUCE,     /* scalar dst = reduction / distance of vector slots */
     GR_P_GATHER,
     GR_P_SCATTER,
+    GR_P_LINK,       /* dst = link(a0, a1) */
     GR_P_AGG,        /* dst = aggregation; optional mask; optional epilogue */
     GR_P_AGG_FUSED,  /* dst = aggregation of a per-edge message kernel */
     GR_P_FUSED,      /* fused element-wise kernel: maps and folds */

@@ -251,7 +251,7 @@ static void print_inst(sbuf *b, const gr_plan *pl, int32_t pc, int depth)
         sb_printf(b, " =");
     }
     if (pi->op == GR_P_EW || pi->op == GR_P_SOURCE || pi->op == GR_P_REDUCE ||
-        pi->op == GR_P_GATHER || pi->op == GR_P_SCATTER) {
+        pi->op == GR_P_GATHER || pi->op == GR_P_SCATTER || pi->op == GR_P_LINK) {
         sb_printf(b, " %s", gr_op_name((gr_opcode)pi->irop));
     }
     if (pi->op == GR_P_AGG || pi->op == GR_P_AGG_FUSED) {

@@ -280,6 +280,16 @@ static int run_op(gr_ctx *c, gr_opcode op, const gr_opinfo *info, gr_val *const 
             gr_k_fill(r->data, rk, &s, r->len, step_pol);
             break;
         }
+        case GR_SIG_NBR:
+            gr_k_out_nbr(g, args[0]->s.i, r->data, step_pol);
+            break;
+        case GR_SIG_LINK:
+            bad = !args[0]->data || !args[1]->data || args[0]->type != GR_T_I64V ||
+                  args[1]->type != GR_T_I64V;
+            if (!bad) {
+                gr_k_link(args[0]->data, args[1]->data, r->data, r->len, step_pol);
+            }
+            break;
         case GR_SIG_GATHER:
             bad = !args[0]->data || !args[1]->data || args[1]->type != GR_T_I64V;
             if (!bad) {

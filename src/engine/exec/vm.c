@@ -48,7 +48,7 @@
 #endif
 
 static const char *const pop_names[] = {
-    "const", "param", "source", "ew", "reduce", "gather", "scatter", "agg", "agg_fused",
+    "const", "param", "source", "ew", "reduce", "gather", "scatter", "link", "agg", "agg_fused",
     "fused", "copy", "loop_init", "loop_head", "loop_next", "print", "return"};
 
 /* See plan_internal.h. */
@@ -427,6 +427,9 @@ static int run_source(gr_prun *r, int32_t pc, const gr_pinst *pi)
         return GR_OK;
     case GR_OP_NODE_ID:
         gr_k_node_id(g, r->R[ds->reg], r->pol);
+        return GR_OK;
+    case GR_OP_OUT_NBR:
+        gr_k_out_nbr(g, r->S[pi->a[0]].i, r->R[ds->reg], r->pol);
         return GR_OK;
     case GR_OP_FILL: {
         const gr_kscalar *s = &r->S[pi->a[0]];
@@ -1060,6 +1063,13 @@ static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res,
                              gr_k_kind(pl->slots[pi->dst].type), r->n, r->pol) < 0) {
                 rc = bad_inst(r, pc, "unknown scatter");
             }
+            pc++;
+            break;
+        /* Op: link
+         * dst = the components of the links u - a0[u], u - a1[u]: gr_k_link */
+        case GR_P_LINK:
+            gr_k_link(gr_prun_vec(r, pi->a[0]), gr_prun_vec(r, pi->a[1]),
+                      gr_prun_vec(r, pi->dst), r->n, r->pol);
             pc++;
             break;
         /* Op: agg

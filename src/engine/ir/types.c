@@ -257,6 +257,12 @@ gr_type gr_op_result_type(gr_opcode op, const gr_type *in, int nargs, char *why,
                         article(in[0]), gr_type_name(in[0]));
         }
         return gr_type_vec(in[0]);
+    case GR_SIG_NBR:
+        if (in[0] != GR_T_I64) {
+            return fail(why, whylen, "operand 1 of %s is %s %s; expected an i64 scalar", name,
+                        article(in[0]), gr_type_name(in[0]));
+        }
+        return GR_T_I64V;
     case GR_SIG_SRC_I64:
         return GR_T_I64;
     case GR_SIG_SRC_I64V:
@@ -313,6 +319,15 @@ gr_type gr_op_result_type(gr_opcode op, const gr_type *in, int nargs, char *why,
                         name, article(in[1]), gr_type_name(in[1]));
         }
         return in[0];
+    case GR_SIG_LINK:
+        for (i = 0; i < 2; i++) {
+            if (in[i] != GR_T_I64V) {
+                return fail(why, whylen,
+                            "operand %d of %s is %s %s; expected an i64v of node indices", i + 1,
+                            name, article(in[i]), gr_type_name(in[i]));
+            }
+        }
+        return GR_T_I64V;
     case GR_SIG_SCATTER:
         if (bad_vector(name, in, 0, why, whylen) || bad_number(name, in, 0, why, whylen)) {
             return GR_T_NONE;

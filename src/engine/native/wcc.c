@@ -6,151 +6,45 @@
  * dense order is original order, so a component's smallest dense id maps to
  * its smallest original id.
  *
- * GR_NATIVE is FastSV (Zhang, Azad, Hu, "FastSV: a distributed-memory
- * connected component algorithm with fast convergence", SIAM PP20; LAGraph's
- * LG_CC_FastSV), min-label propagation with pointer jumping, exactly as the
- * language states it with pull_min, scatter_min and gather.  Vectors of
- * dense ids f (parent) and gf (grandparent) both start as the identity.
- * One iteration is, in this order:
+ * Both kinds are union-find over parents p (dense ids) in which every
+ * parent is smaller than its child, so a root is the smallest node of its
+ * tree; links hook the larger root under the smaller (GAP's Afforest Link,
+ * lock-free when parallel) and a compression points every node at its root.
+ * Both start by sampling, as Afforest does: two rounds link each node to
+ * its first, then its second out-neighbour, each round followed by a
+ * compression; after them the giant component is usually one tree.
  *
- *   1. mngf[u] = min { gf[v] : v an in- or out-neighbour of u }
- *                (UINT32_MAX if u has no neighbour; a self-loop adds gf[u])
- *   2. stochastic hooking, scatter_min:
- *                f[i] = min(f[i], min { mngf[u] : fold[u] == i })
- *   3. aggressive hooking:  f[u] = min(f[u], mngf[u])
- *   4. shortcutting:        f[u] = min(f[u], gf[u])
- *   5. gf_new[u] = f[f[u]]
- *   until gf_new == gf (else gf = gf_new and repeat); comp[u] = orig(f[u]).
+ * GR_NATIVE is the language's wcc.grl, step for step:
  *
- * What each read sees: step 1 reads gf as the previous iteration left it
- * (the identity at first).  Step 2's index fold[u] is f as the previous
- * iteration left it, before any hooking of this one, so the scatter does
- * not depend on the order of u (every step is a min, hence steps 2-4 may be
- * done in any order or fused).  Step 3 reads mngf of step 1, step 4 reads
- * the old gf.  Step 5 reads the final f of this iteration, for both the
- * index and the value.  *iters counts iterations, the final one (gf
- * unchanged) included; with n == 0 it is 1.  Unlike LAGraph, mngf is
- * recomputed each iteration (LAGraph accumulates mngp = min(mngp, A gp))
- * and there is no sampling or warm-up phase.
+ *   f   = link(out_nbr(0), out_nbr(1))        the sample's components
+ *   c   = the smallest f of the nodes of largest degree (in + out)
+ *   act = f != c && degree > 0                (computed once)
+ *   repeat until f is unchanged:
+ *     lo[u], hi[u] = smallest and largest f[v] over u's in- and
+ *                    out-neighbours v, for act[u] (else no link)
+ *     f = link(link(f, lo), hi)
  *
- * Why it ends right: every f[x] <= x and f only decreases, so gf_new[u] <=
- * f[u] <= gf[u] (step 4); gf never rises, and when it did not change, f ==
- * gf == f[f] is a forest of stars, and step 3 made f[u] <= gf[v] = f[v] and
- * back for every edge u-v: one label per component, the root's, which must
- * be the component's smallest node.
- *
- * Steps 1-4 run as one pass over u (atomic min when parallel: the result
- * is independent of the order, so 1 and 2 threads agree exactly, iteration
- * count included); steps 5 and the snapshot fold = f are a second pass.
+ * A round joins every active node's tree with the trees of its smallest
+ * and largest neighbour label; trees only merge, so labels only fall, and
+ * when nothing changed every active node's neighbours all carry its label.
+ * An edge between two inactive nodes joins two nodes of c's tree (or of
+ * two isolated nodes: none), so every edge has one label at both ends.
+ * Here lo and hi are joined at once (the same trees as two link calls),
+ * the next labels written beside the old ones; *iters counts the rounds,
+ * the last (nothing changed) included, as the language's loop does.
  *
  * GR_BEST is Afforest (Sutton, Ben-Nun, Barak, IPDPS 2018, as in the GAP
- * benchmark suite): lock-free union-find that always links the larger root
- * under the smaller one, so every parent is <= its child and a root is the
- * smallest node of its tree.  Two sampling rounds link each node to its
- * first two out-neighbours, then the most frequent root (the giant
+ * benchmark suite): after the sampling, the most frequent root (the giant
  * component, found from a fixed-seed sample) is skipped while every other
- * node links all its out- and in-edges.  A final compression leaves
- * parent[u] = the component's smallest dense id.  *iters is 1.
+ * node links all its out- and in-edges, then one compression.  *iters is
+ * 1.
  */
 #include "config.h"
 #include "engine/native/native_internal.h"
 
 #include <string.h>
 
-/* ---- GR_NATIVE: FastSV ---------------------------------------------- */
-
-#define HOOK_BLOCK 2048     /* nodes per dynamically scheduled hooking block */
-
-/* Steps 1-4 for nodes [lo, hi).  `atomic` is a constant at each call, so
- * the serial loop has no atomic operations. */
-static inline void fastsv_hook(const gr_graph *g, uint32_t *f, const uint32_t *fold,
-                               const uint32_t *gf, uint32_t lo, uint32_t hi,
-                               int atomic)
-{
-    uint32_t u;
-    for (u = lo; u < hi; u++) {
-        uint32_t mn = UINT32_MAX, own;
-        uint64_t k;
-        for (k = g->out_off[u]; k < g->out_off[u + 1]; k++) {
-            uint32_t x = gf[g->out_adj[k]];
-            mn = x < mn ? x : mn;
-        }
-        for (k = g->in_off[u]; k < g->in_off[u + 1]; k++) {
-            uint32_t x = gf[g->in_adj[k]];
-            mn = x < mn ? x : mn;
-        }
-        own = gf[u] < mn ? gf[u] : mn;
-        if (atomic) {
-            gr_atomic_min_u32(&f[fold[u]], mn);
-            gr_atomic_min_u32(&f[u], own);
-        } else {
-            if (mn < f[fold[u]]) {
-                f[fold[u]] = mn;
-            }
-            if (own < f[u]) {
-                f[u] = own;
-            }
-        }
-    }
-}
-
-static int wcc_fastsv(const gr_graph *g, int64_t *comp, int64_t *iters, gr_error *err)
-{
-    uint32_t n = g->n, u;
-    uint32_t *f = gr_alloc_big(n, sizeof *f);
-    uint32_t *fold = gr_alloc_big(n, sizeof *fold);
-    uint32_t *gf = gr_alloc_big(n, sizeof *gf);
-    int par = gr_par_worth(g);
-    int64_t it = 0;
-    int changed;
-
-    if (!f || !fold || !gf) {
-        gr_free_big(f);
-        gr_free_big(fold);
-        gr_free_big(gf);
-        return gr_err_nomem(err, "wcc vectors");
-    }
-    GR_OMP(parallel for schedule(static) if(par))
-    for (u = 0; u < n; u++) {
-        f[u] = fold[u] = gf[u] = u;
-    }
-    do {
-        it++;
-        if (par) {
-            /* Rows vary in length (skewed graphs): dynamic blocks. */
-            int64_t b, nb = ((int64_t)n + HOOK_BLOCK - 1) / HOOK_BLOCK;
-            GR_OMP(parallel for schedule(dynamic, 1))
-            for (b = 0; b < nb; b++) {
-                uint32_t lo = (uint32_t)(b * HOOK_BLOCK);
-                fastsv_hook(g, f, fold, gf, lo, n - lo > HOOK_BLOCK ? lo + HOOK_BLOCK : n, 1);
-            }
-        } else {
-            fastsv_hook(g, f, fold, gf, 0, n, 0);
-        }
-        changed = 0;
-        GR_OMP(parallel for schedule(static) reduction(|:changed) if(par))
-        for (u = 0; u < n; u++) {
-            uint32_t p = f[u], gp = f[p];
-            fold[u] = p;
-            changed |= gp != gf[u];
-            gf[u] = gp;
-        }
-    } while (changed);
-
-    GR_OMP(parallel for schedule(static) if(par))
-    for (u = 0; u < n; u++) {
-        comp[u] = gr_graph_orig_id(g, f[u]);
-    }
-    gr_free_big(f);
-    gr_free_big(fold);
-    gr_free_big(gf);
-    if (iters) {
-        *iters = it;
-    }
-    return GR_OK;
-}
-
-/* ---- GR_BEST: Afforest ---------------------------------------------- */
+/* ---- union-find, and the sampling both kinds start with ---------------- */
 
 #define AFF_ROUNDS 2        /* sampling rounds: first k out-neighbours */
 #define AFF_SAMPLES 1024    /* nodes sampled to find the giant component */
@@ -193,6 +87,136 @@ static void aff_compress(uint32_t *p, uint32_t n, int par)
         __atomic_store_n(&p[u], x, __ATOMIC_RELAXED);
     }
 }
+
+/* p = the identity, then AFF_ROUNDS rounds: each node linked with its
+ * out-neighbour number r, then a compression. */
+static void uf_sample(const gr_graph *g, uint32_t *p, int par)
+{
+    uint32_t n = g->n, u;
+    uint64_t r;
+    GR_OMP(parallel for schedule(static) if(par))
+    for (u = 0; u < n; u++) {
+        p[u] = u;
+    }
+    for (r = 0; r < AFF_ROUNDS; r++) {
+        GR_OMP(parallel for schedule(dynamic, 16384) if(par))
+        for (u = 0; u < n; u++) {
+            uint64_t k = g->out_off[u] + r;
+            if (k < g->out_off[u + 1]) {
+                aff_link(p, u, g->out_adj[k]);
+            }
+        }
+        aff_compress(p, n, par);
+    }
+}
+
+/* comp[u] = the original id of p[u]; p is freed. */
+static void uf_result(const gr_graph *g, uint32_t *p, int64_t *comp, int par)
+{
+    uint32_t n = g->n, u;
+    GR_OMP(parallel for schedule(static) if(par))
+    for (u = 0; u < n; u++) {
+        comp[u] = gr_graph_orig_id(g, p[u]);
+    }
+    gr_free_big(p);
+}
+
+static inline uint64_t node_degree(const gr_graph *g, uint32_t u)
+{
+    return (g->out_off[u + 1] - g->out_off[u]) + (g->in_off[u + 1] - g->in_off[u]);
+}
+
+/* ---- GR_NATIVE: the language's formulation --------------------------- */
+
+/* The smallest p[u] over the nodes u of largest degree (UINT32_MAX when n
+ * is 0). */
+static uint32_t hub_label(const gr_graph *g, const uint32_t *p)
+{
+    uint32_t u, c = UINT32_MAX;
+    uint64_t dmax = 0;
+    for (u = 0; u < g->n; u++) {
+        uint64_t d = node_degree(g, u);
+        if (d > dmax || (d == dmax && p[u] < c)) {
+            dmax = d;
+            c = p[u];
+        }
+    }
+    return c;
+}
+
+/* One round for the active node u: q joins u's tree with those of the
+ * smallest and largest label p[v] of its neighbours. */
+static inline void linked_round(const gr_graph *g, const uint32_t *p, uint32_t *q, uint32_t u)
+{
+    uint32_t lo = UINT32_MAX, hi = 0;
+    uint64_t k;
+    for (k = g->out_off[u]; k < g->out_off[u + 1]; k++) {
+        uint32_t x = p[g->out_adj[k]];
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    for (k = g->in_off[u]; k < g->in_off[u + 1]; k++) {
+        uint32_t x = p[g->in_adj[k]];
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    aff_link(q, u, lo);
+    aff_link(q, u, hi);
+}
+
+static int wcc_linked(const gr_graph *g, int64_t *comp, int64_t *iters, gr_error *err)
+{
+    uint32_t n = g->n, u, c, *t;
+    uint32_t *p = gr_alloc_big(n, sizeof *p);
+    uint32_t *q = gr_alloc_big(n, sizeof *q);
+    uint8_t *act = gr_alloc_big(n, sizeof *act);
+    int par = gr_par_worth(g), changed;
+    int64_t it = 0;
+
+    if (!p || !q || !act) {
+        gr_free_big(p);
+        gr_free_big(q);
+        gr_free_big(act);
+        return gr_err_nomem(err, "wcc vectors");
+    }
+    uf_sample(g, p, par);
+    c = hub_label(g, p);
+    GR_OMP(parallel for schedule(static) if(par))
+    for (u = 0; u < n; u++) {
+        act[u] = p[u] != c && node_degree(g, u) > 0;
+    }
+    do {
+        it++;
+        /* p is compressed: as q's start, every node already points at its
+         * root */
+        memcpy(q, p, (size_t)n * sizeof *q);
+        GR_OMP(parallel for schedule(dynamic, 2048) if(par))
+        for (u = 0; u < n; u++) {
+            if (act[u]) {
+                linked_round(g, p, q, u);
+            }
+        }
+        aff_compress(q, n, par);
+        changed = 0;
+        GR_OMP(parallel for schedule(static) reduction(|:changed) if(par))
+        for (u = 0; u < n; u++) {
+            changed |= q[u] != p[u];
+        }
+        t = p;
+        p = q;
+        q = t;
+    } while (changed);
+
+    uf_result(g, p, comp, par);
+    gr_free_big(q);
+    gr_free_big(act);
+    if (iters) {
+        *iters = it;
+    }
+    return GR_OK;
+}
+
+/* ---- GR_BEST: Afforest ---------------------------------------------- */
 
 /* The most frequent root among AFF_SAMPLES nodes drawn with a fixed seed
  * (the choice only affects speed, never the result). */
@@ -251,25 +275,11 @@ static int wcc_afforest(const gr_graph *g, int64_t *comp, int64_t *iters, gr_err
     uint32_t n = g->n, u, giant;
     uint32_t *p = gr_alloc_big(n, sizeof *p);
     int par = gr_par_worth(g);
-    uint64_t r;
 
     if (!p) {
         return gr_err_nomem(err, "wcc parents");
     }
-    GR_OMP(parallel for schedule(static) if(par))
-    for (u = 0; u < n; u++) {
-        p[u] = u;
-    }
-    for (r = 0; r < AFF_ROUNDS; r++) {
-        GR_OMP(parallel for schedule(dynamic, 16384) if(par))
-        for (u = 0; u < n; u++) {
-            uint64_t k = g->out_off[u] + r;
-            if (k < g->out_off[u + 1]) {
-                aff_link(p, u, g->out_adj[k]);
-            }
-        }
-        aff_compress(p, n, par);
-    }
+    uf_sample(g, p, par);
     giant = n ? aff_frequent(p, n) : 0;
     GR_OMP(parallel for schedule(dynamic, 2048) if(par))
     for (u = 0; u < n; u++) {
@@ -281,12 +291,7 @@ static int wcc_afforest(const gr_graph *g, int64_t *comp, int64_t *iters, gr_err
         }
     }
     aff_compress(p, n, par);
-
-    GR_OMP(parallel for schedule(static) if(par))
-    for (u = 0; u < n; u++) {
-        comp[u] = gr_graph_orig_id(g, p[u]);
-    }
-    gr_free_big(p);
+    uf_result(g, p, comp, par);
     if (iters) {
         *iters = 1;
     }
@@ -304,7 +309,7 @@ int gr_native_wcc(const gr_graph *g, gr_native_kind kind, int64_t *comp,
     }
     switch (kind) {
     case GR_NATIVE:
-        return wcc_fastsv(g, comp, iters, err);
+        return wcc_linked(g, comp, iters, err);
     case GR_BEST:
         return wcc_afforest(g, comp, iters, err);
     }

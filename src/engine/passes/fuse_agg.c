@@ -10,7 +10,8 @@
  *    any; for mode the aggregated vector itself), become the aggregation
  *    with attrs.masked set and m as its last operand, computing the
  *    pattern's value directly (the aggregation moves to the pattern's
- *    place; an empty-value constant read nowhere else goes).  The
+ *    place; an empty-value constant read nowhere else goes, also from an
+ *    enclosing block when licm hoisted it there).  The
  *    interpreter then skips the masked-off receivers and may push from a
  *    sparse frontier (BFS runs direction-optimizing).  Fires
  *    only when r is read by nothing else, the aggregation is unmasked and
@@ -188,10 +189,10 @@ int gr_fuse_masked_match(const gr_program *p, const gr_an_deps *d, int32_t pos, 
 static int rewrite_masked(gr_program *p, const gr_an_deps *d, int32_t a, int32_t pos, gr_vid m,
                           gr_error *err)
 {
-    gr_block *b = gr_fuse_block_at(p, d, pos);
+    gr_block *b = gr_fuse_block_at(p, d, pos), *db = NULL;
     gr_inst *src = d->inst[a], *dst = d->inst[pos], *dead = NULL;
     gr_vid *args = NULL, *inner = NULL, result = dst->result, lane = -1;
-    int32_t n = src->nargs, k;
+    int32_t n = src->nargs, k, ev = dst->op == GR_OP_WHERE ? d->def[dst->args[2]] : -1;
     uint8_t *drop = NULL;
     int rc;
 
@@ -203,10 +204,11 @@ static int rewrite_masked(gr_program *p, const gr_an_deps *d, int32_t a, int32_t
     }
     memcpy(args, src->args, (size_t)n * sizeof *args);
     args[n] = m;
-    if (dst->op == GR_OP_WHERE && d->nuses[dst->args[2]] == 1 && d->def[dst->args[2]] >= 0 &&
-        d->inst[d->def[dst->args[2]]]->op == GR_OP_CONST &&
-        d->parent[d->def[dst->args[2]]] == d->parent[pos]) {
-        dead = d->inst[d->def[dst->args[2]]]; /* the empty value, now unused */
+    if (ev >= 0 && d->nuses[dst->args[2]] == 1 && d->inst[ev]->op == GR_OP_CONST) {
+        dead = d->inst[ev]; /* the empty value, now unused */
+        if (d->parent[ev] != d->parent[pos]) {
+            db = gr_fuse_block_at(p, d, ev); /* hoisted out of this loop body */
+        }
     }
     if (src->op == GR_OP_AGG_FUSED) {
         if (!src->inner || (lane = gr_ir_new_value(p, GR_T_BOOL)) < 0 ||
@@ -232,10 +234,23 @@ static int rewrite_masked(gr_program *p, const gr_an_deps *d, int32_t a, int32_t
     *dst = *src;
     memset(src, 0, sizeof *src); /* dropped below; owns nothing now */
     for (k = 0; k < b->n; k++) {
-        drop[k] = &b->insts[k] == src || &b->insts[k] == dead;
+        drop[k] = &b->insts[k] == src || (!db && &b->insts[k] == dead);
     }
     gr_pass_fix_parents(b);
     TRY(gr_pass_drop(b, drop, err));
+    if (db) {
+        /* the constant's own block (enclosing b, whose array it does not
+         * share) loses it too */
+        gr_free(drop);
+        if (!(drop = gr_calloc((size_t)db->n, sizeof *drop))) {
+            rc = nomem(err);
+            goto fail;
+        }
+        for (k = 0; k < db->n; k++) {
+            drop[k] = &db->insts[k] == dead;
+        }
+        TRY(gr_pass_drop(db, drop, err));
+    }
     rc = GR_OK;
 fail:
     gr_free(args);
