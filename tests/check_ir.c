@@ -344,6 +344,7 @@ START_TEST(test_every_op_golden)
             continue; /* made by the fusion passes only: golden file fused.ir */
         case GR_SIG_SRC_I64: case GR_SIG_SRC_I64V: r = op0(b, op); break;
         case GR_SIG_FILL: r = op1(b, op, fs); break;
+        case GR_SIG_NBR: r = op1(b, op, ci(b, 1)); break;
         case GR_SIG_NUM2: case GR_SIG_FLT2: case GR_SIG_CMP: case GR_SIG_DIST:
             r = op2(b, op, fv, fv);
             break;
@@ -357,6 +358,7 @@ START_TEST(test_every_op_golden)
         case GR_SIG_WHERE: r = op3(b, op, m, fv, fv); break;
         case GR_SIG_GATHER: r = op2(b, op, fv, iv); break;
         case GR_SIG_SCATTER: r = op3(b, op, fv, iv, fv); break;
+        case GR_SIG_LINK: r = op2(b, op, iv, iv); break;
         case GR_SIG_PRINT:
             ck_assert_int_eq(op1(b, op, fv), -1);
             continue;
@@ -843,9 +845,17 @@ START_TEST(test_builder_errors)
        "t.grl:3:7: operand 2 of gather is an f64v; expected an i64v of node indices");
     E2(GR_OP_DIST_L1, fv, fs, GR_ERR_TYPE,
        "t.grl:3:7: operand 2 of dist_l1 is an f64; expected a vector");
+    E2(GR_OP_LINK, iv, fv, GR_ERR_TYPE,
+       "t.grl:3:7: operand 2 of link is an f64v; expected an i64v of node indices");
+    E2(GR_OP_LINK, is, iv, GR_ERR_TYPE,
+       "t.grl:3:7: operand 1 of link is an i64; expected an i64v of node indices");
     E2(GR_OP_ADD, fv, 99, GR_ERR_INVALID, "t.grl:3:7: operand 2 of add: %99 is not a value");
     E2(GR_OP_ADD, -1, fv, GR_ERR_INVALID, "t.grl:3:7: operand 1 of add: %-1 is not a value");
     E1(GR_OP_FILL, fv, GR_ERR_TYPE, "t.grl:3:7: operand 1 of fill is an f64v; expected a scalar");
+    E1(GR_OP_OUT_NBR, fs, GR_ERR_TYPE,
+       "t.grl:3:7: operand 1 of out_nbr is an f64; expected an i64 scalar");
+    E1(GR_OP_OUT_NBR, iv, GR_ERR_TYPE,
+       "t.grl:3:7: operand 1 of out_nbr is an i64v; expected an i64 scalar");
     E1(GR_OP_REDUCE_SUM, m, GR_ERR_TYPE,
        "t.grl:3:7: operand 1 of reduce_sum is a mask; use count(), any() or all(), "
        "or to_i64() first");

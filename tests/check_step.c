@@ -597,6 +597,17 @@ START_TEST(test_sources)
         expect_i(ap0(GR_OP_IN_DEGREE), GR_T_I64V, win);
         expect_i(ap0(GR_OP_DEGREE), GR_T_I64V, wdeg);
     }
+    {
+        /* out-rows in edge order: 10 -> 20, 20; 20 -> 20, 30; 30 none; 40 -> 10 */
+        const int64_t w0[] = {1, 1, 2, 0};
+        const int64_t w1[] = {1, 2, 2, 3};
+        const int64_t wself[] = {0, 1, 2, 3};
+        expect_i(ap1(GR_OP_OUT_NBR, ci(0)), GR_T_I64V, w0);
+        expect_i(ap1(GR_OP_OUT_NBR, ci(1)), GR_T_I64V, w1);
+        expect_i(ap1(GR_OP_OUT_NBR, ci(2)), GR_T_I64V, wself);
+        expect_i(ap1(GR_OP_OUT_NBR, ci(-1)), GR_T_I64V, wself);
+        expect_i(ap1(GR_OP_OUT_NBR, ci(INT64_MAX)), GR_T_I64V, wself);
+    }
     ck_assert_int_eq(ri(ap0(GR_OP_NODE_COUNT)), 4);
     ck_assert_int_eq(ri(ap0(GR_OP_EDGE_COUNT)), 5);
     ck_assert_int_eq(gr_val_type(ap0(GR_OP_NODE_COUNT)), GR_T_I64);
@@ -608,6 +619,76 @@ START_TEST(test_sources)
         expect_i(ap1(GR_OP_FILL, cb(1)), GR_T_MASK, wb);
         expect_i(ap1(GR_OP_FILL, ci(-4)), GR_T_I64V, wi);
     }
+}
+END_TEST
+
+/* The components of the links u - a[u], u - b[u] by min-label propagation
+ * until nothing changes (nothing like link's union-find). */
+static void slow_link(const int64_t *a, const int64_t *b, int64_t *out, uint32_t n)
+{
+    uint32_t u;
+    int changed = 1, k;
+    for (u = 0; u < n; u++) {
+        out[u] = u;
+    }
+    while (changed) {
+        changed = 0;
+        for (u = 0; u < n; u++) {
+            for (k = 0; k < 2; k++) {
+                int64_t x = k ? b[u] : a[u], m;
+                if (x >= 0 && x < (int64_t)n) {
+                    m = out[u] < out[x] ? out[u] : out[x];
+                    changed |= out[u] != m || out[x] != m;
+                    out[u] = out[x] = m;
+                }
+            }
+        }
+    }
+}
+
+START_TEST(test_link)
+{
+    /* links 0-1, 2-3, 4-5, 5-3, 6-7; -1, 9, 8 and INT64_MIN are out of
+     * range (n = 8), 4-4 and 7-7 link a node with itself */
+    static const int64_t a[] = {1, -1, 9, 2, 4, 4, INT64_MIN, 6};
+    static const int64_t b[] = {0, 0, 3, 8, 5, 3, 7, 7};
+    static const int64_t want[] = {0, 0, 2, 2, 2, 2, 6, 6};
+    const uint32_t n = 40000;
+    int64_t *va = malloc(n * sizeof *va), *vb = malloc(n * sizeof *vb);
+    int64_t *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got);
+    gr_val *idx, *x, *y;
+    uint32_t v;
+    int th;
+    ck_assert(va && vb && ref && got);
+    use_nodes(8);
+    expect_i(ap2(GR_OP_LINK, vi(a), vi(b)), GR_T_I64V, want);
+    expect_i(ap2(GR_OP_LINK, vi(b), vi(a)), GR_T_I64V, want);
+    /* long chains, many components, a tenth of the links out of range;
+     * above the parallel threshold, so 2 threads link concurrently */
+    use_nodes(n);
+    idx = ap0(GR_OP_NODE_INDEX);
+    x = ap2(GR_OP_MOD, ap2(GR_OP_ADD, ap2(GR_OP_MUL, idx, ci(7919)), ci(13)), ci(44000));
+    y = ap3(GR_OP_WHERE, ap2(GR_OP_EQ, ap2(GR_OP_MOD, idx, ci(3)), ci(0)),
+            ap2(GR_OP_DIV, idx, ci(2)), ci(-1));
+    CHECK_OK(gr_val_read_i64(x, va, n, &E));
+    CHECK_OK(gr_val_read_i64(y, vb, n, &E));
+    slow_link(va, vb, ref, n);
+    for (v = 1, th = 0; v < n; v++) {
+        th += ref[v] == v; /* components */
+    }
+    ck_assert_msg(th > 10 && th < (int)n / 2, "%d components", th);
+    for (th = 1; th <= 2; th++) {
+        gr_set_threads(th);
+        CHECK_OK(gr_val_read_i64(ap2(GR_OP_LINK, x, y), got, n, &E));
+        for (v = 0; v < n; v++) {
+            ck_assert_msg(got[v] == ref[v], "%d threads: link[%u] = %lld, want %lld", th, v,
+                          (long long)got[v], (long long)ref[v]);
+        }
+    }
+    free(va);
+    free(vb);
+    free(ref);
+    free(got);
 }
 END_TEST
 
@@ -1061,7 +1142,7 @@ END_TEST
 
 /* ---- thread-count independence ---------------------------------------------------- */
 
-#define NRES 16
+#define NRES 20
 
 /* Results of a fixed set of ops on G, read into out[k] (n doubles each). */
 static int thread_run(double **out)
@@ -1087,6 +1168,9 @@ static int thread_run(double **out)
     r[nr++] = ap1(GR_OP_FILL, ap2(GR_OP_DIST_LINF, x, y));
     r[nr++] = ap1(GR_OP_FILL, ap1(GR_OP_REDUCE_MIN, x));
     r[nr++] = ap1(GR_OP_FILL, ap1(GR_OP_TO_F64, ap1(GR_OP_REDUCE_SUM, lab)));
+    r[nr++] = ap1(GR_OP_TO_F64, ap2(GR_OP_LINK, ap1(GR_OP_OUT_NBR, ci(0)),
+                                    ap1(GR_OP_OUT_NBR, ci(1))));
+    r[nr++] = ap1(GR_OP_TO_F64, ap2(GR_OP_LINK, lab, ap1(GR_OP_OUT_NBR, ci(2))));
     for (k = 0; k < nr; k++) {
         CHECK_OK(gr_val_read_f64(r[k], out[k], G->n, &E));
     }
@@ -2093,6 +2177,7 @@ static Suite *step_suite(void)
     tcase_add_test(tc, test_ew_long);
     tcase_add_test(tc, test_sources);
     tcase_add_test(tc, test_gather_scatter);
+    tcase_add_test(tc, test_link);
     tcase_add_test(tc, test_reductions);
     tcase_add_test(tc, test_reduce_blocked);
     suite_add_tcase(s, tc);

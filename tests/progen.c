@@ -103,6 +103,7 @@ static int is_scalar(gr_type t) { return gr_type_is_scalar(t); }
 static int is_i64v(gr_type t) { return t == GR_T_I64V; }
 static int is_numvec(gr_type t) { return t == GR_T_F64V || t == GR_T_I64V; }
 static int is_num(gr_type t) { return gr_type_is_num(t); }
+static int is_i64(gr_type t) { return t == GR_T_I64; }
 
 /* A value with 2/3 odds of being a vector. */
 static gr_vid pick_any(pg *g)
@@ -175,12 +176,21 @@ static int gen_source(pg *g)
     static const gr_opcode src[] = {GR_OP_NODE_ID, GR_OP_NODE_INDEX, GR_OP_NODE_COUNT,
                                     GR_OP_EDGE_COUNT, GR_OP_OUT_DEGREE, GR_OP_IN_DEGREE,
                                     GR_OP_DEGREE};
+    static const int64_t nbr[] = {0, 1, 2, -1, 5};
     gr_vid s;
-    if (below(g, 3) == 0) {
+    int r = below(g, 12);
+    if (r < 4) {
         if ((s = pick(g, is_scalar, 0)) < 0) {
             CALL(gen_const(g, &s));
         }
         return op_push(g, GR_OP_FILL, s, -1, -1);
+    }
+    if (r == 4) {
+        /* out_nbr: a small literal, or any i64 scalar (negative, huge) */
+        if (below(g, 2) || (s = pick(g, is_i64, 0)) < 0) {
+            CALL(gr_builder_const_i64(g->b, nbr[below(g, 5)], &s, g->err));
+        }
+        return op_push(g, GR_OP_OUT_NBR, s, -1, -1);
     }
     return op_push(g, src[below(g, 7)], -1, -1, -1);
 }
@@ -209,6 +219,11 @@ static int gen_ew(pg *g)
 static int gen_gather_scatter(pg *g)
 {
     gr_vid idx, a, c;
+    if (below(g, 5) == 0) {
+        CALL(gen_index(g, &a));
+        CALL(gen_index(g, &idx));
+        return op_push(g, GR_OP_LINK, a, idx, -1);
+    }
     if (below(g, 2)) {
         if ((a = pick(g, is_vec, 0)) < 0) {
             return GR_OK;
