@@ -11,8 +11,9 @@
  * Thread counts 1 and 2 give identical bits.  Random programs (progen)
  * check every op, loop shape and kernel kind the same way.  Then: a
  * corrupted plan is caught by debug mode; the printed plans match
- * tests/golden/plan/NAME.plan (PageRank and the IR goldens every_op, loops,
- * fused and sparse; GR_GOLDEN_UPDATE=1 rewrites them); every plan op has its doc
+ * tests/golden/plan/NAME.plan (PageRank, the IR goldens every_op, loops,
+ * fused and sparse, sssp and wcc at -O2; GR_GOLDEN_UPDATE=1 rewrites
+ * them); every plan op has its doc
  * block and case in vm.c and a golden using it; registers are fewer than
  * vector values; loops allocate nothing (50 iterations allocate as much
  * as 5); every allocation failure is a clean GR_ERR_NOMEM without leak
@@ -1286,14 +1287,16 @@ END_TEST
  * (tests/golden/ir; sparse.ir: a level-synchronous search whose epilogue
  * runs on a listed push's receivers, with integer folds whose values at
  * the skipped nodes are not the identity, beside one kept dense by an f64
- * sum; and the library's sssp at -O2, whose masked aggregation and
- * epilogue run on the mask's listed nodes). */
+ * sum; the library's sssp at -O2, whose masked aggregation and
+ * epilogue run on the mask's listed nodes; and the library's wcc at -O2,
+ * whose first link reads both out_nbr operands from the rows). */
 static const char *const golden_src[][2] = {
     {"pagerank", NULL},
     {"every_op", GR_SRCDIR "/tests/golden/ir/every_op.ir"},
     {"loops", GR_SRCDIR "/tests/golden/ir/loops.ir"},
     {"fused", GR_SRCDIR "/tests/golden/ir/fused.ir"},
     {"sssp", "-O2"},
+    {"wcc", "-O2"},
     {"sparse", GR_SRCDIR "/tests/golden/ir/sparse.ir"},
 };
 #define NGOLDEN ((int)(sizeof golden_src / sizeof golden_src[0]))
@@ -2048,6 +2051,60 @@ START_TEST(test_node_lanes)
 }
 END_TEST
 
+/* out_nbr read by links of its own block alone is never made as a
+ * vector: each link reads the rows (either operand or both, a negative or
+ * too large k, an out_nbr read by two links); one read by anything else,
+ * or by a link in a loop (licm hoists the loop's out_nbr(1), cse merges it
+ * with a's), is made.  The plan gives step mode's results on 1 and 2
+ * threads, above the parallel threshold too. */
+START_TEST(test_link_rows)
+{
+    static const char src[] =
+        "algorithm link_rows(k = 2) {\n"
+        "  a = link(out_nbr(0), out_nbr(1))\n"
+        "  s = out_nbr(k)\n"
+        "  b = link(div(node_index(), 2), s)\n"
+        "  c = link(s, out_nbr(-1))\n"
+        "  d = link(out_nbr(9223372036854775807), a)\n"
+        "  e = out_nbr(3)\n"
+        "  f = a\n"
+        "  repeat 3 {\n"
+        "    f = link(f, out_nbr(1))\n"
+        "  }\n"
+        "  return a, b, c, d, e + 1, f\n"
+        "}\n";
+    const int saved = gr_threads();
+    gr_program *p = NULL;
+    gr_plan *pl = NULL;
+    gr_error e;
+    int32_t k;
+    int links = 0, made = 0, gi, nt;
+    gr_error_clear(&e);
+    p = optimize_o2(compile_src(src, "link_rows.grl"));
+    ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
+    for (k = 0; k < pl->ninst; k++) {
+        made += pl->inst[k].op == GR_P_SOURCE && pl->inst[k].irop == GR_OP_OUT_NBR;
+        links += pl->inst[k].op == GR_P_LINK && pl->inst[k].aux != 0;
+    }
+    ck_assert_int_eq(made, 2);  /* out_nbr(3), read by the add; out_nbr(1) */
+    ck_assert_int_eq(links, 4); /* a (its out_nbr(0)), b, c (both), d */
+    gr_plan_free(&pl);
+    for (gi = 0; gi < 3; gi++) {
+        gr_graph *g = gi == 0   ? tu_random_graph(300, 900, 11, 0, 0)
+                      : gi == 1 ? tu_skewed_graph(60000, 300000, 12, 0, 0)
+                                : tu_graph(0, NULL, 0, NULL, 0);
+        for (nt = 1; nt <= 2; nt++) {
+            gr_set_threads(nt);
+            plan_equals_step(g, gi == 0 ? "uniform 300" : gi == 1 ? "skewed 60000" : "empty", p,
+                             NULL, "link rows");
+        }
+        gr_set_threads(saved);
+        gr_graph_free(&g);
+    }
+    gr_program_free(&p);
+}
+END_TEST
+
 /* Sums of f64 that are mostly +0.0 (a fused fold skips runs of four +0.0)
  * give step mode's bits: a masked sum, the same over signed zeros, and a
  * sum of -0.0 alone, which is +0.0 from a start of +0.0. */
@@ -2431,6 +2488,7 @@ static Suite *plan_suite(void)
                         (int)(sizeof sparse_mask_src / sizeof sparse_mask_src[0]));
     tcase_add_test(tc, test_push_pull);
     tcase_add_test(tc, test_node_lanes);
+    tcase_add_test(tc, test_link_rows);
     tcase_add_test(tc, test_zero_sums);
     suite_add_tcase(s, tc);
     return s;

@@ -149,14 +149,24 @@ void gr_k_gather(const void *x, gr_ek xek, size_t nx, const int64_t *idx,
 int gr_k_scatter(gr_opcode op, gr_kin a, const int64_t *idx, gr_kin c, void *out,
                  gr_ek oek, size_t n, gr_kpol pol);
 
+/* One operand of link: an i64 vector, or (v NULL) out_nbr(nbr) of the
+ * graph, read from its rows as the links are made instead of from a
+ * vector written first. */
+typedef struct gr_klink {
+    const int64_t *v;        /* the vector; NULL: out_nbr(nbr) */
+    int64_t nbr;
+} gr_klink;
+
 /* out[v] = the smallest u joined to v by the links w - a[w] and w - b[w]
  * of every w (entries outside [0, n) link nothing): the connected
  * components of that undirected pointer graph, each labelled by its
  * smallest node.  Union-find, the larger root always hooked under the
  * smaller (Afforest's link; lock-free compare-and-swap when parallel),
  * then every node pointed at its root: the result is the same for any
- * thread count and order.  out (n elements) must not alias a or b. */
-void gr_k_link(const int64_t *a, const int64_t *b, int64_t *out, size_t n, gr_kpol pol);
+ * thread count and order.  g is read only by out_nbr operands (it may be
+ * NULL when there are none).  out (n elements) must not alias a or b. */
+void gr_k_link(const gr_graph *g, gr_klink a, gr_klink b, int64_t *out, size_t n,
+               gr_kpol pol);
 
 /* --- reductions ------------------------------------------------------- */
 

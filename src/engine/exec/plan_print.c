@@ -262,8 +262,10 @@ static void print_inst(sbuf *b, const gr_plan *pl, int32_t pc, int depth)
     }
     for (j = 0; j < pi->nargs; j++) {
         if (pi->a[j] >= 0) {
-            sb_printf(b, " ");
+            const int nbr = pi->op == GR_P_LINK && (pi->aux >> j & 1);
+            sb_printf(b, nbr ? " out_nbr(" : " ");
             sb_slot(b, pl, pi->a[j]);
+            sb_printf(b, nbr ? ")" : "");
         }
     }
     if (pi->op == GR_P_EW) {

@@ -1066,12 +1066,19 @@ static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res,
             pc++;
             break;
         /* Op: link
-         * dst = the components of the links u - a0[u], u - a1[u]: gr_k_link */
-        case GR_P_LINK:
-            gr_k_link(gr_prun_vec(r, pi->a[0]), gr_prun_vec(r, pi->a[1]),
-                      gr_prun_vec(r, pi->dst), r->n, r->pol);
+         * dst = the components of the links u - a0[u], u - a1[u]; an operand
+         * whose bit is set in aux is out_nbr(scalar slot): gr_k_link */
+        case GR_P_LINK: {
+            gr_klink x[2];
+            int j;
+            for (j = 0; j < 2; j++) {
+                x[j].v = pi->aux >> j & 1 ? NULL : gr_prun_vec(r, pi->a[j]);
+                x[j].nbr = pi->aux >> j & 1 ? r->S[pi->a[j]].i : 0;
+            }
+            gr_k_link(r->g, x[0], x[1], gr_prun_vec(r, pi->dst), r->n, r->pol);
             pc++;
             break;
+        }
         /* Op: agg
          * dst = aggregation aux of a0 (receivers masked by a1), pushed or pulled,
          * and its epilogue kernel in the same pass: gr_fused_agg */
