@@ -2055,8 +2055,10 @@ END_TEST
  * vector: each link reads the rows (either operand or both, a negative or
  * too large k, an out_nbr read by two links); one read by anything else,
  * or by a link in a loop (licm hoists the loop's out_nbr(1), cse merges it
- * with a's), is made.  The plan gives step mode's results on 1 and 2
- * threads, above the parallel threshold too. */
+ * with a's), is made.  link(link(x, y), z) is one instruction of three
+ * operands when the inner link has no other reader (g, h; h's first
+ * operand read from the rows).  The plan gives step mode's results on 1
+ * and 2 threads, above the parallel threshold too. */
 START_TEST(test_link_rows)
 {
     static const char src[] =
@@ -2071,23 +2073,27 @@ START_TEST(test_link_rows)
         "  repeat 3 {\n"
         "    f = link(f, out_nbr(1))\n"
         "  }\n"
-        "  return a, b, c, d, e + 1, f\n"
+        "  g = link(link(b, c), out_nbr(1))\n"
+        "  h = link(link(out_nbr(2), d), e)\n"
+        "  return a, b, c, d, e + 1, f, g, h\n"
         "}\n";
     const int saved = gr_threads();
     gr_program *p = NULL;
     gr_plan *pl = NULL;
     gr_error e;
     int32_t k;
-    int links = 0, made = 0, gi, nt;
+    int links = 0, made = 0, chains = 0, gi, nt;
     gr_error_clear(&e);
     p = optimize_o2(compile_src(src, "link_rows.grl"));
     ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
     for (k = 0; k < pl->ninst; k++) {
         made += pl->inst[k].op == GR_P_SOURCE && pl->inst[k].irop == GR_OP_OUT_NBR;
         links += pl->inst[k].op == GR_P_LINK && pl->inst[k].aux != 0;
+        chains += pl->inst[k].op == GR_P_LINK && pl->inst[k].nargs == 3;
     }
     ck_assert_int_eq(made, 2);  /* out_nbr(3), read by the add; out_nbr(1) */
-    ck_assert_int_eq(links, 4); /* a (its out_nbr(0)), b, c (both), d */
+    ck_assert_int_eq(links, 5); /* a (its out_nbr(0)), b, c (both), d, h */
+    ck_assert_int_eq(chains, 2);
     gr_plan_free(&pl);
     for (gi = 0; gi < 3; gi++) {
         gr_graph *g = gi == 0   ? tu_random_graph(300, 900, 11, 0, 0)

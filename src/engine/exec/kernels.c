@@ -694,44 +694,43 @@ static inline int link_join(int64_t *p, int64_t u, int64_t v, int atomic)
 /* The links u - x(u) of nodes [lo, hi) whose x(u) is in range and, with
  * `up`, above u (the others are already parents): x(u) is x->v[u], or u's
  * out-neighbour number x->nbr (none when u has no such out-edge; the
- * caller passes no negative nbr).  Returns whether any hooked a root. */
-static inline int link_range(const gr_graph *g, const gr_klink *x, int64_t *p, size_t n,
-                             size_t lo, size_t hi, int up, int atomic)
+ * caller passes no negative nbr).  Returns how many hooked a root. */
+static inline size_t link_range(const gr_graph *g, const gr_klink *x, int64_t *p, size_t n,
+                                size_t lo, size_t hi, int up, int atomic)
 {
-    size_t u;
-    int hooked = 0;
+    size_t u, hooked = 0;
     if (x->v) {
         for (u = lo; u < hi; u++) {
             const uint64_t y = (uint64_t)x->v[u];
             if (y < n && (!up || y > u)) {
-                hooked |= link_join(p, (int64_t)u, (int64_t)y, atomic);
+                hooked += (size_t)link_join(p, (int64_t)u, (int64_t)y, atomic);
             }
         }
     } else {
         const uint64_t *off = g->out_off, k = (uint64_t)x->nbr;
         for (u = lo; u < hi; u++) {
             if (off[u] + k < off[u + 1]) {
-                hooked |= link_join(p, (int64_t)u, g->out_adj[off[u] + k], atomic);
+                hooked += (size_t)link_join(p, (int64_t)u, g->out_adj[off[u] + k], atomic);
             }
         }
     }
     return hooked;
 }
 
-/* The links of x over all nodes (see link_range); whether any hooked. */
-static int link_round(const gr_graph *g, const gr_klink *x, int64_t *p, size_t n, int up,
-                      int nt)
+/* The links of x over all nodes (see link_range); how many hooked. */
+static size_t link_round(const gr_graph *g, const gr_klink *x, int64_t *p, size_t n, int up,
+                         int nt)
 {
-    int hooked = 0;
+    size_t hooked = 0;
     if (!x->v && x->nbr < 0) {
         return 0; /* out_nbr(k < 0) links every node with itself */
     }
     if (nt > 1) {
         long long c, nc = ((long long)n + LINK_CHUNK - 1) / LINK_CHUNK;
-        K_OMP(parallel for num_threads(nt) schedule(dynamic, 1) reduction(|:hooked))
+        K_OMP(parallel for num_threads(nt) schedule(dynamic, 1) reduction(+:hooked))
         for (c = 0; c < nc; c++) {
             size_t lo = (size_t)c * LINK_CHUNK;
-            hooked |= link_range(g, x, p, n, lo, n - lo > LINK_CHUNK ? lo + LINK_CHUNK : n, up,
+            hooked += link_range(g, x, p, n, lo, n - lo > LINK_CHUNK ? lo + LINK_CHUNK : n, up,
                                  1);
         }
         return hooked;
@@ -768,12 +767,13 @@ static void link_compress(int64_t *p, size_t n, int nt)
  * where a[u] < u (a valid union-find parent: it is smaller and joined to
  * u) and, on one thread, already compressed (a[u]'s root, found in
  * increasing order), so a labelling such as link's own result costs this
- * one pass; then a round of the links that go up.  Returns whether p may
- * need a compression. */
-static int link_first(const int64_t *a, int64_t *p, size_t n, int nt)
+ * one pass; then a round of the links that go up.  Returns how many
+ * links may have left p uncompressed (n: all of them). */
+static size_t link_first(const int64_t *a, int64_t *p, size_t n, int nt)
 {
     long long v, nn = (long long)n;
     gr_klink x;
+    size_t hooked;
     int up = 0;
     if (nt > 1) {
         K_OMP(parallel for num_threads(nt) schedule(static) reduction(|:up))
@@ -798,30 +798,44 @@ static int link_first(const int64_t *a, int64_t *p, size_t n, int nt)
     }
     x.v = a;
     x.nbr = 0;
-    return (up && link_round(NULL, &x, p, n, 1, nt)) || nt > 1;
+    hooked = up ? link_round(NULL, &x, p, n, 1, nt) : 0;
+    return nt > 1 ? n : hooked; /* in parallel, p[v] = a[v] left chains */
 }
 
-/* See kernels.h.  The links of a, then those of b, each round followed by
- * a compression when it hooked anything, as Afforest's sampling rounds: a
- * round's walks start at roots (uniform 1M, one thread: 13 ms, against
- * 38 ms for both links of a node at once).  An out_nbr operand is read
+#define LINK_DEEP 16       /* compress between rounds past n / LINK_DEEP hooks */
+
+/* See kernels.h.  The links of each operand in turn, as Afforest's
+ * sampling rounds; a round that hooked many roots (more than n /
+ * LINK_DEEP since the last compression) is followed by a compression, so
+ * the next round's walks start at roots (uniform 1M, one thread: 13 ms
+ * for the two-neighbour sample, against 38 ms for both links of a node at
+ * once), and one compression ends the whole.  An out_nbr operand is read
  * from the rows as it is linked, so the rows' stream overlaps the joins'
  * random reads instead of following a pass that wrote it out. */
-void gr_k_link(const gr_graph *g, gr_klink a, gr_klink b, int64_t *out, size_t n,
+void gr_k_link(const gr_graph *g, const gr_klink *x, int nx, int64_t *out, size_t n,
                gr_kpol pol)
 {
     const int nt = k_threads(pol, n, GR_K_PAR_MIN);
-    int hooked;
-    if (a.v) {
-        hooked = link_first(a.v, out, n, nt);
+    size_t hooked = 0;
+    int j;
+    if (nx < 1) {
+        gr_k_node_index(out, n, pol);
+        return;
+    }
+    if (x[0].v) {
+        hooked = link_first(x[0].v, out, n, nt);
     } else {
         gr_k_node_index(out, n, pol);
-        hooked = link_round(g, &a, out, n, 0, nt);
+        hooked = link_round(g, &x[0], out, n, 0, nt);
+    }
+    for (j = 1; j < nx; j++) {
+        if (hooked > n / LINK_DEEP) {
+            link_compress(out, n, nt);
+            hooked = 0;
+        }
+        hooked += link_round(g, &x[j], out, n, 0, nt);
     }
     if (hooked) {
-        link_compress(out, n, nt);
-    }
-    if (link_round(g, &b, out, n, 0, nt)) {
         link_compress(out, n, nt);
     }
 }

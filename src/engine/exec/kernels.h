@@ -157,15 +157,17 @@ typedef struct gr_klink {
     int64_t nbr;
 } gr_klink;
 
-/* out[v] = the smallest u joined to v by the links w - a[w] and w - b[w]
- * of every w (entries outside [0, n) link nothing): the connected
- * components of that undirected pointer graph, each labelled by its
- * smallest node.  Union-find, the larger root always hooked under the
- * smaller (Afforest's link; lock-free compare-and-swap when parallel),
- * then every node pointed at its root: the result is the same for any
- * thread count and order.  g is read only by out_nbr operands (it may be
- * NULL when there are none).  out (n elements) must not alias a or b. */
-void gr_k_link(const gr_graph *g, gr_klink a, gr_klink b, int64_t *out, size_t n,
+/* out[v] = the smallest u joined to v by the links w - x[j](w) of every
+ * w and every operand j < nx (entries outside [0, n) link nothing): the
+ * connected components of that undirected pointer graph, each labelled by
+ * its smallest node.  link(a, b) is nx = 2; link(link(a, b), c) has the
+ * components of nx = 3 (a, b, c), which the plan passes at once.
+ * Union-find, the larger root always hooked under the smaller
+ * (Afforest's link; lock-free compare-and-swap when parallel), then every
+ * node pointed at its root: the result is the same for any thread count
+ * and order.  g is read only by out_nbr operands (it may be NULL when
+ * there are none).  out (n elements) must not alias an operand. */
+void gr_k_link(const gr_graph *g, const gr_klink *x, int nx, int64_t *out, size_t n,
                gr_kpol pol);
 
 /* --- reductions ------------------------------------------------------- */

@@ -74,6 +74,8 @@ typedef struct lw {
                                 GR_LK_INDEX, never 0), the op emits nothing; else 0 */
     uint8_t *fnbr;           /* [nv] out_nbr() read by links alone: each link reads the
                                 rows itself, the op emits nothing */
+    uint8_t *flink;          /* [nv] a two-operand link read only as the first operand of
+                                one link: that link takes its operands, it emits nothing */
     gr_plan *pl;             /* being built */
     int32_t cap_slots, cap_inst, cap_pre, cap_loops, cap_kers, cap_aggs;
     int32_t *sstart, *send;  /* [nslots] intervals */
@@ -945,6 +947,28 @@ static int nbr_in_links(const lw *L, const gr_inst *in, int32_t p)
     return 1;
 }
 
+/* The position of the link that takes the operands of the link in (at
+ * position p), or -1: in is link(a, b) whose only reader is a link of
+ * its block reading it as its first operand, link(link(a, b), c), which
+ * has the components of the links of a, b and c at once; the plan passes
+ * the three to one instruction (no vector written and read back, one
+ * first pass and one compression fewer).  a itself is no such link. */
+static int32_t link_into(const lw *L, const gr_inst *in, int32_t p)
+{
+    int32_t q;
+    if (in->op != GR_OP_LINK || in->nargs != 2 || !valid(L, in->result) ||
+        L->d.nuses[in->result] != 1 || (valid(L, in->args[0]) && L->flink[in->args[0]])) {
+        return -1;
+    }
+    q = L->d.uses[in->result][0];
+    if (L->d.inst[q]->op != GR_OP_LINK || L->d.inst[q]->nargs != 2 ||
+        L->d.inst[q]->args[0] != in->result || L->d.inst[q]->args[1] == in->result ||
+        L->d.parent[q] != L->d.parent[p]) {
+        return -1;
+    }
+    return q;
+}
+
 /* ---- loops ---------------------------------------------------------------------------------- */
 
 static int lower_block(lw *L, const gr_block *b, int32_t *pos);
@@ -1078,22 +1102,31 @@ fail:
 
 /* link(a, b): an operand that is an out_nbr(k) the link alone reads
  * (fnbr) is passed as k's scalar slot with its bit set in aux, and the
- * kernel reads the rows as it links. */
+ * kernel reads the rows as it links; a first operand that is a link taken
+ * in (flink) passes its two operands instead, three in all. */
 static int lower_link(lw *L, const gr_inst *in)
 {
     gr_plan *pl = L->pl;
-    int32_t s, a[2], k, aux = 0;
-    int rc, j;
-    if (in->nargs != 2 || !valid(L, in->result)) {
+    gr_vid x[3];
+    int32_t s, a[3], k, aux = 0;
+    int rc, j, nx = 0;
+    if (in->nargs != 2 || !valid(L, in->result) || !valid(L, in->args[0])) {
         return gr_err(L->err, GR_ERR_INVALID, "plan: malformed link");
     }
-    for (j = 0; j < 2; j++) {
-        gr_vid x = in->args[j];
-        if (valid(L, x) && L->fnbr[x]) {
-            TRY(slot_of(L, L->d.inst[L->d.def[x]]->args[0], &a[j]));
+    if (L->flink[in->args[0]]) {
+        const gr_inst *inner = L->d.inst[L->d.def[in->args[0]]];
+        x[nx++] = inner->args[0];
+        x[nx++] = inner->args[1];
+    } else {
+        x[nx++] = in->args[0];
+    }
+    x[nx++] = in->args[1];
+    for (j = 0; j < nx; j++) {
+        if (valid(L, x[j]) && L->fnbr[x[j]]) {
+            TRY(slot_of(L, L->d.inst[L->d.def[x[j]]]->args[0], &a[j]));
             aux |= 1 << j;
         } else {
-            TRY(slot_of(L, x, &a[j]));
+            TRY(slot_of(L, x[j], &a[j]));
             if (!gr_type_is_vector(pl->slots[a[j]].type)) {
                 return gr_err(L->err, GR_ERR_INVALID, "plan: link of a scalar");
             }
@@ -1103,9 +1136,10 @@ static int lower_link(lw *L, const gr_inst *in)
     TRY(emit(L, 0, GR_P_LINK, &k));
     pl->inst[k].irop = in->op;
     pl->inst[k].dst = s;
-    pl->inst[k].nargs = 2;
-    pl->inst[k].a[0] = a[0];
-    pl->inst[k].a[1] = a[1];
+    pl->inst[k].nargs = (uint8_t)nx;
+    for (j = 0; j < nx; j++) {
+        pl->inst[k].a[j] = a[j];
+    }
     pl->inst[k].aux = aux;
     return GR_OK;
 fail:
@@ -1266,8 +1300,8 @@ static int lower_block(lw *L, const gr_block *b, int32_t *pos)
             continue;
         default:
             /* else its aggregation or the kernels reading it compute it */
-            if (!valid(L, in->result) ||
-                (!L->fmask[in->result] && !L->fnode[in->result] && !L->fnbr[in->result])) {
+            if (!valid(L, in->result) || (!L->fmask[in->result] && !L->fnode[in->result] &&
+                                          !L->fnbr[in->result] && !L->flink[in->result])) {
                 TRY(lower_inst(L, in, p));
             }
             *pos = L->d.end[p] + 1;
@@ -1406,6 +1440,20 @@ static int classes_block(lw *L, const gr_block *b, int32_t *pos)
             for (k = 0; k < L->d.nuses[in->result]; k++) {
                 if (L->vend[in->args[0]] < L->d.uses[in->result][k]) {
                     L->vend[in->args[0]] = L->d.uses[in->result][k];
+                }
+            }
+        }
+        if ((j = link_into(L, in, p)) >= 0) {
+            /* its operands (an out_nbr's k) are read by the link at j */
+            L->flink[in->result] = 1;
+            L->noslot[in->result] = 1;
+            for (k = 0; k < 2; k++) {
+                gr_vid x = in->args[k];
+                if (valid(L, x) && L->fnbr[x]) {
+                    x = L->d.inst[L->d.def[x]]->args[0];
+                }
+                if (valid(L, x) && L->vend[x] < j) {
+                    L->vend[x] = j;
                 }
             }
         }
@@ -1765,6 +1813,7 @@ static void lw_release(lw *L)
     gr_free(L->fmask);
     gr_free(L->fnode);
     gr_free(L->fnbr);
+    gr_free(L->flink);
     gr_free(L->sstart);
     gr_free(L->send);
     gr_free(L->sip);
@@ -1804,9 +1853,10 @@ int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err)
     L.fmask = gr_calloc(nv, sizeof *L.fmask);
     L.fnode = gr_calloc(nv, sizeof *L.fnode);
     L.fnbr = gr_calloc(nv, sizeof *L.fnbr);
+    L.flink = gr_calloc(nv, sizeof *L.flink);
     L.pl = gr_calloc(1, sizeof *L.pl);
     if (!L.uf || !L.vstart || !L.vend || !L.cstart || !L.cend || !L.vslot || !L.noslot ||
-        !L.fmask || !L.fnode || !L.fnbr ||
+        !L.fmask || !L.fnode || !L.fnbr || !L.flink ||
         !L.pl || !(L.pl->name = gr_strdup(p->name ? p->name : ""))) {
         rc = gr_err_nomem(err, "lowering a plan");
         goto fail;

@@ -1066,16 +1066,17 @@ static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res,
             pc++;
             break;
         /* Op: link
-         * dst = the components of the links u - a0[u], u - a1[u]; an operand
-         * whose bit is set in aux is out_nbr(scalar slot): gr_k_link */
+         * dst = the components of the links u - a_j[u] of its 2 or 3 operands
+         * (link(link(a0, a1), a2) is one instruction); an operand whose bit j
+         * is set in aux is out_nbr(scalar slot a_j): gr_k_link */
         case GR_P_LINK: {
-            gr_klink x[2];
+            gr_klink x[3];
             int j;
-            for (j = 0; j < 2; j++) {
+            for (j = 0; j < pi->nargs && j < 3; j++) {
                 x[j].v = pi->aux >> j & 1 ? NULL : gr_prun_vec(r, pi->a[j]);
                 x[j].nbr = pi->aux >> j & 1 ? r->S[pi->a[j]].i : 0;
             }
-            gr_k_link(r->g, x[0], x[1], gr_prun_vec(r, pi->dst), r->n, r->pol);
+            gr_k_link(r->g, x, j, gr_prun_vec(r, pi->dst), r->n, r->pol);
             pc++;
             break;
         }
