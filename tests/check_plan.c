@@ -2056,8 +2056,10 @@ END_TEST
  * too large k, an out_nbr read by two links); one read by anything else,
  * or by a link in a loop (licm hoists the loop's out_nbr(1), cse merges it
  * with a's), is made.  link(link(x, y), z) is one instruction of three
- * operands when the inner link has no other reader (g, h; h's first
- * operand read from the rows).  The plan gives step mode's results on 1
+ * operands when the inner link has no other reader (g, h, i; h's first
+ * operand read from the rows).  A min or max aggregation the links alone
+ * read is computed by them (i's masked ones, j's first operand), one read
+ * by anything else is not (k).  The plan gives step mode's results on 1
  * and 2 threads, above the parallel threshold too. */
 START_TEST(test_link_rows)
 {
@@ -2075,14 +2077,21 @@ START_TEST(test_link_rows)
         "  }\n"
         "  g = link(link(b, c), out_nbr(1))\n"
         "  h = link(link(out_nbr(2), d), e)\n"
-        "  return a, b, c, d, e + 1, f, g, h\n"
+        "  m = node_index() % 7 == 0\n"
+        "  lo = where(m, nbr_min(a), 9223372036854775807)\n"
+        "  hi = where(m, nbr_max_self(a), -9223372036854775807 - 1)\n"
+        "  i = link(link(a, lo), hi)\n"
+        "  j = link(out_min(b), a)\n"
+        "  k = pull_max(c)\n"
+        "  l = link(c, k)\n"
+        "  return a, b, c, d, e + 1, f, g, h, i, j, l, k + 1\n"
         "}\n";
     const int saved = gr_threads();
     gr_program *p = NULL;
     gr_plan *pl = NULL;
     gr_error e;
-    int32_t k;
-    int links = 0, made = 0, chains = 0, gi, nt;
+    int32_t k, j;
+    int links = 0, made = 0, chains = 0, aggs = 0, linkaggs = 0, gi, nt;
     gr_error_clear(&e);
     p = optimize_o2(compile_src(src, "link_rows.grl"));
     ck_assert_int_eq(gr_plan_lower(p, &pl, &e), GR_OK);
@@ -2090,10 +2099,16 @@ START_TEST(test_link_rows)
         made += pl->inst[k].op == GR_P_SOURCE && pl->inst[k].irop == GR_OP_OUT_NBR;
         links += pl->inst[k].op == GR_P_LINK && pl->inst[k].aux != 0;
         chains += pl->inst[k].op == GR_P_LINK && pl->inst[k].nargs == 3;
+        aggs += pl->inst[k].op == GR_P_AGG;
+        for (j = 0; pl->inst[k].op == GR_P_LINK && j < pl->inst[k].nargs; j++) {
+            linkaggs += (pl->inst[k].aux & (GR_LINK_AGG << j)) != 0;
+        }
     }
+    ck_assert_int_eq(aggs, 1);     /* k */
+    ck_assert_int_eq(linkaggs, 3); /* i's two, j's */
     ck_assert_int_eq(made, 2);  /* out_nbr(3), read by the add; out_nbr(1) */
-    ck_assert_int_eq(links, 5); /* a (its out_nbr(0)), b, c (both), d, h */
-    ck_assert_int_eq(chains, 2);
+    ck_assert_int_eq(links, 7); /* a (its out_nbr(0)), b, c (both), d, h, i, j */
+    ck_assert_int_eq(chains, 3);
     gr_plan_free(&pl);
     for (gi = 0; gi < 3; gi++) {
         gr_graph *g = gi == 0   ? tu_random_graph(300, 900, 11, 0, 0)

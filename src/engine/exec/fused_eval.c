@@ -1075,6 +1075,16 @@ static int32_t on_mask_list(const gr_prun *r, const gr_pagg *A)
 }
 
 /* See plan_internal.h. */
+/* See plan_internal.h. */
+int gr_fused_agg_job(gr_prun *r, const gr_pagg *A, gr_kagg *J)
+{
+    return gr_k_agg_prepare(J, r->g, (gr_dir)A->dir, (gr_monoid)A->mon, (gr_msg)A->msg, A->self,
+                            A->x >= 0 ? gr_prun_vec(r, A->x) : (void *)r->S, (gr_ek)A->xek,
+                            A->mask >= 0 ? gr_prun_vec(r, A->mask) : NULL, (gr_ek)A->oek,
+                            A->conv >= 0 ? gr_prun_vec(r, A->conv) : NULL, r->mkey, r->mcnt,
+                            r->mcap, r->pol, r->err);
+}
+
 int gr_fused_agg(gr_prun *r, const gr_pagg *A)
 {
     const gr_plan *pl = r->plan;
@@ -1096,11 +1106,7 @@ int gr_fused_agg(gr_prun *r, const gr_pagg *A)
             r->kmsgs[t].ctx = &c[t];
         }
     }
-    rc = gr_k_agg_prepare(&J, r->g, (gr_dir)A->dir, (gr_monoid)A->mon, (gr_msg)A->msg, A->self,
-                          A->x >= 0 ? gr_prun_vec(r, A->x) : (void *)r->S, (gr_ek)A->xek,
-                          A->mask >= 0 ? gr_prun_vec(r, A->mask) : NULL, (gr_ek)A->oek,
-                          A->conv >= 0 ? gr_prun_vec(r, A->conv) : NULL, r->mkey, r->mcnt,
-                          r->mcap, r->pol, r->err);
+    rc = gr_fused_agg_job(r, A, &J);
     if (rc < 0) {
         return rc;
     }

@@ -658,6 +658,17 @@ int gr_k_scatter(gr_opcode op, gr_kin a, const int64_t *idx, gr_kin c, void *out
 /* ---- link -------------------------------------------------------------- */
 
 #define LINK_CHUNK 16384   /* nodes per dynamically scheduled linking chunk */
+#define LINK_AGG 256       /* an aggregation operand's results per block */
+
+/* The calling thread's number in its parallel region (0 outside one). */
+static inline int k_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
 /* Join the trees of u and v (GAP's Afforest Link): walk both towards their
  * roots and hook the larger root under the smaller, so every parent is
@@ -706,6 +717,22 @@ static inline size_t link_range(const gr_graph *g, const gr_klink *x, int64_t *p
                 hooked += (size_t)link_join(p, (int64_t)u, (int64_t)y, atomic);
             }
         }
+    } else if (x->agg) {
+        /* a block's results on the stack (masked-off nodes get the empty
+         * value, out of range): no vector of n written and read back */
+        int64_t buf[LINK_AGG];
+        const int tid = atomic ? k_thread_num() : 0;
+        size_t b, e, i;
+        for (b = lo; b < hi; b = e) {
+            e = hi - b > LINK_AGG ? b + LINK_AGG : hi;
+            gr_k_agg_rows(x->agg, (uint32_t)b, (uint32_t)e, buf, tid);
+            for (i = 0; i < e - b; i++) {
+                const uint64_t y = (uint64_t)buf[i];
+                if (y < n && (!up || y > b + i)) {
+                    hooked += (size_t)link_join(p, (int64_t)(b + i), (int64_t)y, atomic);
+                }
+            }
+        }
     } else {
         const uint64_t *off = g->out_off, k = (uint64_t)x->nbr;
         for (u = lo; u < hi; u++) {
@@ -722,7 +749,7 @@ static size_t link_round(const gr_graph *g, const gr_klink *x, int64_t *p, size_
                          int nt)
 {
     size_t hooked = 0;
-    if (!x->v && x->nbr < 0) {
+    if (!x->v && !x->agg && x->nbr < 0) {
         return 0; /* out_nbr(k < 0) links every node with itself */
     }
     if (nt > 1) {

@@ -149,12 +149,16 @@ void gr_k_gather(const void *x, gr_ek xek, size_t nx, const int64_t *idx,
 int gr_k_scatter(gr_opcode op, gr_kin a, const int64_t *idx, gr_kin c, void *out,
                  gr_ek oek, size_t n, gr_kpol pol);
 
-/* One operand of link: an i64 vector, or (v NULL) out_nbr(nbr) of the
- * graph, read from its rows as the links are made instead of from a
- * vector written first. */
+struct gr_kagg;
+
+/* One operand of link: an i64 vector; or, instead of a vector written
+ * first, out_nbr(nbr) of the graph read from its rows as the links are
+ * made, or an aggregation (min or max of i64 messages, its empty value
+ * out of range) computed a block of nodes at a time by gr_k_agg_rows. */
 typedef struct gr_klink {
-    const int64_t *v;        /* the vector; NULL: out_nbr(nbr) */
+    const int64_t *v;            /* the vector; NULL: agg, or else out_nbr(nbr) */
     int64_t nbr;
+    const struct gr_kagg *agg;   /* with v NULL: the aggregation, or NULL */
 } gr_klink;
 
 /* out[v] = the smallest u joined to v by the links w - x[j](w) of every

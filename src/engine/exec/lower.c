@@ -76,6 +76,10 @@ typedef struct lw {
                                 rows itself, the op emits nothing */
     uint8_t *flink;          /* [nv] a two-operand link read only as the first operand of
                                 one link: that link takes its operands, it emits nothing */
+    uint8_t *flagg;          /* [nv] a min or max aggregation read by links alone: each
+                                link computes it a block of nodes at a time; its
+                                aggregation is made (aggof) but emits nothing */
+    int32_t *aggof;          /* [nv] the plan aggregation of an flagg value, once lowered */
     gr_plan *pl;             /* being built */
     int32_t cap_slots, cap_inst, cap_pre, cap_loops, cap_kers, cap_aggs;
     int32_t *sstart, *send;  /* [nslots] intervals */
@@ -842,6 +846,10 @@ static int lower_agg(lw *L, const gr_inst *in, int32_t pos, const gr_inst *epi, 
         TRY(lower_fused(L, epi, ai, in->result, pos, 0, &ki));
         pl->aggs[ai].epi = ki;
     }
+    if (L->flagg[in->result]) {
+        L->aggof[in->result] = ai; /* the links reading it compute it */
+        return GR_OK;
+    }
     TRY(emit(L, 0, in->op == GR_OP_AGG ? GR_P_AGG : GR_P_AGG_FUSED, &k));
     pl->inst[k].aux = ai;
     pl->inst[k].dst = pl->aggs[ai].out;
@@ -945,6 +953,60 @@ static int nbr_in_links(const lw *L, const gr_inst *in, int32_t p)
         }
     }
     return 1;
+}
+
+/* Whether the aggregation insts[i] of b (at position p) is read only as
+ * an operand of links in its own block and is a min or max of i64
+ * messages x (no epilogue; a mask of its own, if any): each link then
+ * computes its results a block of nodes at a time, never writing the
+ * vector of n (whose empty values, out of range, link nothing) nor
+ * reading it back (wcc's rounds on uniform 1M: about 3 ms). */
+static int agg_in_links(const lw *L, const gr_block *b, int32_t i, int32_t p)
+{
+    const gr_inst *in = &b->insts[i];
+    int32_t u;
+    if (in->op != GR_OP_AGG || in->nargs != 1 + (in->attrs.masked != 0) ||
+        (in->attrs.monoid != GR_MON_MIN && in->attrs.monoid != GR_MON_MAX) ||
+        in->attrs.msg != GR_MSG_X || !valid(L, in->result) || !valid(L, in->args[0]) ||
+        vtype(L, in->result) != GR_T_I64V || vtype(L, in->args[0]) != GR_T_I64V ||
+        epilogue_of(b, i) || L->d.nuses[in->result] == 0 ||
+        (in->attrs.masked && (!valid(L, in->args[1]) || L->fmask[in->args[1]]))) {
+        return 0;
+    }
+    for (u = 0; u < L->d.nuses[in->result]; u++) {
+        int32_t q = L->d.uses[in->result][u];
+        if (L->d.inst[q]->op != GR_OP_LINK || L->d.parent[q] != L->d.parent[p]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* What a link reads for its operand x stays live up to position q: x, or
+ * the k of an out_nbr it reads from the rows, or the x and mask of an
+ * aggregation it computes. */
+static void link_keeps(lw *L, gr_vid x, int32_t q)
+{
+    gr_vid keep[2];
+    int n = 0, k;
+    if (!valid(L, x)) {
+        return;
+    }
+    if (L->fnbr[x]) {
+        keep[n++] = L->d.inst[L->d.def[x]]->args[0];
+    } else if (L->flagg[x]) {
+        const gr_inst *a = L->d.inst[L->d.def[x]];
+        for (k = 0; k < a->nargs && k < 2; k++) {
+            keep[n++] = a->args[k];
+        }
+    } else {
+        keep[n++] = x;
+    }
+    for (k = 0; k < n; k++) {
+        if (valid(L, keep[k]) && L->vend[keep[k]] < q) {
+            L->vend[keep[k]] = q;
+        }
+    }
 }
 
 /* The position of the link that takes the operands of the link in (at
@@ -1100,10 +1162,12 @@ fail:
 
 /* ---- instructions ---------------------------------------------------------------------------- */
 
-/* link(a, b): an operand that is an out_nbr(k) the link alone reads
- * (fnbr) is passed as k's scalar slot with its bit set in aux, and the
- * kernel reads the rows as it links; a first operand that is a link taken
- * in (flink) passes its two operands instead, three in all. */
+/* link(a, b): an operand that is an out_nbr(k) the links alone read
+ * (fnbr) is passed as k's scalar slot, its GR_LINK_NBR bit set in aux, and
+ * the kernel reads the rows as it links; one that is an aggregation the
+ * links alone read (flagg) is passed as the plan aggregation's index, its
+ * GR_LINK_AGG bit set; a first operand that is a link taken in (flink)
+ * passes its two operands instead, three in all. */
 static int lower_link(lw *L, const gr_inst *in)
 {
     gr_plan *pl = L->pl;
@@ -1124,7 +1188,13 @@ static int lower_link(lw *L, const gr_inst *in)
     for (j = 0; j < nx; j++) {
         if (valid(L, x[j]) && L->fnbr[x[j]]) {
             TRY(slot_of(L, L->d.inst[L->d.def[x[j]]]->args[0], &a[j]));
-            aux |= 1 << j;
+            aux |= GR_LINK_NBR << j;
+        } else if (valid(L, x[j]) && L->flagg[x[j]]) {
+            if (L->aggof[x[j]] < 0) {
+                return gr_err(L->err, GR_ERR_INTERNAL, "plan: link before its aggregation");
+            }
+            a[j] = L->aggof[x[j]];
+            aux |= GR_LINK_AGG << j;
         } else {
             TRY(slot_of(L, x[j], &a[j]));
             if (!gr_type_is_vector(pl->slots[a[j]].type)) {
@@ -1433,29 +1503,24 @@ static int classes_block(lw *L, const gr_block *b, int32_t *pos)
             L->fnode[in->result] = in->op == GR_OP_NODE_ID ? GR_LK_ID : GR_LK_INDEX;
             L->noslot[in->result] = 1;
         }
-        if (nbr_in_links(L, in, p)) {
-            /* k is read by the links instead */
-            L->fnbr[in->result] = 1;
+        if (nbr_in_links(L, in, p) || agg_in_links(L, b, i, p)) {
+            /* its operands are read by the links instead */
+            if (in->op == GR_OP_OUT_NBR) {
+                L->fnbr[in->result] = 1;
+            } else {
+                L->flagg[in->result] = 1;
+            }
             L->noslot[in->result] = 1;
             for (k = 0; k < L->d.nuses[in->result]; k++) {
-                if (L->vend[in->args[0]] < L->d.uses[in->result][k]) {
-                    L->vend[in->args[0]] = L->d.uses[in->result][k];
-                }
+                link_keeps(L, in->result, L->d.uses[in->result][k]);
             }
         }
         if ((j = link_into(L, in, p)) >= 0) {
-            /* its operands (an out_nbr's k) are read by the link at j */
+            /* its operands are read by the link at j */
             L->flink[in->result] = 1;
             L->noslot[in->result] = 1;
-            for (k = 0; k < 2; k++) {
-                gr_vid x = in->args[k];
-                if (valid(L, x) && L->fnbr[x]) {
-                    x = L->d.inst[L->d.def[x]]->args[0];
-                }
-                if (valid(L, x) && L->vend[x] < j) {
-                    L->vend[x] = j;
-                }
-            }
+            link_keeps(L, in->args[0], j);
+            link_keeps(L, in->args[1], j);
         }
         if ((m = mask_producer(L, b, i)) != NULL) {
             /* the mask is computed inside the aggregation: its operands are
@@ -1814,6 +1879,8 @@ static void lw_release(lw *L)
     gr_free(L->fnode);
     gr_free(L->fnbr);
     gr_free(L->flink);
+    gr_free(L->flagg);
+    gr_free(L->aggof);
     gr_free(L->sstart);
     gr_free(L->send);
     gr_free(L->sip);
@@ -1854,9 +1921,11 @@ int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err)
     L.fnode = gr_calloc(nv, sizeof *L.fnode);
     L.fnbr = gr_calloc(nv, sizeof *L.fnbr);
     L.flink = gr_calloc(nv, sizeof *L.flink);
+    L.flagg = gr_calloc(nv, sizeof *L.flagg);
+    L.aggof = gr_malloc((size_t)(nv > 0 ? nv : 1) * sizeof *L.aggof);
     L.pl = gr_calloc(1, sizeof *L.pl);
     if (!L.uf || !L.vstart || !L.vend || !L.cstart || !L.cend || !L.vslot || !L.noslot ||
-        !L.fmask || !L.fnode || !L.fnbr || !L.flink ||
+        !L.fmask || !L.fnode || !L.fnbr || !L.flink || !L.flagg || !L.aggof ||
         !L.pl || !(L.pl->name = gr_strdup(p->name ? p->name : ""))) {
         rc = gr_err_nomem(err, "lowering a plan");
         goto fail;
@@ -1866,6 +1935,7 @@ int gr_plan_lower(const gr_program *p, gr_plan **out, gr_error *err)
         L.vstart[v] = L.l.start[v];
         L.vend[v] = L.l.end[v];
         L.vslot[v] = -1;
+        L.aggof[v] = -1;
         if (L.vstart[v] >= 0 && gr_type_is_vector(p->values[v].type)) {
             L.pl->nvecvals++;
         }

@@ -42,10 +42,18 @@ typedef struct gr_pinst {
     int32_t a[3];            /* operand slots (a scalar EW's absent operands name the
                                 always-zero scalar at index nslots) */
     int32_t aux;             /* PARAM: parameter; LOOP_*: loop; AGG, AGG_FUSED: aggregation;
-                                FUSED: kernel */
+                                FUSED: kernel; LINK: per operand j, bit GR_LINK_NBR << j
+                                (a[j] is out_nbr's k slot) or GR_LINK_AGG << j (a[j] is
+                                an aggregation the link computes) */
     int32_t jump;            /* LOOP_HEAD: the exit; LOOP_NEXT: the head */
     gr_kscalar imm;          /* CONST: the value (bools 0/1 in i) */
 } gr_pinst;
+
+/* LINK operand kinds in aux (shifted by the operand's index). */
+enum {
+    GR_LINK_NBR = 1,         /* out_nbr(k), read from the rows: a[j] is k's scalar slot */
+    GR_LINK_AGG = 8          /* an aggregation computed by the link: a[j] is its index */
+};
 
 /* How LOOP_NEXT hands a carried vector over. */
 enum {
@@ -310,6 +318,10 @@ int gr_fused_run(gr_prun *r, const gr_pker *K);
  * and its epilogue in the same pass when it has one).  GR_OK or an error
  * from the aggregation kernel's setup. */
 int gr_fused_agg(gr_prun *r, const gr_pagg *A);
+/* J prepared for aggregation A over this run's registers (its x, mask and
+ * conversion buffer), as gr_fused_agg prepares it; GR_OK or an error in
+ * r->err.  Link operands that are aggregations are computed with it. */
+int gr_fused_agg_job(gr_prun *r, const gr_pagg *A, gr_kagg *J);
 
 /* The representation kind of a slot type in the scalar array: f64 for
  * f64, i64 for i64 and bool (0/1). */

@@ -261,8 +261,20 @@ static void print_inst(sbuf *b, const gr_plan *pl, int32_t pc, int depth)
                   A->self ? ", self" : "");
     }
     for (j = 0; j < pi->nargs; j++) {
-        if (pi->a[j] >= 0) {
-            const int nbr = pi->op == GR_P_LINK && (pi->aux >> j & 1);
+        const int link = pi->op == GR_P_LINK;
+        if (link && (pi->aux & (GR_LINK_AGG << j))) {
+            const gr_pagg *A = &pl->aggs[pi->a[j]];
+            sb_printf(b, " agg[%s, %s, %s%s](", gr_dir_name((gr_dir)A->dir),
+                      gr_monoid_name((gr_monoid)A->mon), gr_msg_name((gr_msg)A->msg),
+                      A->self ? ", self" : "");
+            sb_slot(b, pl, A->x);
+            if (A->mask >= 0) {
+                sb_printf(b, " masked by ");
+                sb_slot(b, pl, A->mask);
+            }
+            sb_printf(b, ")");
+        } else if (pi->a[j] >= 0) {
+            const int nbr = link && (pi->aux & (GR_LINK_NBR << j));
             sb_printf(b, nbr ? " out_nbr(" : " ");
             sb_slot(b, pl, pi->a[j]);
             sb_printf(b, nbr ? ")" : "");

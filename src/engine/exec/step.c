@@ -287,7 +287,7 @@ static int run_op(gr_ctx *c, gr_opcode op, const gr_opinfo *info, gr_val *const 
             bad = !args[0]->data || !args[1]->data || args[0]->type != GR_T_I64V ||
                   args[1]->type != GR_T_I64V;
             if (!bad) {
-                gr_klink x[2] = {{args[0]->data, 0}, {args[1]->data, 0}};
+                gr_klink x[2] = {{args[0]->data, 0, NULL}, {args[1]->data, 0, NULL}};
                 gr_k_link(g, x, 2, r->data, r->len, step_pol);
             }
             break;

@@ -315,6 +315,23 @@ static int dbg_reads(gr_prun *r, int32_t pc)
             TRY(dbg_read(r, pc, pl->ret[k]));
         }
         return GR_OK;
+    case GR_P_LINK:
+        for (k = 0; k < pi->nargs; k++) {
+            if (pi->aux & (GR_LINK_AGG << k)) {
+                const gr_pagg *A;
+                if (pi->a[k] < 0 || pi->a[k] >= pl->naggs) {
+                    return dbg_fail(r, pc, -1, "(bad aggregation)");
+                }
+                A = &pl->aggs[pi->a[k]];
+                TRY(dbg_read(r, pc, A->x));
+                if (A->mask >= 0) {
+                    TRY(dbg_read(r, pc, A->mask));
+                }
+            } else {
+                TRY(dbg_read(r, pc, pi->a[k]));
+            }
+        }
+        return GR_OK;
     default:
         for (k = 0; k < pi->nargs; k++) {
             TRY(dbg_read(r, pc, pi->a[k]));
@@ -452,6 +469,30 @@ static int run_source(gr_prun *r, int32_t pc, const gr_pinst *pi)
         }
         return GR_OK;
     }
+}
+
+static int run_link(gr_prun *r, const gr_pinst *pi)
+{
+    gr_klink x[3];
+    gr_kagg J[3];
+    int j, rc;
+    for (j = 0; j < pi->nargs && j < 3; j++) {
+        x[j].v = NULL;
+        x[j].nbr = 0;
+        x[j].agg = NULL;
+        if (pi->aux & (GR_LINK_NBR << j)) {
+            x[j].nbr = r->S[pi->a[j]].i;
+        } else if (pi->aux & (GR_LINK_AGG << j)) {
+            if ((rc = gr_fused_agg_job(r, &r->plan->aggs[pi->a[j]], &J[j])) < 0) {
+                return rc;
+            }
+            x[j].agg = &J[j];
+        } else {
+            x[j].v = gr_prun_vec(r, pi->a[j]);
+        }
+    }
+    gr_k_link(r->g, x, j, gr_prun_vec(r, pi->dst), r->n, r->pol);
+    return GR_OK;
 }
 
 static int run_reduce(gr_prun *r, int32_t pc, const gr_pinst *pi)
@@ -1067,19 +1108,13 @@ static inline int run_loop_impl(gr_prun *r, const gr_params *ps, gr_result *res,
             break;
         /* Op: link
          * dst = the components of the links u - a_j[u] of its 2 or 3 operands
-         * (link(link(a0, a1), a2) is one instruction); an operand whose bit j
-         * is set in aux is out_nbr(scalar slot a_j): gr_k_link */
-        case GR_P_LINK: {
-            gr_klink x[3];
-            int j;
-            for (j = 0; j < pi->nargs && j < 3; j++) {
-                x[j].v = pi->aux >> j & 1 ? NULL : gr_prun_vec(r, pi->a[j]);
-                x[j].nbr = pi->aux >> j & 1 ? r->S[pi->a[j]].i : 0;
-            }
-            gr_k_link(r->g, x, j, gr_prun_vec(r, pi->dst), r->n, r->pol);
+         * (link(link(a0, a1), a2) is one instruction); an operand with its
+         * GR_LINK_NBR bit in aux is out_nbr(scalar slot a_j), one with its
+         * GR_LINK_AGG bit aggregation a_j, computed by the link: gr_k_link */
+        case GR_P_LINK:
+            rc = run_link(r, pi);
             pc++;
             break;
-        }
         /* Op: agg
          * dst = aggregation aux of a0 (receivers masked by a1), pushed or pulled,
          * and its epilogue kernel in the same pass: gr_fused_agg */
