@@ -935,24 +935,31 @@ static int node_in_kernels(const lw *L, const gr_inst *in)
     return 1;
 }
 
+/* Whether value v, made at position p, is read, and only as an operand
+ * of links in p's block. */
+static int read_by_links(const lw *L, gr_vid v, int32_t p)
+{
+    int32_t u;
+    for (u = 0; u < L->d.nuses[v]; u++) {
+        int32_t q = L->d.uses[v][u];
+        if (L->d.inst[q]->op != GR_OP_LINK || L->d.parent[q] != L->d.parent[p]) {
+            return 0;
+        }
+    }
+    return L->d.nuses[v] > 0;
+}
+
 /* Whether in (at position p) is out_nbr(k) read only as an operand of
  * links in its own block: each link then reads the rows as it links,
  * which overlaps their stream with its joins' random reads instead of
  * writing a vector of n first (uniform 1M: 4 ms per out_nbr). */
 static int nbr_in_links(const lw *L, const gr_inst *in, int32_t p)
 {
-    int32_t u;
     if (in->op != GR_OP_OUT_NBR || in->nargs != 1 || !valid(L, in->result) ||
-        !valid(L, in->args[0]) || L->d.nuses[in->result] == 0) {
+        !valid(L, in->args[0])) {
         return 0;
     }
-    for (u = 0; u < L->d.nuses[in->result]; u++) {
-        int32_t q = L->d.uses[in->result][u];
-        if (L->d.inst[q]->op != GR_OP_LINK || L->d.parent[q] != L->d.parent[p]) {
-            return 0;
-        }
-    }
-    return 1;
+    return read_by_links(L, in->result, p);
 }
 
 /* Whether the aggregation insts[i] of b (at position p) is read only as
@@ -964,22 +971,15 @@ static int nbr_in_links(const lw *L, const gr_inst *in, int32_t p)
 static int agg_in_links(const lw *L, const gr_block *b, int32_t i, int32_t p)
 {
     const gr_inst *in = &b->insts[i];
-    int32_t u;
     if (in->op != GR_OP_AGG || in->nargs != 1 + (in->attrs.masked != 0) ||
         (in->attrs.monoid != GR_MON_MIN && in->attrs.monoid != GR_MON_MAX) ||
         in->attrs.msg != GR_MSG_X || !valid(L, in->result) || !valid(L, in->args[0]) ||
         vtype(L, in->result) != GR_T_I64V || vtype(L, in->args[0]) != GR_T_I64V ||
-        epilogue_of(b, i) || L->d.nuses[in->result] == 0 ||
+        epilogue_of(b, i) ||
         (in->attrs.masked && (!valid(L, in->args[1]) || L->fmask[in->args[1]]))) {
         return 0;
     }
-    for (u = 0; u < L->d.nuses[in->result]; u++) {
-        int32_t q = L->d.uses[in->result][u];
-        if (L->d.inst[q]->op != GR_OP_LINK || L->d.parent[q] != L->d.parent[p]) {
-            return 0;
-        }
-    }
-    return 1;
+    return read_by_links(L, in->result, p);
 }
 
 /* What a link reads for its operand x stays live up to position q: x, or
