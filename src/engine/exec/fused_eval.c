@@ -1075,7 +1075,6 @@ static int32_t on_mask_list(const gr_prun *r, const gr_pagg *A)
 }
 
 /* See plan_internal.h. */
-/* See plan_internal.h. */
 int gr_fused_agg_job(gr_prun *r, const gr_pagg *A, gr_kagg *J)
 {
     return gr_k_agg_prepare(J, r->g, (gr_dir)A->dir, (gr_monoid)A->mon, (gr_msg)A->msg, A->self,
@@ -1085,6 +1084,7 @@ int gr_fused_agg_job(gr_prun *r, const gr_pagg *A, gr_kagg *J)
                             r->mcap, r->pol, r->err);
 }
 
+/* See plan_internal.h. */
 int gr_fused_agg(gr_prun *r, const gr_pagg *A)
 {
     const gr_plan *pl = r->plan;

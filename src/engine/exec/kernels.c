@@ -491,11 +491,17 @@ int gr_k_degree(const gr_graph *g, gr_opcode op, int64_t *out, gr_kpol pol)
     }
 }
 
+/* v's out-neighbour number k (k >= 0), or `none` when v has no such
+ * out-edge: out_nbr's element, and link's reading of an out_nbr operand. */
+static inline uint64_t out_nbr_at(const gr_graph *g, uint64_t k, size_t v, uint64_t none)
+{
+    const uint64_t j = g->out_off[v] + k;
+    return j < g->out_off[v + 1] ? g->out_adj[j] : none;
+}
+
 /* See kernels.h: the k-th out-neighbour, or v. */
 void gr_k_out_nbr(const gr_graph *g, int64_t k, int64_t *out, gr_kpol pol)
 {
-    const uint64_t *oo = g->out_off;
-    const uint32_t *adj = g->out_adj;
     long long v, n = g->n;
     int nt = k_threads(pol, g->n, GR_K_PAR_MIN);
     if (k < 0) {
@@ -503,8 +509,7 @@ void gr_k_out_nbr(const gr_graph *g, int64_t k, int64_t *out, gr_kpol pol)
         return;
     }
     K_PAR_FOR(nt, , v, n,
-        uint64_t j = oo[v] + (uint64_t)k;
-        out[v] = j < oo[v + 1] ? (int64_t)adj[j] : (int64_t)v;
+        out[v] = (int64_t)out_nbr_at(g, (uint64_t)k, (size_t)v, (uint64_t)v);
     );
 }
 
@@ -702,10 +707,11 @@ static inline int link_join(int64_t *p, int64_t u, int64_t v, int atomic)
     return 0;
 }
 
-/* The links u - x(u) of nodes [lo, hi) whose x(u) is in range and, with
- * `up`, above u (the others are already parents): x(u) is x->v[u], or u's
- * out-neighbour number x->nbr (none when u has no such out-edge; the
- * caller passes no negative nbr).  Returns how many hooked a root. */
+/* The links u - x(u) of nodes [lo, hi) whose x(u) is in range: x(u) is
+ * x->v[u] (with `up`, link_first's, only where above u: the others are
+ * already parents), the aggregation's result, or u's out-neighbour number
+ * x->nbr (none when u has no such out-edge; the caller passes no negative
+ * nbr).  Returns how many hooked a root. */
 static inline size_t link_range(const gr_graph *g, const gr_klink *x, int64_t *p, size_t n,
                                 size_t lo, size_t hi, int up, int atomic)
 {
@@ -728,16 +734,16 @@ static inline size_t link_range(const gr_graph *g, const gr_klink *x, int64_t *p
             gr_k_agg_rows(x->agg, (uint32_t)b, (uint32_t)e, buf, tid);
             for (i = 0; i < e - b; i++) {
                 const uint64_t y = (uint64_t)buf[i];
-                if (y < n && (!up || y > b + i)) {
+                if (y < n) {
                     hooked += (size_t)link_join(p, (int64_t)(b + i), (int64_t)y, atomic);
                 }
             }
         }
     } else {
-        const uint64_t *off = g->out_off, k = (uint64_t)x->nbr;
         for (u = lo; u < hi; u++) {
-            if (off[u] + k < off[u + 1]) {
-                hooked += (size_t)link_join(p, (int64_t)u, g->out_adj[off[u] + k], atomic);
+            const uint64_t y = out_nbr_at(g, (uint64_t)x->nbr, u, n);
+            if (y < n) {
+                hooked += (size_t)link_join(p, (int64_t)u, (int64_t)y, atomic);
             }
         }
     }
